@@ -1,0 +1,186 @@
+package dev.pgpubsub.testing;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * A Postgres server run by this JVM from binaries that come from Maven Central: no Docker and no
+ * local installation needed. Its port and data directory stay fixed for its whole life, so a test
+ * may {@link #stop()}, {@link #start()}, {@link #restart()} or {@link #kill()} it and then
+ * reconnect to the same address and find its committed data.
+ */
+public final class EmbeddedPostgresServer implements PostgresServer {
+
+    /** How long a start (including crash recovery after {@link #kill()}) may take. */
+    private static final Duration STARTUP_WAIT = Duration.ofSeconds(60);
+    private static final Duration KILL_WAIT = Duration.ofSeconds(30);
+
+    private final Path workDir;
+    private final Path dataDir;
+    private final int port;
+    private EmbeddedPostgres running;
+
+    private EmbeddedPostgresServer(Path workDir, Path dataDir, int port) {
+        this.workDir = workDir;
+        this.dataDir = dataDir;
+        this.port = port;
+    }
+
+    /**
+     * Initializes a new data directory under {@code workDir} and starts a server on a free port.
+     *
+     * @param workDir where binaries are unpacked and data directories are kept
+     */
+    public static EmbeddedPostgresServer start(Path workDir) {
+        try {
+            Files.createDirectories(workDir);
+            Path dataDir = workDir.resolve("data-" + UUID.randomUUID());
+            EmbeddedPostgresServer server = new EmbeddedPostgresServer(workDir, dataDir, freePort());
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not start an embedded Postgres under " + workDir, e);
+        }
+    }
+
+    /** Starts the server again on the same port and data directory; a no-op when it runs. */
+    public synchronized void start() {
+        if (running != null) {
+            return;
+        }
+        try {
+            running = EmbeddedPostgres.builder()
+                    .setOverrideWorkingDirectory(workDir.toFile())
+                    .setDataDirectory(dataDir)
+                    .setCleanDataDirectory(false)
+                    .setPort(port)
+                    .setPGStartupWait(STARTUP_WAIT)
+                    // Durable commits: the fault tests kill the server and count what survived.
+                    .setServerConfig("synchronous_commit", "on")
+                    .setServerConfig("max_connections", "300")
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not start the embedded Postgres in " + dataDir, e);
+        }
+    }
+
+    /** Stops the server the way {@code pg_ctl stop -m fast} does: sessions end, data is kept. */
+    public synchronized void stop() {
+        if (running == null) {
+            return;
+        }
+        try {
+            running.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not stop the embedded Postgres in " + dataDir, e);
+        } finally {
+            running = null;
+        }
+    }
+
+    /** {@link #stop()} then {@link #start()}. */
+    public synchronized void restart() {
+        stop();
+        start();
+    }
+
+    /**
+     * Kills the postmaster and every server process with SIGKILL, as a crash would, and waits until
+     * they are gone. Committed data survives; {@link #start()} runs crash recovery.
+     */
+    public synchronized void kill() {
+        if (running == null) {
+            return;
+        }
+        ProcessHandle postmaster = ProcessHandle.of(postmasterPid())
+                .orElseThrow(() -> new IllegalStateException("No postmaster process for " + dataDir));
+        List<ProcessHandle> all = Stream.concat(Stream.of(postmaster), postmaster.descendants()).toList();
+        all.forEach(ProcessHandle::destroyForcibly);
+        CompletableFuture<?>[] exits = all.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(exits).get(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for killed Postgres processes", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Killed Postgres processes did not exit within " + KILL_WAIT, e);
+        }
+        // Releases the data directory lock; its attempt to stop the dead server fails harmlessly.
+        stop();
+    }
+
+    /** Whether the server was started and not stopped or killed since. */
+    public synchronized boolean isRunning() {
+        return running != null;
+    }
+
+    /** The process id of the postmaster, read from its {@code postmaster.pid} file. */
+    public long postmasterPid() {
+        try (Stream<String> lines = Files.lines(dataDir.resolve("postmaster.pid"))) {
+            return Long.parseLong(lines.findFirst().orElseThrow().trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException("The server in " + dataDir + " is not running", e);
+        }
+    }
+
+    @Override
+    public String host() {
+        return "localhost";
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public String user() {
+        return "postgres";
+    }
+
+    @Override
+    public String password() {
+        return "";
+    }
+
+    @Override
+    public String adminDatabase() {
+        return "postgres";
+    }
+
+    /** Stops the server and deletes its data directory. */
+    @Override
+    public synchronized void close() {
+        stop();
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not delete " + dataDir, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "embedded Postgres on port " + port + " (" + dataDir + ")";
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+}

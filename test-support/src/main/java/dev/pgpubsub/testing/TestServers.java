@@ -1,0 +1,116 @@
+package dev.pgpubsub.testing;
+
+import java.nio.file.Path;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.DockerClientFactory;
+
+/**
+ * Where the tests' Postgres comes from, in this order:
+ * <ol>
+ *   <li>the server named by the environment variable {@value #URL_VARIABLE}, when set;</li>
+ *   <li>else a container, when a Docker engine answers;</li>
+ *   <li>else an embedded server run from binaries that come from Maven Central.</li>
+ * </ol>
+ * The system property {@value #SOURCE_PROPERTY} ({@code url}, {@code docker} or {@code embedded})
+ * forces a choice.
+ */
+public final class TestServers {
+
+    /** Environment variable naming an existing server, as a {@code jdbc:postgresql:} URL. */
+    public static final String URL_VARIABLE = "PGPUBSUB_TEST_JDBC_URL";
+    /** System property that forces the source of the server. */
+    public static final String SOURCE_PROPERTY = "pgpubsub.test.server";
+    /** System property naming where embedded servers unpack binaries and keep data. */
+    public static final String WORKDIR_PROPERTY = "pgpubsub.test.workdir";
+
+    private static final Logger LOG = LoggerFactory.getLogger(TestServers.class);
+
+    /** The three places a test server can come from. */
+    public enum Source {
+        /** An existing server named by a JDBC URL. */
+        URL,
+        /** A Testcontainers container. */
+        DOCKER,
+        /** An embedded server started by this JVM. */
+        EMBEDDED
+    }
+
+    private TestServers() {
+    }
+
+    /** Chooses the source from the environment, as described on this class. */
+    public static Source chooseSource(UnaryOperator<String> env, UnaryOperator<String> properties,
+            BooleanSupplier dockerAnswers) {
+        String forced = properties.apply(SOURCE_PROPERTY);
+        if (forced != null && !forced.isBlank()) {
+            try {
+                return Source.valueOf(forced.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("-D" + SOURCE_PROPERTY + "=" + forced
+                        + " is not a server source; use url, docker or embedded", e);
+            }
+        }
+        String url = env.apply(URL_VARIABLE);
+        if (url != null && !url.isBlank()) {
+            return Source.URL;
+        }
+        return dockerAnswers.getAsBoolean() ? Source.DOCKER : Source.EMBEDDED;
+    }
+
+    /** Starts (or, for {@link Source#URL}, connects to) the server this environment asks for. */
+    static PostgresServer startShared() {
+        Source source = chooseSource(System::getenv, System::getProperty, TestServers::dockerAnswers);
+        PostgresServer server = start(source);
+        LOG.info("Test Postgres: {}", server);
+        return server;
+    }
+
+    /** Starts a server of the given source. */
+    public static PostgresServer start(Source source) {
+        return switch (source) {
+            case URL -> {
+                String url = System.getenv(URL_VARIABLE);
+                if (url == null || url.isBlank()) {
+                    throw new IllegalStateException("Set " + URL_VARIABLE + " to a jdbc:postgresql: URL to use an existing server");
+                }
+                yield external(url);
+            }
+            case DOCKER -> ContainerPostgresServer.start();
+            case EMBEDDED -> embedded();
+        };
+    }
+
+    /** A server named by a {@code jdbc:postgresql:} URL (user and password as URL parameters). */
+    public static PostgresServer external(String jdbcUrl) {
+        return ExternalPostgresServer.fromUrl(jdbcUrl);
+    }
+
+    /** Starts a container; fails where no Docker engine answers (see {@link #dockerAnswers()}). */
+    public static PostgresServer container() {
+        return ContainerPostgresServer.start();
+    }
+
+    /** Starts a new embedded server, which its owner may stop, restart and kill. */
+    public static EmbeddedPostgresServer embedded() {
+        return EmbeddedPostgresServer.start(workDir());
+    }
+
+    /** Whether a Docker engine answers. */
+    public static boolean dockerAnswers() {
+        try {
+            return DockerClientFactory.instance().isDockerAvailable();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static Path workDir() {
+        String dir = System.getProperty(WORKDIR_PROPERTY);
+        return dir != null && !dir.isBlank()
+                ? Path.of(dir)
+                : Path.of(System.getProperty("java.io.tmpdir"), "pgpubsub-embedded-pg");
+    }
+}
