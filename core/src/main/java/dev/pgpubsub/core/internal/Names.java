@@ -1,0 +1,73 @@
+package dev.pgpubsub.core.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+
+/**
+ * The naming rules of schemas and channels, checked in Java before any SQL runs. The database
+ * enforces the channel rule again (a CHECK constraint), for rows written without this library.
+ */
+public final class Names {
+
+    /** Postgres's identifier limit (NAMEDATALEN - 1), which NOTIFY channel names obey too. */
+    public static final int MAX_IDENTIFIER_BYTES = 63;
+    /** Leaves at least 31 bytes for channel names. */
+    public static final int MAX_SCHEMA_BYTES = 31;
+
+    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]*");
+    private static final Pattern CHANNEL = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    private Names() {
+    }
+
+    /** Returns the schema name, or throws naming the value and the rule it breaks. */
+    public static String requireSchema(String schema) {
+        if (schema == null || schema.isEmpty()) {
+            throw new IllegalArgumentException("The pgpubsub schema name is empty; use e.g. 'pgpubsub' (the default)");
+        }
+        if (!SCHEMA.matcher(schema).matches()) {
+            throw new IllegalArgumentException("Schema name '" + schema + "' is not valid: use lower-case letters a-z, "
+                    + "digits and underscores, starting with a letter or underscore (e.g. 'pgpubsub')");
+        }
+        if (schema.length() > MAX_SCHEMA_BYTES) {
+            throw new IllegalArgumentException("Schema name '" + schema + "' is " + schema.length()
+                    + " bytes long; at most " + MAX_SCHEMA_BYTES + " are allowed, so that channel names keep room "
+                    + "within Postgres's " + MAX_IDENTIFIER_BYTES + "-byte limit. Choose a shorter name.");
+        }
+        return schema;
+    }
+
+    /** The longest channel name an installation in {@code schema} accepts. */
+    public static int maxChannelBytes(String schema) {
+        return MAX_IDENTIFIER_BYTES - requireSchema(schema).length() - 1;
+    }
+
+    /** Returns the channel name, or throws naming the value and the rule it breaks. */
+    public static String requireChannel(String channel, String schema) {
+        if (channel == null || channel.isEmpty()) {
+            throw new IllegalArgumentException("A channel name is empty; use letters, digits and underscores, e.g. 'orders'");
+        }
+        if (!CHANNEL.matcher(channel).matches()) {
+            throw new IllegalArgumentException("Channel name '" + channel + "' is not valid: use ASCII letters, digits "
+                    + "and underscores, starting with a letter or underscore (e.g. 'orders' or 'order_paid')");
+        }
+        int bytes = channel.getBytes(StandardCharsets.UTF_8).length;
+        int max = maxChannelBytes(schema);
+        if (bytes > max) {
+            throw new IllegalArgumentException("Channel name '" + channel + "' is " + bytes + " bytes long; with schema '"
+                    + schema + "' at most " + max + " are allowed (the wake-up name '" + schema + ".<channel>' must fit in "
+                    + MAX_IDENTIFIER_BYTES + " bytes). Choose a shorter name.");
+        }
+        return channel;
+    }
+
+    /** The NOTIFY channel that wakes the listeners of {@code channel}: {@code <schema>.<channel>}. */
+    public static String wakeupChannel(String schema, String channel) {
+        return requireSchema(schema) + "." + requireChannel(channel, schema);
+    }
+
+    /** Quotes an identifier for SQL text (LISTEN/UNLISTEN cannot take bind parameters). */
+    public static String quoteIdentifier(String identifier) {
+        return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+}
