@@ -1,6 +1,5 @@
 package dev.pgpubsub.core.internal;
 
-import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /**
@@ -42,8 +41,12 @@ public final class Names {
         return MAX_IDENTIFIER_BYTES - requireSchema(schema).length() - 1;
     }
 
-    /** Returns the channel name, or throws naming the value and the rule it breaks. */
-    public static String requireChannel(String channel, String schema) {
+    /**
+     * Returns the channel name, or throws naming the value and the rule it breaks. The length is
+     * checked against the shortest possible schema; {@link #requireChannel(String, String)} checks it
+     * against the real one.
+     */
+    public static String requireChannel(String channel) {
         if (channel == null || channel.isEmpty()) {
             throw new IllegalArgumentException("A channel name is empty; use letters, digits and underscores, e.g. 'orders'");
         }
@@ -51,12 +54,23 @@ public final class Names {
             throw new IllegalArgumentException("Channel name '" + channel + "' is not valid: use ASCII letters, digits "
                     + "and underscores, starting with a letter or underscore (e.g. 'orders' or 'order_paid')");
         }
-        int bytes = channel.getBytes(StandardCharsets.UTF_8).length;
+        int max = MAX_IDENTIFIER_BYTES - 2;
+        if (channel.length() > max) {
+            throw new IllegalArgumentException("Channel name '" + channel + "' is " + channel.length()
+                    + " bytes long; at most " + max + " are possible (less the length of the schema name). "
+                    + "Choose a shorter name.");
+        }
+        return channel;
+    }
+
+    /** Returns the channel name if it is valid in an installation in {@code schema}, or throws. */
+    public static String requireChannel(String channel, String schema) {
+        requireChannel(channel);
         int max = maxChannelBytes(schema);
-        if (bytes > max) {
-            throw new IllegalArgumentException("Channel name '" + channel + "' is " + bytes + " bytes long; with schema '"
-                    + schema + "' at most " + max + " are allowed (the wake-up name '" + schema + ".<channel>' must fit in "
-                    + MAX_IDENTIFIER_BYTES + " bytes). Choose a shorter name.");
+        if (channel.length() > max) {
+            throw new IllegalArgumentException("Channel name '" + channel + "' is " + channel.length()
+                    + " bytes long; with schema '" + schema + "' at most " + max + " are allowed (the wake-up name '"
+                    + schema + ".<channel>' must fit in " + MAX_IDENTIFIER_BYTES + " bytes). Choose a shorter name.");
         }
         return channel;
     }

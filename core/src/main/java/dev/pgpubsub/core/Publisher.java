@@ -1,0 +1,172 @@
+package dev.pgpubsub.core;
+
+import dev.pgpubsub.core.internal.Names;
+import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.core.internal.PublishStatements;
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.jooq.DSLContext;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Publishes tasks inside the caller's own database transaction, so that a task exists exactly when
+ * the business data written with it does.
+ *
+ * <pre>{@code
+ * Publisher publisher = Publisher.create();
+ * connection.setAutoCommit(false);
+ * // ... write your own rows ...
+ * publisher.in(connection).publish(ORDERS, new OrderPlaced(orderId, amount));
+ * connection.commit();   // the task appears and listeners are woken only now
+ * }</pre>
+ *
+ * <p>Works with any Postgres JDBC driver, and with jOOQ. A publisher is immutable and thread-safe;
+ * create one and share it.
+ */
+public final class Publisher {
+
+    /** The default cap on one payload's JSON: 1 MiB. */
+    public static final int DEFAULT_MAX_PAYLOAD_BYTES = 1 << 20;
+
+    private final String schema;
+    private final int maxPayloadBytes;
+    private final PayloadCodec codec;
+    private final PublishStatements statements;
+
+    private Publisher(Builder builder) {
+        this.schema = builder.schema;
+        this.maxPayloadBytes = builder.maxPayloadBytes;
+        this.codec = builder.mapper == null ? PayloadCodec.standard() : PayloadCodec.using(builder.mapper);
+        this.statements = new PublishStatements(schema);
+    }
+
+    /** A publisher with the default settings (schema {@value PgPubSub#DEFAULT_SCHEMA}, 1 MiB payload cap). */
+    public static Publisher create() {
+        return builder().build();
+    }
+
+    /** A builder for a publisher with settings of its own. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Publishes inside the transaction open on {@code transaction}. The connection must not be in
+     * autocommit mode: a task published in autocommit would commit on its own, apart from the data it
+     * belongs with. Use {@link #publish(DataSource, Channel, Record)} to publish in a transaction of its own.
+     */
+    public TxPublisher in(Connection transaction) {
+        if (transaction == null) {
+            throw new IllegalArgumentException("The connection is null: pass the JDBC connection whose transaction the task belongs to");
+        }
+        return new TxPublishers.OnConnection(this, transaction);
+    }
+
+    /**
+     * Publishes inside the jOOQ transaction {@code transaction} runs in, e.g. the {@code DSLContext} of
+     * {@code dsl.transaction(cfg -> publisher.in(cfg.dsl()).publish(...))}.
+     */
+    public TxPublisher in(DSLContext transaction) {
+        if (transaction == null) {
+            throw new IllegalArgumentException("The DSLContext is null: pass the DSLContext of the transaction the task belongs to");
+        }
+        return new TxPublishers.OnDsl(this, transaction);
+    }
+
+    /**
+     * Publishes one task in a transaction of its own on a connection from {@code dataSource}, and
+     * commits it.
+     *
+     * @return the task's id
+     */
+    public <P extends Record> long publish(DataSource dataSource, Channel<P> channel, P payload) {
+        return inNewTransaction(dataSource, (tx, connection) -> tx.publish(channel, payload));
+    }
+
+    /**
+     * Runs {@code work} in a new transaction on a connection from {@code dataSource}: commits when it
+     * returns, rolls back when it throws.
+     *
+     * @return what {@code work} returned
+     */
+    public <T> T inNewTransaction(DataSource dataSource, Work<T> work) {
+        if (dataSource == null) {
+            throw new IllegalArgumentException("The DataSource is null: pass the DataSource of the database pgpubsub is installed in");
+        }
+        return TxPublishers.inNewTransaction(this, dataSource, work);
+    }
+
+    /** The schema this publisher writes to. */
+    public String schema() {
+        return schema;
+    }
+
+    /** The largest payload, in bytes of JSON, this publisher accepts. */
+    public int maxPayloadBytes() {
+        return maxPayloadBytes;
+    }
+
+    PayloadCodec codec() {
+        return codec;
+    }
+
+    PublishStatements statements() {
+        return statements;
+    }
+
+    /**
+     * Work done in a transaction opened by {@link #inNewTransaction(DataSource, Work)}.
+     *
+     * @param <T> what the work returns
+     */
+    @FunctionalInterface
+    public interface Work<T> {
+        /** Publishes (and may use {@code connection} for more work in the same transaction). */
+        T run(TxPublisher tx, Connection connection) throws SQLException;
+    }
+
+    /** Settings of a {@link Publisher}, each with a named default. */
+    public static final class Builder {
+        private String schema = PgPubSub.DEFAULT_SCHEMA;
+        private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+        private JsonMapper mapper;
+
+        private Builder() {
+        }
+
+        /** The schema pgpubsub is installed in; default {@value PgPubSub#DEFAULT_SCHEMA}. */
+        public Builder schema(String schema) {
+            this.schema = Names.requireSchema(schema);
+            return this;
+        }
+
+        /** The cap on one payload's JSON, in bytes; default 1 MiB. */
+        public Builder maxPayloadBytes(int maxPayloadBytes) {
+            if (maxPayloadBytes < 2) {
+                throw new IllegalArgumentException("maxPayloadBytes is " + maxPayloadBytes
+                        + "; it must be at least 2 (the size of '{}'). The default is " + DEFAULT_MAX_PAYLOAD_BYTES + ".");
+            }
+            this.maxPayloadBytes = maxPayloadBytes;
+            return this;
+        }
+
+        /**
+         * The Jackson mapper for payloads; default: the library's, which ignores unknown properties on
+         * read. A mapper of your own should ignore them too, or rows written by a newer publisher will
+         * not read during a rolling deploy. Never enable default typing.
+         */
+        public Builder jsonMapper(JsonMapper mapper) {
+            if (mapper == null) {
+                throw new IllegalArgumentException("The JsonMapper is null; leave it unset to use the library's");
+            }
+            this.mapper = mapper;
+            return this;
+        }
+
+        /** The publisher. */
+        public Publisher build() {
+            return new Publisher(this);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.pgpubsub.core;
+
+import java.time.Instant;
+import java.util.Collection;
+
+/**
+ * Publishes inside one transaction of the caller's, obtained from
+ * {@link Publisher#in(java.sql.Connection)} or {@link Publisher#in(org.jooq.DSLContext)}.
+ *
+ * <p>Published tasks become visible, and their channels' listeners are woken, when that transaction
+ * commits; if it rolls back, nothing was published. Every argument is checked before any SQL runs, and
+ * bad input gets an {@link IllegalArgumentException} that names the value and the fix. Database
+ * failures throw {@link PgPubSubException}; the caller's transaction should then be rolled back.
+ */
+public interface TxPublisher {
+
+    /**
+     * Publishes one task, due now.
+     *
+     * @return the task's id
+     */
+    <P extends Record> long publish(Channel<P> channel, P payload);
+
+    /**
+     * Publishes one task that is not to run before {@code runAt}.
+     *
+     * @return the task's id
+     */
+    <P extends Record> long publish(Channel<P> channel, P payload, Instant runAt);
+
+    /**
+     * Publishes many tasks, due now, in as few round trips as their size allows (one for up to 10,000
+     * small payloads), with one wake-up for the channel.
+     *
+     * @return the tasks' ids, in the order of {@code payloads}
+     */
+    <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads);
+
+    /**
+     * Publishes many tasks that are not to run before {@code runAt}; see
+     * {@link #publishAll(Channel, Collection)}.
+     *
+     * @return the tasks' ids, in the order of {@code payloads}
+     */
+    <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads, Instant runAt);
+}

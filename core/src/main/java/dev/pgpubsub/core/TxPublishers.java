@@ -1,0 +1,231 @@
+package dev.pgpubsub.core;
+
+import dev.pgpubsub.core.internal.Names;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import javax.sql.DataSource;
+import org.jooq.DSLContext;
+
+/** The two ways into a caller's transaction, and the checks and encoding they share. */
+final class TxPublishers {
+
+    /** At most this many rows go in one round trip of a batch. */
+    static final int CHUNK_MAX_ROWS = 10_000;
+    /** At most this many bytes of JSON go in one round trip of a batch (a single larger payload goes alone). */
+    static final int CHUNK_MAX_BYTES = 4 << 20;
+
+    private TxPublishers() {
+    }
+
+    /** Publishes on a JDBC connection in a transaction. */
+    record OnConnection(Publisher publisher, Connection connection) implements TxPublisher {
+
+        @Override
+        public <P extends Record> long publish(Channel<P> channel, P payload) {
+            return one(publisher, connection, channel, payload, null);
+        }
+
+        @Override
+        public <P extends Record> long publish(Channel<P> channel, P payload, Instant runAt) {
+            return one(publisher, connection, channel, payload, requireRunAt(channel, runAt));
+        }
+
+        @Override
+        public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads) {
+            return all(publisher, connection, channel, payloads, null);
+        }
+
+        @Override
+        public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads, Instant runAt) {
+            return all(publisher, connection, channel, payloads, requireRunAt(channel, runAt));
+        }
+    }
+
+    /** Publishes on the connection of a jOOQ transaction; arguments are checked before one is acquired. */
+    record OnDsl(Publisher publisher, DSLContext dsl) implements TxPublisher {
+
+        @Override
+        public <P extends Record> long publish(Channel<P> channel, P payload) {
+            check(publisher, channel, payload);
+            return dsl.connectionResult(c -> one(publisher, c, channel, payload, null));
+        }
+
+        @Override
+        public <P extends Record> long publish(Channel<P> channel, P payload, Instant runAt) {
+            check(publisher, channel, payload);
+            Instant at = requireRunAt(channel, runAt);
+            return dsl.connectionResult(c -> one(publisher, c, channel, payload, at));
+        }
+
+        @Override
+        public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads) {
+            checkAll(publisher, channel, payloads);
+            return dsl.connectionResult(c -> all(publisher, c, channel, payloads, null));
+        }
+
+        @Override
+        public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads, Instant runAt) {
+            checkAll(publisher, channel, payloads);
+            Instant at = requireRunAt(channel, runAt);
+            return dsl.connectionResult(c -> all(publisher, c, channel, payloads, at));
+        }
+    }
+
+    static <T> T inNewTransaction(Publisher publisher, DataSource dataSource, Publisher.Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(new OnConnection(publisher, c), c);
+                c.commit();
+                return result;
+            } catch (RuntimeException | SQLException | Error e) {
+                try {
+                    c.rollback();
+                } catch (SQLException rollbackFailure) {
+                    e.addSuppressed(rollbackFailure);
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new PgPubSubException("Could not publish in a new transaction: " + e.getMessage(), e);
+        }
+    }
+
+    private static <P extends Record> long one(Publisher publisher, Connection c, Channel<P> channel, P payload,
+            Instant runAt) {
+        check(publisher, channel, payload);
+        String json = new String(encodeBytes(publisher, channel, payload), StandardCharsets.UTF_8);
+        requireTransaction(c, channel);
+        try {
+            return publisher.statements().publishOne(c, channel.name(), json, runAt);
+        } catch (SQLException e) {
+            throw failure(publisher, channel, e);
+        }
+    }
+
+    private static <P extends Record> long[] all(Publisher publisher, Connection c, Channel<P> channel,
+            Collection<? extends P> payloads, Instant runAt) {
+        checkAll(publisher, channel, payloads);
+        if (payloads.isEmpty()) {
+            return new long[0];
+        }
+        requireTransaction(c, channel);
+        String wakeup = Names.wakeupChannel(publisher.schema(), channel.name());
+        long[] ids = new long[payloads.size()];
+        int done = 0;
+        List<String> chunk = new ArrayList<>();
+        int chunkBytes = 0;
+        try {
+            for (P payload : payloads) {
+                byte[] json = encodeBytes(publisher, channel, payload);
+                if (!chunk.isEmpty() && (chunk.size() == CHUNK_MAX_ROWS || chunkBytes + json.length > CHUNK_MAX_BYTES)) {
+                    done = send(publisher, c, channel, wakeup, chunk, runAt, ids, done);
+                    chunk.clear();
+                    chunkBytes = 0;
+                }
+                chunk.add(new String(json, StandardCharsets.UTF_8));
+                chunkBytes += json.length + 1;
+            }
+            send(publisher, c, channel, wakeup, chunk, runAt, ids, done);
+            return ids;
+        } catch (SQLException e) {
+            throw failure(publisher, channel, e);
+        }
+    }
+
+    private static int send(Publisher publisher, Connection c, Channel<?> channel, String wakeup, List<String> chunk,
+            Instant runAt, long[] ids, int done) throws SQLException {
+        String array = "[" + String.join(",", chunk) + "]";
+        long[] chunkIds = publisher.statements().publishChunk(c, channel.name(), wakeup, array, runAt);
+        System.arraycopy(chunkIds, 0, ids, done, chunkIds.length);
+        return done + chunkIds.length;
+    }
+
+    private static <P extends Record> void check(Publisher publisher, Channel<P> channel, P payload) {
+        if (channel == null) {
+            throw new IllegalArgumentException("The channel is null: pass a Channel, e.g. Channel.of(\"orders\", OrderPlaced.class)");
+        }
+        Names.requireChannel(channel.name(), publisher.schema());
+        if (payload == null) {
+            throw new IllegalArgumentException("The payload for channel '" + channel.name() + "' is null: publish a "
+                    + channel.payloadType().getName() + " (use a record with empty fields for a task without data)");
+        }
+        if (!channel.payloadType().isInstance(payload)) {
+            throw new IllegalArgumentException("The payload for channel '" + channel.name() + "' is a "
+                    + payload.getClass().getName() + ", but the channel carries " + channel.payloadType().getName());
+        }
+    }
+
+    private static <P extends Record> void checkAll(Publisher publisher, Channel<P> channel, Collection<? extends P> payloads) {
+        if (payloads == null) {
+            throw new IllegalArgumentException("The payload collection for channel '"
+                    + (channel == null ? null : channel.name()) + "' is null: pass an empty collection to publish nothing");
+        }
+        int index = 0;
+        for (P payload : payloads) {
+            if (payload == null) {
+                throw new IllegalArgumentException("Payload #" + index + " of " + payloads.size() + " for channel '"
+                        + (channel == null ? null : channel.name()) + "' is null: remove it or publish a value");
+            }
+            check(publisher, channel, payload);
+            index++;
+        }
+        if (index == 0 && channel != null) {
+            Names.requireChannel(channel.name(), publisher.schema());
+        }
+    }
+
+    /** The payload's JSON, within the cap; the arguments were checked. */
+    private static <P extends Record> byte[] encodeBytes(Publisher publisher, Channel<P> channel, P payload) {
+        byte[] json = publisher.codec().write(channel.name(), payload);
+        if (json.length > publisher.maxPayloadBytes()) {
+            throw new IllegalArgumentException("The payload for channel '" + channel.name() + "' is " + json.length
+                    + " bytes of JSON, over the cap of " + publisher.maxPayloadBytes() + " bytes. Keep large data in a "
+                    + "table of your own and publish its key, or raise Publisher.Builder.maxPayloadBytes.");
+        }
+        return json;
+    }
+
+    private static Instant requireRunAt(Channel<?> channel, Instant runAt) {
+        if (runAt == null) {
+            throw new IllegalArgumentException("runAt is null for channel '" + (channel == null ? null : channel.name())
+                    + "': pass the earliest time to run the task, or use the overload without runAt to run it now");
+        }
+        return runAt;
+    }
+
+    private static void requireTransaction(Connection c, Channel<?> channel) {
+        boolean autoCommit;
+        try {
+            autoCommit = c.getAutoCommit();
+        } catch (SQLException e) {
+            throw new PgPubSubException("Could not publish to channel '" + channel.name()
+                    + "': the connection is not usable (" + e.getMessage() + ")", e);
+        }
+        if (autoCommit) {
+            throw new IllegalStateException("Could not publish to channel '" + channel.name() + "': the connection is in "
+                    + "autocommit mode, so the task would commit on its own, apart from the data it belongs with. "
+                    + "Call connection.setAutoCommit(false) and commit after publishing, or use "
+                    + "Publisher.publish(DataSource, ...) to publish in a transaction of its own.");
+        }
+    }
+
+    private static PgPubSubException failure(Publisher publisher, Channel<?> channel, SQLException e) {
+        String hint = switch (String.valueOf(e.getSQLState())) {
+            case "42P01", "42883", "3F000" -> " Is pgpubsub installed in schema '" + publisher.schema()
+                    + "'? Run PgPubSub.migrate(dataSource" + (publisher.schema().equals(PgPubSub.DEFAULT_SCHEMA) ? "" : ", \"" + publisher.schema() + "\"") + ").";
+            case "25P02" -> " The transaction had already failed; roll it back and retry.";
+            default -> " Roll the transaction back; nothing it published will be delivered.";
+        };
+        return new PgPubSubException("Could not publish to channel '" + channel.name() + "' (SQLSTATE " + e.getSQLState()
+                + "): " + e.getMessage() + "." + hint, e);
+    }
+}

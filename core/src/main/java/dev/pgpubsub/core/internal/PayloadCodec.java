@@ -1,0 +1,61 @@
+package dev.pgpubsub.core.internal;
+
+import java.nio.charset.StandardCharsets;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Payloads as JSON. Never Java serialization, and never a class name taken from the data: the type
+ * always comes from the channel. Unknown properties are ignored on read, so rows written by a newer
+ * publisher during a rolling deploy still read.
+ */
+public final class PayloadCodec {
+
+    private static final JsonMapper DEFAULT_MAPPER = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    private final JsonMapper mapper;
+
+    private PayloadCodec(JsonMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    /** The codec with the library's default mapper. */
+    public static PayloadCodec standard() {
+        return new PayloadCodec(DEFAULT_MAPPER);
+    }
+
+    /** A codec over a mapper the application configured. */
+    public static PayloadCodec using(JsonMapper mapper) {
+        return new PayloadCodec(mapper);
+    }
+
+    /** UTF-8 JSON of {@code payload}, refused with a clear message when it does not serialize. */
+    public byte[] write(String channel, Object payload) {
+        try {
+            return mapper.writeValueAsBytes(payload);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException("The payload for channel '" + channel + "' (a "
+                    + payload.getClass().getName() + ") does not serialize to JSON: " + e.getOriginalMessage()
+                    + ". Use a record of plain values (strings, numbers, booleans, java.time types, UUIDs, "
+                    + "lists, maps and nested records).", e);
+        }
+    }
+
+    /** Reads a payload of {@code type}; fails with a message naming the channel and the type. */
+    public <P> P read(String channel, String json, Class<P> type) {
+        try {
+            return mapper.readValue(json, type);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException("A payload of channel '" + channel + "' does not map to "
+                    + type.getName() + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** The text form of UTF-8 JSON bytes. */
+    static String text(byte[] json) {
+        return new String(json, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,86 @@
+package dev.pgpubsub.core.internal;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.ZoneOffset;
+
+/**
+ * The SQL of publishing, on a plain JDBC {@link Connection} so that it works with any Postgres
+ * driver. Every value is bound; the schema name, validated, is the only text spliced in.
+ */
+public final class PublishStatements {
+
+    private final String single;
+    private final String batch;
+
+    /** Statements for the installation in {@code schema}. */
+    public PublishStatements(String schema) {
+        Names.requireSchema(schema);
+        // The SQL function inserts and wakes, so Java and SQL publishers behave the same.
+        this.single = "SELECT " + schema + ".publish(?, ?::jsonb, ?::timestamptz)";
+        // One round trip for a whole chunk: the payloads travel as one JSON array, rows are inserted
+        // in its order (ids ascend with it), and one wake-up is sent.
+        this.batch = "WITH inserted AS ("
+                + " INSERT INTO " + schema + ".notification (channel, payload, run_at)"
+                + " SELECT ?, e.value, coalesce(?::timestamptz, now())"
+                + " FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS e(value, n)"
+                + " ORDER BY e.n"
+                + " RETURNING id)"
+                + " SELECT array_agg(id ORDER BY id), pg_notify(?, '') FROM inserted";
+    }
+
+    /** Inserts one task and wakes the channel after commit; returns its id. */
+    public long publishOne(Connection c, String channel, String json, Instant runAt) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(single)) {
+            ps.setString(1, channel);
+            ps.setString(2, json);
+            setRunAt(ps, 3, runAt);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /**
+     * Inserts the tasks whose payloads form the JSON array {@code jsonArray}, in order, and wakes the
+     * channel after commit; returns their ids in the same order.
+     */
+    public long[] publishChunk(Connection c, String channel, String wakeup, String jsonArray, Instant runAt)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(batch)) {
+            ps.setString(1, channel);
+            setRunAt(ps, 2, runAt);
+            ps.setString(3, jsonArray);
+            ps.setString(4, wakeup);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                Array ids = rs.getArray(1);
+                try {
+                    Object[] values = (Object[]) ids.getArray();
+                    long[] out = new long[values.length];
+                    for (int i = 0; i < values.length; i++) {
+                        out[i] = ((Number) values[i]).longValue();
+                    }
+                    return out;
+                } finally {
+                    ids.free();
+                }
+            }
+        }
+    }
+
+    // OffsetDateTime is the JDBC 4.2 type of timestamptz, which every current driver binds.
+    private static void setRunAt(PreparedStatement ps, int index, Instant runAt) throws SQLException {
+        if (runAt == null) {
+            ps.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
+        } else {
+            ps.setObject(index, runAt.atOffset(ZoneOffset.UTC), Types.TIMESTAMP_WITH_TIMEZONE);
+        }
+    }
+}
