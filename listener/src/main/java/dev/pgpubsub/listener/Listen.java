@@ -1,0 +1,32 @@
+package dev.pgpubsub.listener;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Marks a public method of a handler bean as the handler of a channel.
+ *
+ * <pre>{@code
+ * public class OrderHandlers {
+ *     @Listen("orders")
+ *     public void onOrder(OrderPlaced order, TaskContext context) throws SQLException {
+ *         // writes through context.connection() commit exactly once, with the task's deletion
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>The method takes the channel's payload record and, optionally, a {@link TaskContext}, in either
+ * order. The record type is the channel's payload type. One listener has at most one handler per
+ * channel; to fan a task out, publish it to several channels.
+ */
+@Documented
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface Listen {
+
+    /** The channel name: ASCII letters, digits and underscores, starting with a letter or underscore. */
+    String value();
+}

@@ -1,0 +1,363 @@
+package dev.pgpubsub.listener;
+
+import dev.pgpubsub.core.Channel;
+import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.core.PgPubSubException;
+import dev.pgpubsub.core.internal.Names;
+import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.listener.internal.DatabaseAddress;
+import dev.pgpubsub.listener.internal.WorkerConnections;
+import dev.pgpubsub.listener.internal.claim.Backoff;
+import dev.pgpubsub.listener.internal.claim.ClaimStatements;
+import dev.pgpubsub.listener.internal.claim.WorkerPool;
+import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
+import dev.pgpubsub.listener.internal.dispatch.HandlerScanner;
+import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
+import dev.pgpubsub.listener.internal.notifier.Notifier;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Runs handlers for the tasks published to its channels, each task's database effects committed
+ * exactly once, however many listeners run.
+ *
+ * <pre>{@code
+ * try (Listener listener = Listener.builder()
+ *         .jdbcUrl("jdbc:postgresql://localhost:5432/shop").user("app").password(secret)
+ *         .handlers(new OrderHandlers())
+ *         .build()) {
+ *     listener.start();
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>A dedicated pgjdbc-ng connection LISTENs for wake-ups; workers claim due rows with
+ * {@code FOR UPDATE SKIP LOCKED} on connections from a pool, run the handler inside the claiming
+ * transaction and delete the row in that same transaction. See {@code docs/how-it-works.md}.
+ */
+public final class Listener implements AutoCloseable {
+
+    /** Workers by default. */
+    public static final int DEFAULT_WORKERS = 4;
+    /** Rows claimed per transaction by default. */
+    public static final int DEFAULT_BATCH_SIZE = 100;
+    /** First retry delay by default; it doubles with every failed attempt. */
+    public static final Duration DEFAULT_RETRY_INITIAL = Duration.ofSeconds(1);
+    /** Longest retry delay by default. */
+    public static final Duration DEFAULT_RETRY_MAX = Duration.ofHours(1);
+    /** Safety-net poll interval by default: due rows are claimed even if a wake-up is lost. */
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(10);
+    /** How long {@link #close()} lets running handlers finish by default. */
+    public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+
+    private static final Logger LOG = LoggerFactory.getLogger(Listener.class);
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final Config settings;
+    private final HandlerRegistry registry;
+    private final String name;
+    private WorkerConnections connections;
+    private Notifier notifier;
+    private WorkerPool workers;
+    private final LongAdder wakeUps = new LongAdder();
+    private State state = State.NEW;
+
+    private enum State { NEW, RUNNING, CLOSED }
+
+    /** The settings, frozen when the listener is built. */
+    private record Config(String jdbcUrl, String user, String password, DataSource dataSource, String schema,
+            int workers, int batchSize, Duration retryInitial, Duration retryMax, Duration pollInterval,
+            Duration shutdownGrace, JsonMapper mapper) {
+    }
+
+    private Listener(Config settings, HandlerRegistry registry) {
+        this.settings = settings;
+        this.registry = registry;
+        this.name = "pgpubsub-" + INSTANCES.incrementAndGet();
+    }
+
+    /** A builder; {@link Builder#build()} checks every setting and handler. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The channels this listener serves, in registration order. */
+    public List<String> channels() {
+        return registry.all().stream().map(RegisteredHandler::channel).toList();
+    }
+
+    /** Counters since start; all zero before. */
+    public ListenerStats stats() {
+        WorkerPool pool;
+        synchronized (this) {
+            pool = workers;
+        }
+        long[] c = pool == null ? new long[4] : pool.counters();
+        return new ListenerStats(wakeUps.sum(), c[0], c[1], c[2], c[3]);
+    }
+
+    /**
+     * Connects, LISTENs to its channels, then claims what is already due and from then on whatever a
+     * wake-up, a due time or the safety-net poll announces.
+     *
+     * @throws PgPubSubException when the database cannot be reached, pgpubsub is not installed, or
+     *                           the worker pool is too small (the message says which and what to do)
+     */
+    public synchronized void start() {
+        if (state != State.NEW) {
+            throw new IllegalStateException("This listener was already started; build a new one to start again");
+        }
+        state = State.RUNNING;
+        try {
+            connections = WorkerConnections.open(settings.dataSource, settings.jdbcUrl, settings.user, settings.password,
+                    settings.workers, name);
+            connections.check(settings.workers, settings.schema);
+            Map<String, String> byWakeup = new LinkedHashMap<>();
+            channels().forEach(channel -> byWakeup.put(Names.wakeupChannel(settings.schema, channel), channel));
+            workers = new WorkerPool(new WorkerPool.Settings(name, settings.workers, settings.batchSize,
+                    new Backoff(settings.retryInitial, settings.retryMax), settings.shutdownGrace),
+                    connections.dataSource(), new ClaimStatements(settings.schema), registry,
+                    settings.mapper == null ? PayloadCodec.standard() : PayloadCodec.using(settings.mapper));
+            // LISTEN first, then scan: whatever is published from here on wakes us, and the first scan
+            // (wakeAll below) finds everything published before.
+            WorkerPool pool = workers;
+            notifier = Notifier.listen(this::openListenConnection, byWakeup, channel -> {
+                wakeUps.increment();
+                pool.wake(channel);
+            }, this::listenConnectionClosed);
+            workers.start(settings.pollInterval);
+            workers.wakeAll();
+            LOG.info("Listener {} started: channels {}, {} workers, batches of {}, schema '{}'", name, channels(),
+                    settings.workers, settings.batchSize, settings.schema);
+        } catch (SQLException e) {
+            close();
+            throw new PgPubSubException("Listener could not start: " + e.getMessage() + ". Check the JDBC URL, user and "
+                    + "password, and that the database is reachable.", e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Stops claiming, lets running handlers finish within the shutdown grace period, rolls back the
+     * rest, and closes every connection and thread. Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        if (notifier != null) {
+            notifier.close();
+        }
+        if (workers != null) {
+            workers.close();
+        }
+        if (connections != null) {
+            connections.close();
+        }
+        LOG.info("Listener {} closed", name);
+    }
+
+    private Connection openListenConnection() throws SQLException {
+        DatabaseAddress address = DatabaseAddress.parse(settings.jdbcUrl);
+        Properties props = new Properties();
+        String user = settings.user != null ? settings.user : address.parameters().get("user");
+        String password = settings.password != null ? settings.password : address.parameters().get("password");
+        if (user != null) {
+            props.setProperty("user", user);
+        }
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        props.setProperty("application.name", name + "-listen");
+        return DriverManager.getConnection(address.pgjdbcNgUrl(), props);
+    }
+
+    private void listenConnectionClosed() {
+        synchronized (this) {
+            if (state != State.RUNNING) {
+                return;
+            }
+        }
+        LOG.warn("Listener {}: the LISTEN connection closed; due work is still claimed every {} by the safety-net poll",
+                name, settings.pollInterval);
+    }
+
+    /** Settings of a {@link Listener}, each with a named default. */
+    public static final class Builder {
+        private String jdbcUrl;
+        private String user;
+        private String password;
+        private DataSource dataSource;
+        private String schema = PgPubSub.DEFAULT_SCHEMA;
+        private int workers = DEFAULT_WORKERS;
+        private int batchSize = DEFAULT_BATCH_SIZE;
+        private Duration retryInitial = DEFAULT_RETRY_INITIAL;
+        private Duration retryMax = DEFAULT_RETRY_MAX;
+        private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+        private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+        private JsonMapper mapper;
+        private final HandlerRegistry registry = new HandlerRegistry();
+
+        private Builder() {
+        }
+
+        /**
+         * The database: a {@code jdbc:postgresql:} (or {@code jdbc:pgsql:}) URL. The LISTEN connection
+         * is built from it (always with pgjdbc-ng), and so is the worker pool unless
+         * {@link #dataSource(DataSource)} is given.
+         */
+        public Builder jdbcUrl(String jdbcUrl) {
+            DatabaseAddress.parse(jdbcUrl);
+            this.jdbcUrl = jdbcUrl;
+            return this;
+        }
+
+        /** The user to connect as (else the URL's {@code user} parameter). */
+        public Builder user(String user) {
+            this.user = user;
+            return this;
+        }
+
+        /** The password (else the URL's {@code password} parameter). */
+        public Builder password(String password) {
+            this.password = password;
+            return this;
+        }
+
+        /**
+         * Where workers get connections (any Postgres driver, ideally a pool). It must serve
+         * {@code workers + 1} connections at once; {@link Listener#start()} checks. Default: a HikariCP
+         * pool of that size built from {@link #jdbcUrl(String)}.
+         */
+        public Builder dataSource(DataSource dataSource) {
+            this.dataSource = dataSource;
+            return this;
+        }
+
+        /** The schema pgpubsub is installed in; default {@value PgPubSub#DEFAULT_SCHEMA}. */
+        public Builder schema(String schema) {
+            this.schema = Names.requireSchema(schema);
+            return this;
+        }
+
+        /** How many handlers run at once; default {@value #DEFAULT_WORKERS}. */
+        public Builder workers(int workers) {
+            this.workers = requireRange("workers", workers, 1, 1_000);
+            return this;
+        }
+
+        /** Rows claimed and committed per transaction; default {@value #DEFAULT_BATCH_SIZE}. */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = requireRange("batchSize", batchSize, 1, 10_000);
+            return this;
+        }
+
+        /** Retry delays: {@code initial * 2^(attempt - 1)}, at most {@code max}; default 1 s up to 1 h. */
+        public Builder retryBackoff(Duration initial, Duration max) {
+            requirePositive("retryBackoff initial", initial);
+            requirePositive("retryBackoff max", max);
+            if (max.compareTo(initial) < 0) {
+                throw new IllegalArgumentException("retryBackoff max (" + max + ") is shorter than initial (" + initial
+                        + "): make max at least initial");
+            }
+            this.retryInitial = initial;
+            this.retryMax = max;
+            return this;
+        }
+
+        /** The safety-net poll interval; default 10 s. */
+        public Builder pollInterval(Duration pollInterval) {
+            this.pollInterval = requirePositive("pollInterval", pollInterval);
+            return this;
+        }
+
+        /** How long {@link Listener#close()} lets running handlers finish; default 30 s. */
+        public Builder shutdownGrace(Duration shutdownGrace) {
+            if (shutdownGrace == null || shutdownGrace.isNegative()) {
+                throw new IllegalArgumentException("shutdownGrace is " + shutdownGrace + ": give zero or more, e.g. Duration.ofSeconds(30)");
+            }
+            this.shutdownGrace = shutdownGrace;
+            return this;
+        }
+
+        /** The Jackson mapper for payloads; it should ignore unknown properties (the default's does). */
+        public Builder jsonMapper(JsonMapper mapper) {
+            this.mapper = mapper;
+            return this;
+        }
+
+        /**
+         * Registers the {@link Listen} methods of each bean. Every method is checked now: a class with
+         * none, a non-public method, a parameter that is neither a record nor a {@link TaskContext},
+         * or a second handler for a channel is refused with a message naming the class and method.
+         */
+        public Builder handlers(Object... beans) {
+            for (Object bean : beans) {
+                HandlerScanner.scan(bean).forEach(registry::add);
+            }
+            return this;
+        }
+
+        /** Registers a handler for a channel. */
+        @SuppressWarnings("unchecked")
+        public <P extends Record> Builder on(Channel<P> channel, Handler<P> handler) {
+            if (channel == null || handler == null) {
+                throw new IllegalArgumentException("on(channel, handler) needs both: got channel " + channel + ", handler " + handler);
+            }
+            registry.add(new RegisteredHandler(channel.name(), channel.payloadType(), (Handler<Record>) handler,
+                    "on(" + channel.name() + ", " + handler.getClass().getName() + ")"));
+            return this;
+        }
+
+        /** The listener, not yet started; every setting and handler is checked here. */
+        public Listener build() {
+            if (jdbcUrl == null) {
+                throw new IllegalArgumentException("No JDBC URL: call jdbcUrl(\"jdbc:postgresql://host:5432/db\"); the LISTEN "
+                        + "connection is built from it");
+            }
+            if (registry.isEmpty()) {
+                throw new IllegalArgumentException("No handlers: register some with handlers(beans...) or on(channel, handler)");
+            }
+            registry.validateFor(schema);
+            return new Listener(new Config(jdbcUrl, user, password, dataSource, schema, workers, batchSize, retryInitial,
+                    retryMax, pollInterval, shutdownGrace, mapper), registry.copy());
+        }
+
+        /** {@link #build()} then {@link Listener#start()}. */
+        public Listener start() {
+            Listener listener = build();
+            listener.start();
+            return listener;
+        }
+
+        private static int requireRange(String name, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(name + " is " + value + "; it must be between " + min + " and " + max);
+            }
+            return value;
+        }
+
+        private static Duration requirePositive(String name, Duration value) {
+            if (value == null || value.isZero() || value.isNegative()) {
+                throw new IllegalArgumentException(name + " is " + value + "; give a positive duration, e.g. Duration.ofSeconds(1)");
+            }
+            return value;
+        }
+    }
+}

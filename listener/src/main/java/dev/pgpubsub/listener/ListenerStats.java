@@ -1,0 +1,13 @@
+package dev.pgpubsub.listener;
+
+/**
+ * Counters of a listener since it started, for monitoring and tests.
+ *
+ * @param wakeUps     notifications received on the LISTEN connection
+ * @param turns       times a worker took a channel and claimed from it (wake-ups coalesce into these)
+ * @param batches     claim transactions that found rows
+ * @param tasksDone   tasks whose handler returned and whose deletion committed
+ * @param tasksFailed handler failures recorded (each is retried later)
+ */
+public record ListenerStats(long wakeUps, long turns, long batches, long tasksDone, long tasksFailed) {
+}

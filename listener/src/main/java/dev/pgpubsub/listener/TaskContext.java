@@ -1,0 +1,35 @@
+package dev.pgpubsub.listener;
+
+import java.sql.Connection;
+import java.time.Instant;
+import org.jooq.DSLContext;
+
+/**
+ * What a handler knows about the task it runs, and the transaction it runs in.
+ *
+ * <p>The transaction is the one that claimed the task and deletes it: write through
+ * {@link #connection()} or {@link #dsl()} and those writes commit exactly when the task is marked
+ * done. The connection refuses {@code commit}, {@code rollback}, {@code close},
+ * {@code setAutoCommit} and {@code abort}: return to commit, throw to roll back. Savepoints work.
+ * Do not keep the context, its connection or its DSLContext after the handler returns.
+ */
+public interface TaskContext {
+
+    /** The claiming transaction's connection (READ COMMITTED). */
+    Connection connection();
+
+    /** A jOOQ view of {@link #connection()}; do not start jOOQ transactions on it. */
+    DSLContext dsl();
+
+    /** The task's id. */
+    long id();
+
+    /** The channel the task was published to. */
+    String channel();
+
+    /** Which attempt this is: 1 the first time, counting claims that died with their process. */
+    int attempt();
+
+    /** When the task was published (the publishing transaction's start time). */
+    Instant publishedAt();
+}

@@ -1,0 +1,27 @@
+package dev.pgpubsub.listener.internal.claim;
+
+import java.time.Duration;
+
+/**
+ * When a failed attempt is retried: {@code initial * 2^(attempt - 1)}, at most {@code max}. The
+ * database computes it (from its own clock), so that every listener agrees.
+ *
+ * @param initial the delay after the first failed attempt
+ * @param max     the longest delay
+ */
+public record Backoff(Duration initial, Duration max) {
+
+    double initialSeconds() {
+        return initial.toNanos() / 1e9;
+    }
+
+    double maxSeconds() {
+        return max.toNanos() / 1e9;
+    }
+
+    /** The delay after failed attempt {@code attempt} (1-based), as the database computes it. */
+    public Duration after(int attempt) {
+        double seconds = Math.min(initialSeconds() * Math.pow(2, Math.min(attempt - 1, 30)), maxSeconds());
+        return Duration.ofNanos((long) (seconds * 1e9));
+    }
+}

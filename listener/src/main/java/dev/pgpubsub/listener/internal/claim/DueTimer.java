@@ -1,0 +1,46 @@
+package dev.pgpubsub.listener.internal.claim;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Wakes a channel when its next not-yet-due row becomes due (a delayed publish, a retry), with no
+ * NOTIFY needed. At most one timer per channel: the earliest.
+ */
+final class DueTimer {
+
+    private final ScheduledExecutorService scheduler;
+    private final WakeQueue queue;
+    private final Map<String, Slot> slots;
+
+    DueTimer(ScheduledExecutorService scheduler, WakeQueue queue, Collection<String> channels) {
+        this.scheduler = scheduler;
+        this.queue = queue;
+        this.slots = channels.stream().collect(Collectors.toUnmodifiableMap(c -> c, c -> new Slot()));
+    }
+
+    /** Wakes {@code channel} in {@code delayMillis}, unless a timer already fires as early. */
+    void wakeIn(String channel, long delayMillis) {
+        Slot slot = slots.get(channel);
+        long at = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis);
+        synchronized (slot) {
+            if (slot.timer != null && !slot.timer.isDone() && slot.at - at <= 0) {
+                return;
+            }
+            if (slot.timer != null) {
+                slot.timer.cancel(false);
+            }
+            slot.at = at;
+            slot.timer = scheduler.schedule(() -> queue.wake(channel), delayMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static final class Slot {
+        private ScheduledFuture<?> timer;
+        private long at;
+    }
+}

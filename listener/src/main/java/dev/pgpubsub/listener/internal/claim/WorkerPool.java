@@ -1,0 +1,319 @@
+package dev.pgpubsub.listener.internal.claim;
+
+import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
+import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The workers: each takes a channel with work from the {@link WakeQueue}, claims batches of its due
+ * rows and runs their handlers, each batch in the transaction that deletes its rows.
+ */
+public final class WorkerPool {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
+
+    /** Batches one worker claims from a channel before it lets the next channel have a turn. */
+    static final int MAX_BATCHES_PER_TURN = 10;
+    /** How long to wait before trying a channel again after a database error. */
+    static final long RETRY_AFTER_ERROR_MILLIS = 1_000;
+    /** Longest stored error text. */
+    static final int MAX_ERROR_CHARS = 2_000;
+    /** After a turn that found nothing, wake-ups of the channel are folded for this long. */
+    static final long EMPTY_TURN_COOLDOWN_MILLIS = 50;
+
+    /**
+     * What the workers need.
+     *
+     * @param name      names the threads
+     * @param workers   how many run at once
+     * @param batchSize rows claimed per transaction
+     * @param backoff   when failed attempts are retried
+     * @param grace     how long {@link #close()} lets running handlers finish
+     */
+    public record Settings(String name, int workers, int batchSize, Backoff backoff, Duration grace) {
+    }
+
+    private final Settings settings;
+    private final DataSource dataSource;
+    private final ClaimStatements statements;
+    private final HandlerRegistry registry;
+    private final PayloadCodec codec;
+    private final WakeQueue queue;
+    private final ScheduledExecutorService scheduler;
+    private final DueTimer timer;
+    private final List<Thread> threads = new ArrayList<>();
+    private final Connection[] inUse;
+    private final LongAdder turns = new LongAdder();
+    private final LongAdder batches = new LongAdder();
+    private final LongAdder done = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private volatile boolean running;
+
+    /** Workers for the channels of {@code registry}, taking connections from {@code dataSource}. */
+    public WorkerPool(Settings settings, DataSource dataSource, ClaimStatements statements, HandlerRegistry registry,
+            PayloadCodec codec) {
+        this.settings = settings;
+        this.dataSource = dataSource;
+        this.statements = statements;
+        this.registry = registry;
+        this.codec = codec;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, settings.name() + "-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        List<String> channels = registry.all().stream().map(RegisteredHandler::channel).toList();
+        this.queue = new WakeQueue(channels, settings.workers(), scheduler, EMPTY_TURN_COOLDOWN_MILLIS);
+        this.timer = new DueTimer(scheduler, queue, channels);
+        this.inUse = new Connection[settings.workers()];
+    }
+
+    /** Starts the workers and the safety-net poll that wakes every channel each {@code pollInterval}. */
+    public synchronized void start(Duration pollInterval) {
+        running = true;
+        for (int i = 0; i < settings.workers(); i++) {
+            int index = i;
+            Thread t = new Thread(() -> work(index), settings.name() + "-worker-" + (i + 1));
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        long poll = pollInterval.toMillis();
+        scheduler.scheduleWithFixedDelay(queue::wakeAll, poll, poll, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Stops claiming, lets running batches finish within the grace period, then aborts the
+     * connections of those still running (their transactions roll back) and waits for the threads.
+     */
+    public synchronized void close() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        scheduler.shutdownNow();
+        queue.stop(threads.size());
+        long deadline = System.nanoTime() + settings.grace().toNanos();
+        joinUntil(deadline);
+        abortRemaining();
+        joinUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+        for (Thread t : threads) {
+            if (t.isAlive()) {
+                LOG.warn("Worker thread {} did not stop: its handler is still running outside any transaction", t.getName());
+            }
+        }
+        threads.clear();
+    }
+
+    private void joinUntil(long deadline) {
+        for (Thread t : threads) {
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+                try {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void abortRemaining() {
+        synchronized (inUse) {
+            for (int i = 0; i < inUse.length; i++) {
+                Connection c = inUse[i];
+                if (c != null) {
+                    LOG.warn("Aborting a batch still running after the {} grace period; its tasks roll back", settings.grace());
+                    try {
+                        c.abort(Runnable::run);
+                    } catch (SQLException | RuntimeException e) {
+                        LOG.debug("Abort failed", e);
+                    }
+                }
+            }
+        }
+    }
+
+    private void work(int index) {
+        while (running) {
+            String channel;
+            try {
+                channel = queue.take(1_000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (channel == null) {
+                continue;
+            }
+            if (channel.equals(WakeQueue.STOP)) {
+                return;
+            }
+            serve(index, channel);
+        }
+    }
+
+    /** Announces that {@code channel} may have due work. Never blocks: safe on pgjdbc-ng's I/O thread. */
+    public void wake(String channel) {
+        queue.wake(channel);
+    }
+
+    /** Announces that every channel may have due work. */
+    public void wakeAll() {
+        queue.wakeAll();
+    }
+
+    /** Turns, batches, tasks done and failures so far. */
+    public long[] counters() {
+        return new long[] {turns.sum(), batches.sum(), done.sum(), failures.sum()};
+    }
+
+    /** One turn on a channel: claim and run batches until it is drained or the turn is over. */
+    private void serve(int index, String channel) {
+        turns.increment();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            setInUse(index, c);
+            try {
+                boolean drained = false;
+                for (int turn = 0; turn < MAX_BATCHES_PER_TURN && running; turn++) {
+                    List<ClaimedTask> claimed = statements.count(c, channel, settings.batchSize(), settings.backoff());
+                    if (claimed.size() == settings.batchSize()) {
+                        queue.wake(channel); // more is due: let an idle worker join in
+                    }
+                    if (!claimed.isEmpty()) {
+                        runBatch(c, channel, claimed);
+                    }
+                    if (claimed.size() < settings.batchSize()) {
+                        drained = true;
+                        if (turn == 0 && claimed.isEmpty()) {
+                            queue.foundNothing(channel);
+                        }
+                        break;
+                    }
+                }
+                if (drained && running) {
+                    long next = statements.millisUntilNextDue(c, channel);
+                    if (next >= 0) {
+                        timer.wakeIn(channel, next);
+                    }
+                }
+            } finally {
+                setInUse(index, null);
+            }
+        } catch (SQLException | RuntimeException e) {
+            if (running) {
+                LOG.warn("Claiming on channel '{}' failed; trying again in {} ms: {}", channel, RETRY_AFTER_ERROR_MILLIS,
+                        e.toString());
+                timer.wakeIn(channel, RETRY_AFTER_ERROR_MILLIS);
+            }
+        }
+    }
+
+    private void setInUse(int index, Connection c) {
+        synchronized (inUse) {
+            inUse[index] = c;
+        }
+    }
+
+    /**
+     * Runs a counted batch in one transaction. If a handler throws, the batch rolls back, the failure
+     * is recorded, and every other row is redone in a transaction of its own, so that one bad row does
+     * not fail its neighbours (and no savepoints are needed).
+     */
+    private void runBatch(Connection c, String channel, List<ClaimedTask> claimed) throws SQLException {
+        batches.increment();
+        RegisteredHandler handler = registry.get(channel);
+        Map<Long, LoadedTask> loaded = statements.lockAndDelete(c, ids(claimed));
+        TransactionView view = new TransactionView(c);
+        ClaimedTask failed = null;
+        Throwable error = null;
+        for (ClaimedTask task : claimed) {
+            LoadedTask row = loaded.get(task.id());
+            if (row == null) {
+                continue; // another listener holds or finished it
+            }
+            try {
+                invoke(handler, task, row, view);
+            } catch (Throwable t) {
+                failed = task;
+                error = t;
+                break;
+            }
+        }
+        if (failed == null) {
+            c.commit();
+            done.add(loaded.size());
+            return;
+        }
+        c.rollback();
+        recordFailure(c, channel, failed, error);
+        for (ClaimedTask task : claimed) {
+            if (task != failed && loaded.containsKey(task.id())) {
+                runOne(c, channel, handler, task);
+            }
+        }
+    }
+
+    private void runOne(Connection c, String channel, RegisteredHandler handler, ClaimedTask task) throws SQLException {
+        LoadedTask row = statements.lockAndDelete(c, new long[] {task.id()}).get(task.id());
+        if (row == null) {
+            c.rollback();
+            return;
+        }
+        try {
+            invoke(handler, task, row, new TransactionView(c));
+        } catch (Throwable t) {
+            c.rollback();
+            recordFailure(c, channel, task, t);
+            return;
+        }
+        c.commit();
+        done.increment();
+    }
+
+    private void invoke(RegisteredHandler handler, ClaimedTask task, LoadedTask row, TransactionView view) throws Exception {
+        Record payload = codec.read(handler.channel(), row.payload(), handler.payloadType());
+        handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(), row.publishedAt(),
+                view.connection(), view));
+    }
+
+    private void recordFailure(Connection c, String channel, ClaimedTask task, Throwable error) throws SQLException {
+        failures.increment();
+        Duration retryIn = settings.backoff().after(task.attempt());
+        LOG.warn("Task {} on channel '{}' failed (attempt {}); retrying in {}: {}", task.id(), channel, task.attempt(),
+                retryIn, error.toString());
+        statements.recordFailure(c, task.id(), describe(error), settings.backoff());
+        timer.wakeIn(channel, retryIn.toMillis());
+    }
+
+    private static String describe(Throwable error) {
+        StringBuilder text = new StringBuilder(error.toString());
+        for (Throwable cause = error.getCause(); cause != null && text.length() < MAX_ERROR_CHARS; cause = cause.getCause()) {
+            text.append("; caused by ").append(cause);
+        }
+        return text.length() > MAX_ERROR_CHARS ? text.substring(0, MAX_ERROR_CHARS) : text.toString();
+    }
+
+    private static long[] ids(List<ClaimedTask> claimed) {
+        long[] ids = new long[claimed.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = claimed.get(i).id();
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.pgpubsub.listener.internal.dispatch;
+
+import dev.pgpubsub.core.internal.Names;
+import dev.pgpubsub.listener.Handler;
+import dev.pgpubsub.listener.Listen;
+import dev.pgpubsub.listener.TaskContext;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** Finds the {@link Listen} methods of a handler bean and checks each, up front. */
+public final class HandlerScanner {
+
+    private HandlerScanner() {
+    }
+
+    /** The handlers of {@code bean}; throws naming the class, the method and the fix when one is wrong. */
+    public static List<RegisteredHandler> scan(Object bean) {
+        if (bean == null) {
+            throw new IllegalArgumentException("A handler bean is null: pass an object with @Listen methods");
+        }
+        Class<?> type = bean.getClass();
+        List<RegisteredHandler> found = new ArrayList<>();
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Method method : c.getDeclaredMethods()) {
+                Listen listen = method.getAnnotation(Listen.class);
+                if (listen != null && !overridden(type, c, method)) {
+                    found.add(handler(bean, method, listen));
+                }
+            }
+        }
+        if (found.isEmpty()) {
+            throw new IllegalArgumentException("Class " + type.getName() + " has no method annotated @Listen: annotate a "
+                    + "public method, e.g. @Listen(\"orders\") public void onOrder(OrderPlaced order, TaskContext context)");
+        }
+        return found;
+    }
+
+    private static boolean overridden(Class<?> type, Class<?> declaring, Method method) {
+        if (declaring == type || Modifier.isPrivate(method.getModifiers())) {
+            return false;
+        }
+        try {
+            return type.getMethod(method.getName(), method.getParameterTypes()).getDeclaringClass() != declaring;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    private static RegisteredHandler handler(Object bean, Method method, Listen listen) {
+        String where = describe(method);
+        if (!Modifier.isPublic(method.getModifiers())) {
+            throw new IllegalArgumentException("Handler method " + where + " is not public: make it public so that "
+                    + "pgpubsub may call it");
+        }
+        if (Modifier.isStatic(method.getModifiers())) {
+            throw new IllegalArgumentException("Handler method " + where + " is static: make it an instance method of the bean");
+        }
+        String channel;
+        try {
+            channel = Names.requireChannel(listen.value());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("@Listen on " + where + ": " + e.getMessage(), e);
+        }
+        Class<?>[] params = method.getParameterTypes();
+        int payloadIndex = -1;
+        int contextIndex = -1;
+        for (int i = 0; i < params.length; i++) {
+            if (params[i] == TaskContext.class && contextIndex < 0) {
+                contextIndex = i;
+            } else if (Record.class.isAssignableFrom(params[i]) && payloadIndex < 0) {
+                payloadIndex = i;
+            } else {
+                throw new IllegalArgumentException("Parameter " + (i + 1) + " of handler method " + where + " is a "
+                        + params[i].getName() + ": a handler takes the channel's payload record and, optionally, a "
+                        + TaskContext.class.getName() + " (e.g. onOrder(OrderPlaced order, TaskContext context))");
+            }
+        }
+        if (payloadIndex < 0) {
+            throw new IllegalArgumentException("Handler method " + where + " has no payload parameter: add the record "
+                    + "type of channel '" + channel + "' as a parameter (e.g. onOrder(OrderPlaced order))");
+        }
+        @SuppressWarnings("unchecked")
+        Class<? extends Record> payloadType = (Class<? extends Record>) params[payloadIndex];
+        // Public methods of non-public classes (e.g. nested beans) are reachable once made accessible.
+        method.setAccessible(true);
+        int payloadAt = payloadIndex;
+        int contextAt = contextIndex;
+        int arity = params.length;
+        Handler<Record> invoker = (payload, context) -> {
+            Object[] args = new Object[arity];
+            args[payloadAt] = payload;
+            if (contextAt >= 0) {
+                args[contextAt] = context;
+            }
+            try {
+                method.invoke(bean, args);
+            } catch (InvocationTargetException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof Exception ex) {
+                    throw ex;
+                }
+                throw (Error) cause;
+            }
+        };
+        return new RegisteredHandler(channel, payloadType, invoker, where);
+    }
+
+    static String describe(Method method) {
+        return method.getDeclaringClass().getName() + "." + method.getName() + "("
+                + Arrays.stream(method.getParameterTypes()).map(Class::getSimpleName).collect(Collectors.joining(", ")) + ")";
+    }
+}

@@ -1,0 +1,15 @@
+package dev.pgpubsub.listener.internal.dispatch;
+
+import dev.pgpubsub.listener.Handler;
+
+/**
+ * A channel's handler, its payload type and where it came from (for messages).
+ *
+ * @param channel     the channel name
+ * @param payloadType the record its payloads map to
+ * @param handler     what runs a task
+ * @param origin      e.g. {@code com.acme.OrderHandlers.onOrder(OrderPlaced)}, or "on(orders, ...)"
+ */
+public record RegisteredHandler(String channel, Class<? extends Record> payloadType, Handler<Record> handler,
+        String origin) {
+}

@@ -1,0 +1,82 @@
+package dev.pgpubsub.listener;
+
+import dev.pgpubsub.core.Channel;
+import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.core.Publisher;
+import dev.pgpubsub.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.LongStream;
+
+/** What the listener tests share: a channel, a side table the handlers write to, and queries. */
+final class Fixtures {
+
+    record Order(long n) {
+    }
+
+    record Invoice(long n) {
+    }
+
+    static final Channel<Order> ORDERS = Channel.of("orders", Order.class);
+    static final Channel<Invoice> INVOICES = Channel.of("invoices", Invoice.class);
+    static final Duration AWAIT = Duration.ofSeconds(60);
+
+    private Fixtures() {
+    }
+
+    /** Installs pgpubsub and an empty side table {@code handled} without a unique key. */
+    static void reset(TestDatabase db) throws SQLException {
+        PgPubSub.migrate(db.dataSource());
+        execute(db, "DELETE FROM pgpubsub.notification");
+        execute(db, "DROP TABLE IF EXISTS handled");
+        // No unique key on purpose: a duplicate must show up as a second row, not as a silent retry.
+        execute(db, "CREATE TABLE handled (task_id bigint NOT NULL, n bigint NOT NULL, attempt int NOT NULL, by text)");
+    }
+
+    /** The handler's effect: one row in {@code handled}, written in the claiming transaction. */
+    static void recordHandled(TaskContext context, long n, String by) throws SQLException {
+        try (PreparedStatement ps = context.connection().prepareStatement(
+                "INSERT INTO handled (task_id, n, attempt, by) VALUES (?, ?, ?, ?)")) {
+            ps.setLong(1, context.id());
+            ps.setLong(2, n);
+            ps.setInt(3, context.attempt());
+            ps.setString(4, by);
+            ps.executeUpdate();
+        }
+    }
+
+    static long[] publishOrders(TestDatabase db, long from, long to) {
+        List<Order> orders = LongStream.range(from, to).mapToObj(Order::new).toList();
+        return Publisher.create().inNewTransaction(db.dataSource(), (tx, c) -> tx.publishAll(ORDERS, orders));
+    }
+
+    static Listener.Builder listenerFor(TestDatabase db) {
+        return Listener.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(db.password().isEmpty() ? null : db.password());
+    }
+
+    static long count(TestDatabase db, String sql) throws SQLException {
+        return Long.parseLong(strings(db, sql).getFirst());
+    }
+
+    static List<String> strings(TestDatabase db, String sql) throws SQLException {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            List<String> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+            return out;
+        }
+    }
+
+    static void execute(TestDatabase db, String sql) throws SQLException {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+}
