@@ -143,8 +143,8 @@ public final class Listener implements AutoCloseable {
                     settings.workers, settings.batchSize, settings.schema);
         } catch (SQLException e) {
             close();
-            throw new PgPubSubException("Listener could not start: " + e.getMessage() + ". Check the JDBC URL, user and "
-                    + "password, and that the database is reachable.", e);
+            throw new PgPubSubException("Listener could not start: " + WorkerConnections.rootMessage(e) + ". Check the JDBC "
+                    + "URL, user and password, and that the database is reachable.", e);
         } catch (RuntimeException e) {
             close();
             throw e;

@@ -46,10 +46,16 @@ public final class WorkerConnections implements AutoCloseable {
         config.setAutoCommit(false);
         config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         config.setConnectionTimeout(10_000);
-        config.setInitializationFailTimeout(-1);
+        // Fail at start, with the driver's reason, rather than on the first claim.
+        config.setInitializationFailTimeout(1);
         config.addDataSourceProperty("ApplicationName", name + "-worker");
-        HikariDataSource pool = new HikariDataSource(config);
-        return new WorkerConnections(pool, pool);
+        try {
+            HikariDataSource pool = new HikariDataSource(config);
+            return new WorkerConnections(pool, pool);
+        } catch (RuntimeException e) {
+            throw new PgPubSubException("Could not connect to " + DatabaseAddress.redact(jdbcUrl) + ": " + rootMessage(e)
+                    + ". Check the JDBC URL, user and password, and that the database is reachable.", e);
+        }
     }
 
     /**
@@ -97,6 +103,15 @@ public final class WorkerConnections implements AutoCloseable {
                 c.rollback();
             }
         }
+    }
+
+    /** The message of the innermost cause: what the driver or server said. */
+    public static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage();
     }
 
     /** The workers' connections. */

@@ -1,0 +1,150 @@
+package dev.pgpubsub.listener;
+
+import static dev.pgpubsub.listener.Fixtures.AWAIT;
+import static dev.pgpubsub.listener.Fixtures.ORDERS;
+import static dev.pgpubsub.listener.Fixtures.count;
+import static dev.pgpubsub.listener.Fixtures.listenerFor;
+import static dev.pgpubsub.listener.Fixtures.recordHandled;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.pgpubsub.core.PgPubSubException;
+import dev.pgpubsub.core.Publisher;
+import dev.pgpubsub.listener.Fixtures.Order;
+import dev.pgpubsub.testing.PostgresServer;
+import dev.pgpubsub.testing.PostgresTest;
+import dev.pgpubsub.testing.TestDatabase;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Starting, stopping, and what is checked at start. */
+@PostgresTest
+class LifecycleTest {
+
+    private final TestDatabase db;
+
+    LifecycleTest(TestDatabase db) {
+        this.db = db;
+    }
+
+    @BeforeEach
+    void reset() throws SQLException {
+        Fixtures.reset(db);
+    }
+
+    @Test
+    void startingAndClosingFiftyTimesLeaksNoConnectionOrThread() throws Exception {
+        String sessions = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        long sessionsBefore = count(db, sessions);
+        for (int i = 0; i < 50; i++) {
+            try (Listener listener = listenerFor(db).on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "x")).start()) {
+                if (i % 10 == 0) {
+                    Publisher.create().publish(db.dataSource(), ORDERS, new Order(i));
+                    await().atMost(AWAIT).until(() -> listener.stats().tasksDone() == 1);
+                }
+            }
+        }
+        assertThat(count(db, "SELECT count(*) FROM handled")).isEqualTo(5);
+        await().atMost(AWAIT).until(() -> count(db, sessions) == sessionsBefore);
+        await().atMost(AWAIT).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith("pgpubsub-") && t.isAlive()));
+    }
+
+    @Test
+    void closeLetsARunningHandlerFinishWithinTheGracePeriod() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Listener listener = listenerFor(db).shutdownGrace(Duration.ofSeconds(30)).on(ORDERS, (o, ctx) -> {
+            started.countDown();
+            Thread.sleep(500); // a handler that takes a while
+            recordHandled(ctx, o.n(), "slow");
+        }).start();
+        Publisher.create().publish(db.dataSource(), ORDERS, new Order(1));
+        assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
+        listener.close();
+        assertThat(count(db, "SELECT count(*) FROM handled")).isEqualTo(1);
+        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isZero();
+    }
+
+    @Test
+    void closeRollsBackAHandlerStillRunningAfterTheGracePeriod() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Listener listener = listenerFor(db).shutdownGrace(Duration.ofMillis(200)).on(ORDERS, (o, ctx) -> {
+            recordHandled(ctx, o.n(), "stuck");
+            started.countDown();
+            release.await(60, TimeUnit.SECONDS);
+        }).start();
+        Publisher.create().publish(db.dataSource(), ORDERS, new Order(1));
+        assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
+        long closing = System.nanoTime();
+        listener.close();
+        release.countDown();
+        assertThat(Duration.ofNanos(System.nanoTime() - closing)).isLessThan(Duration.ofSeconds(10));
+        assertThat(count(db, "SELECT count(*) FROM handled")).isZero();
+        assertThat(Fixtures.strings(db, "SELECT attempts FROM pgpubsub.notification")).containsExactly("1");
+    }
+
+    @Test
+    void aPoolTooSmallForTheWorkersIsRefusedAtStart() {
+        HikariConfig config = new HikariConfig();
+        config.setDataSource(db.dataSource());
+        config.setMaximumPoolSize(3);
+        try (HikariDataSource pool = new HikariDataSource(config)) {
+            Listener listener = listenerFor(db).dataSource(pool).workers(4).on(ORDERS, (o, ctx) -> { }).build();
+            assertThatThrownBy(listener::start)
+                    .isInstanceOf(PgPubSubException.class)
+                    .hasMessageContaining("at most 3 connections")
+                    .hasMessageContaining("needs 5 (4 workers + 1 for start-up recovery)")
+                    .hasMessageContaining("maximumPoolSize to at least 5");
+        }
+    }
+
+    @Test
+    void anApplicationPoolThatIsLargeEnoughServesTheWorkers() throws Exception {
+        HikariConfig config = new HikariConfig();
+        config.setDataSource(db.dataSource());
+        config.setMaximumPoolSize(5);
+        try (HikariDataSource pool = new HikariDataSource(config);
+                Listener listener = listenerFor(db).dataSource(pool).workers(4)
+                        .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "pooled")).start()) {
+            Publisher.create().publish(db.dataSource(), ORDERS, new Order(1));
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
+            assertThat(listener.stats().tasksDone()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aDatabaseWithoutTheSchemaIsRefusedSayingHowToInstallIt(PostgresServer server) {
+        try (TestDatabase empty = server.createDatabase("no_schema")) {
+            Listener listener = Listener.builder().jdbcUrl(empty.jdbcUrl()).user(empty.user())
+                    .on(ORDERS, (o, ctx) -> { }).build();
+            assertThatThrownBy(listener::start)
+                    .isInstanceOf(PgPubSubException.class)
+                    .hasMessageContaining("not installed in schema 'pgpubsub'")
+                    .hasMessageContaining("PgPubSub.migrate(dataSource)");
+        }
+    }
+
+    @Test
+    void anUnreachableDatabaseIsReportedClearly(PostgresServer server) {
+        Listener listener = Listener.builder().jdbcUrl("jdbc:postgresql://localhost:" + server.port() + "/no_such_db")
+                .user(server.user()).on(ORDERS, (o, ctx) -> { }).build();
+        assertThatThrownBy(listener::start)
+                .isInstanceOf(PgPubSubException.class)
+                .hasMessageContaining("no_such_db");
+    }
+
+    @Test
+    void aListenerStartsOnlyOnce() {
+        try (Listener listener = listenerFor(db).on(ORDERS, (o, ctx) -> { }).start()) {
+            assertThatThrownBy(listener::start).hasMessageContaining("already started");
+        }
+    }
+}
