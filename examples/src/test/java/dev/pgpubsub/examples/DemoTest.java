@@ -6,19 +6,21 @@ import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 
 @PostgresTest
 class DemoTest {
 
     @Test
-    void theDemoInstallsTheSchemaAndLeavesThreeOrdersPending(TestDatabase db) throws SQLException {
-        Demo.run(db.dataSource());
+    void theDemoWritesOneInvoicePerOrderAndLeavesNothingPending(TestDatabase db) throws Exception {
+        Demo.run(db.jdbcUrl() + "?user=" + db.user(), db.dataSource());
         try (Connection c = db.connect(); ResultSet rs = c.createStatement().executeQuery(
-                "SELECT string_agg(payload->>'order_id', ',' ORDER BY id) FROM pgpubsub.notification WHERE channel = 'orders'")) {
+                "SELECT string_agg(order_id::text, ',' ORDER BY order_id), count(DISTINCT task_id), "
+                        + "(SELECT count(*) FROM pgpubsub.notification) FROM invoice")) {
             rs.next();
             assertThat(rs.getString(1)).isEqualTo("1,2,3");
+            assertThat(rs.getInt(2)).isEqualTo(3);
+            assertThat(rs.getInt(3)).isZero();
         }
     }
 }
