@@ -14,6 +14,7 @@ import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.HandlerScanner;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
 import dev.pgpubsub.listener.internal.notifier.Notifier;
+import dev.pgpubsub.listener.internal.recovery.Recovery;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -61,6 +62,8 @@ public final class Listener implements AutoCloseable {
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(10);
     /** How long {@link #close()} lets running handlers finish by default. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+    /** Rows start-up recovery reads from its cursor per round trip by default. */
+    public static final int DEFAULT_RECOVERY_FETCH_SIZE = 500;
 
     private static final Logger LOG = LoggerFactory.getLogger(Listener.class);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
@@ -71,6 +74,8 @@ public final class Listener implements AutoCloseable {
     private WorkerConnections connections;
     private Notifier notifier;
     private WorkerPool workers;
+    private Thread recovery;
+    private volatile boolean recovering;
     private final LongAdder wakeUps = new LongAdder();
     private State state = State.NEW;
 
@@ -79,7 +84,7 @@ public final class Listener implements AutoCloseable {
     /** The settings, frozen when the listener is built. */
     private record Config(String jdbcUrl, String user, String password, DataSource dataSource, String schema,
             int workers, int batchSize, Duration retryInitial, Duration retryMax, Duration pollInterval,
-            Duration shutdownGrace, JsonMapper mapper) {
+            Duration shutdownGrace, JsonMapper mapper, boolean recoverOnStart, int recoveryFetchSize) {
     }
 
     private Listener(Config settings, HandlerRegistry registry) {
@@ -104,8 +109,8 @@ public final class Listener implements AutoCloseable {
         synchronized (this) {
             pool = workers;
         }
-        long[] c = pool == null ? new long[4] : pool.counters();
-        return new ListenerStats(wakeUps.sum(), c[0], c[1], c[2], c[3]);
+        long[] c = pool == null ? new long[5] : pool.counters();
+        return new ListenerStats(wakeUps.sum(), c[0], c[1], c[2], c[3], c[4], recovering);
     }
 
     /**
@@ -137,10 +142,15 @@ public final class Listener implements AutoCloseable {
                 wakeUps.increment();
                 pool.wake(channel);
             }, this::listenConnectionClosed);
-            workers.start(settings.pollInterval);
-            workers.wakeAll();
-            LOG.info("Listener {} started: channels {}, {} workers, batches of {}, schema '{}'", name, channels(),
-                    settings.workers, settings.batchSize, settings.schema);
+            LOG.info("Listener {} started: channels {}, {} workers, batches of {}, schema '{}'{}", name, channels(),
+                    settings.workers, settings.batchSize, settings.schema, settings.recoverOnStart ? ", recovering first" : "");
+            if (settings.recoverOnStart) {
+                recovery = new Thread(this::recoverThenServe, name + "-recovery-cursor");
+                recovery.setDaemon(true);
+                recovery.start();
+            } else {
+                serve();
+            }
         } catch (SQLException e) {
             close();
             throw new PgPubSubException("Listener could not start: " + WorkerConnections.rootMessage(e) + ". Check the JDBC "
@@ -152,15 +162,63 @@ public final class Listener implements AutoCloseable {
     }
 
     /**
+     * LISTEN is already on, so nothing published from now on is missed: wake-ups that arrive during
+     * recovery wait in the wake queue (each channel once) for the claim loop that starts after it.
+     */
+    private void recoverThenServe() {
+        recovering = true;
+        try {
+            new Recovery(new Recovery.Settings(settings.schema, channels(), settings.recoveryFetchSize, settings.batchSize,
+                    settings.workers, name), connections.dataSource(), workers::runRecovered, this::isRunning).run();
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("Listener {}: start-up recovery stopped early ({}); the claim loop takes over the rest", name,
+                    WorkerConnections.rootMessage(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            recovering = false;
+        }
+        serve();
+    }
+
+    /** Starts the claim loop, and queues every channel once: the scan after LISTEN. */
+    private void serve() {
+        if (isRunning()) {
+            workers.start(settings.pollInterval);
+            workers.wakeAll();
+        }
+    }
+
+    private synchronized boolean isRunning() {
+        return state == State.RUNNING;
+    }
+
+    /**
      * Stops claiming, lets running handlers finish within the shutdown grace period, rolls back the
      * rest, and closes every connection and thread. Idempotent.
      */
     @Override
-    public synchronized void close() {
-        if (state == State.CLOSED) {
-            return;
+    public void close() {
+        Thread recoveryThread;
+        synchronized (this) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            state = State.CLOSED;
+            recoveryThread = recovery;
         }
-        state = State.CLOSED;
+        if (recoveryThread != null && recoveryThread != Thread.currentThread()) {
+            // Recovery stops after its chunks in flight; they finish within the grace period.
+            try {
+                recoveryThread.join(settings.shutdownGrace.toMillis() + 1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        closeResources();
+    }
+
+    private synchronized void closeResources() {
         if (notifier != null) {
             notifier.close();
         }
@@ -212,6 +270,8 @@ public final class Listener implements AutoCloseable {
         private Duration pollInterval = DEFAULT_POLL_INTERVAL;
         private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
         private JsonMapper mapper;
+        private boolean recoverOnStart = true;
+        private int recoveryFetchSize = DEFAULT_RECOVERY_FETCH_SIZE;
         private final HandlerRegistry registry = new HandlerRegistry();
 
         private Builder() {
@@ -296,6 +356,22 @@ public final class Listener implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether {@link Listener#start()} first drains the rows already due through a server-side
+         * cursor, oldest first, in flat memory, before serving wake-ups; default true. Without it the
+         * claim loop drains them too, in its own batches.
+         */
+        public Builder recoverOnStart(boolean recoverOnStart) {
+            this.recoverOnStart = recoverOnStart;
+            return this;
+        }
+
+        /** Rows start-up recovery reads per round trip from its cursor; default {@value #DEFAULT_RECOVERY_FETCH_SIZE}. */
+        public Builder recoveryFetchSize(int fetchSize) {
+            this.recoveryFetchSize = requireRange("recoveryFetchSize", fetchSize, 1, 100_000);
+            return this;
+        }
+
         /** The Jackson mapper for payloads; it should ignore unknown properties (the default's does). */
         public Builder jsonMapper(JsonMapper mapper) {
             this.mapper = mapper;
@@ -336,7 +412,7 @@ public final class Listener implements AutoCloseable {
             }
             registry.validateFor(schema);
             return new Listener(new Config(jdbcUrl, user, password, dataSource, schema, workers, batchSize, retryInitial,
-                    retryMax, pollInterval, shutdownGrace, mapper), registry.copy());
+                    retryMax, pollInterval, shutdownGrace, mapper, recoverOnStart, recoveryFetchSize), registry.copy());
         }
 
         /** {@link #build()} then {@link Listener#start()}. */

@@ -8,6 +8,9 @@ package dev.pgpubsub.listener;
  * @param batches     claim transactions that found rows
  * @param tasksDone   tasks whose handler returned and whose deletion committed
  * @param tasksFailed handler failures recorded (each is retried later)
+ * @param recoveredTasks tasks completed by start-up recovery (also counted in {@code tasksDone})
+ * @param recovering  whether start-up recovery is still draining the backlog
  */
-public record ListenerStats(long wakeUps, long turns, long batches, long tasksDone, long tasksFailed) {
+public record ListenerStats(long wakeUps, long turns, long batches, long tasksDone, long tasksFailed,
+        long recoveredTasks, boolean recovering) {
 }

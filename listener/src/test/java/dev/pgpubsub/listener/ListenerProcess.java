@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * A listener in a JVM of its own, for the multi-process tests. Arguments: JDBC URL, user,
  * password (or "-"), name, failure rate (0..1). It writes one {@code handled} row per task, fails
  * at random at the given rate after writing (so the write must roll back), says READY once started,
- * and on stdin's end closes and reports its calls.
+ * and on stdin's end closes and reports its memory maxima and its calls.
  */
 public final class ListenerProcess {
 
@@ -26,6 +26,7 @@ public final class ListenerProcess {
         String name = args[3];
         double failureRate = Double.parseDouble(args[4]);
         AtomicLong calls = new AtomicLong();
+        MemorySampler memory = MemorySampler.start();
         Listener listener = Listener.builder().jdbcUrl(url).user(user).password(password)
                 .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
                 .on(ORDERS, (Order order, TaskContext context) -> {
@@ -43,6 +44,8 @@ public final class ListenerProcess {
         }
         listener.close();
         ListenerStats stats = listener.stats();
-        System.out.println(ForkedJvm.PREFIX + "CALLS " + calls.get() + " FAILED " + stats.tasksFailed());
+        System.out.println(ForkedJvm.PREFIX + "MEMORY " + memory.report());
+        System.out.println(ForkedJvm.PREFIX + "CALLS " + calls.get() + " FAILED " + stats.tasksFailed()
+                + " RECOVERED " + stats.recoveredTasks());
     }
 }

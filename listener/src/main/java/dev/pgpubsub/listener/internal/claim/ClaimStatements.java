@@ -48,8 +48,13 @@ public final class ClaimStatements {
                 + " FROM (SELECT id, run_at FROM " + table + " WHERE id = ANY(?) AND channel = ? AND run_at <= now()"
                 + " FOR UPDATE SKIP LOCKED) due"
                 + " WHERE n.id = due.id RETURNING n.id, due.run_at, n.attempts";
+        // The run transaction stays open while handlers run, idle between their statements: a
+        // server-wide idle_in_transaction_session_timeout must not kill it (set_config(..., true) is
+        // SET LOCAL, evaluated here to save a round trip). Hung handlers are the handler timeout's job.
         this.lockAndDelete = "DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table
-                + " WHERE id = ANY(?) FOR UPDATE SKIP LOCKED) RETURNING id, payload::text, created_at";
+                + " WHERE id = ANY(?) FOR UPDATE SKIP LOCKED)"
+                + " AND set_config('idle_in_transaction_session_timeout', '0', true) IS NOT NULL"
+                + " RETURNING id, payload::text, created_at";
         this.recordFailure = "UPDATE " + table + " n SET last_error = ?, run_at = now() + "
                 + "make_interval(secs => least(? * power(2, least(n.attempts - 1, " + MAX_EXPONENT + ")), ?)) WHERE id = ?";
         this.nextDue = "SELECT extract(epoch FROM min(run_at) - now()) FROM " + table

@@ -60,7 +60,9 @@ public final class WorkerPool {
     private final LongAdder batches = new LongAdder();
     private final LongAdder done = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    private final LongAdder recovered = new LongAdder();
     private volatile boolean running;
+    private boolean closed;
 
     /** Workers for the channels of {@code registry}, taking connections from {@code dataSource}. */
     public WorkerPool(Settings settings, DataSource dataSource, ClaimStatements statements, HandlerRegistry registry,
@@ -83,6 +85,9 @@ public final class WorkerPool {
 
     /** Starts the workers and the safety-net poll that wakes every channel each {@code pollInterval}. */
     public synchronized void start(Duration pollInterval) {
+        if (closed || running) {
+            return;
+        }
         running = true;
         for (int i = 0; i < settings.workers(); i++) {
             int index = i;
@@ -100,11 +105,12 @@ public final class WorkerPool {
      * connections of those still running (their transactions roll back) and waits for the threads.
      */
     public synchronized void close() {
+        closed = true;
+        scheduler.shutdownNow();
         if (!running) {
             return;
         }
         running = false;
-        scheduler.shutdownNow();
         queue.stop(threads.size());
         long deadline = System.nanoTime() + settings.grace().toNanos();
         joinUntil(deadline);
@@ -176,17 +182,40 @@ public final class WorkerPool {
         queue.wakeAll();
     }
 
-    /** Turns, batches, tasks done and failures so far. */
+    /** Turns, batches, tasks done, failures and tasks done by start-up recovery so far. */
     public long[] counters() {
-        return new long[] {turns.sum(), batches.sum(), done.sum(), failures.sum()};
+        return new long[] {turns.sum(), batches.sum(), done.sum(), failures.sum(), recovered.sum()};
+    }
+
+    /**
+     * Claims and runs rows of {@code channel} known by id (start-up recovery), on a connection of
+     * the pool: those still due and not held elsewhere are counted, run and deleted, as any batch.
+     *
+     * @return how many of them this call completed
+     */
+    public long runRecovered(String channel, long[] ids) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            prepare(c);
+            List<ClaimedTask> claimed = statements.countByIds(c, channel, ids, settings.backoff());
+            if (claimed.isEmpty()) {
+                return 0;
+            }
+            int completed = runBatch(c, channel, claimed);
+            recovered.add(completed);
+            return completed;
+        }
+    }
+
+    private static void prepare(Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
     }
 
     /** One turn on a channel: claim and run batches until it is drained or the turn is over. */
     private void serve(int index, String channel) {
         turns.increment();
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            prepare(c);
             setInUse(index, c);
             try {
                 boolean drained = false;
@@ -234,8 +263,10 @@ public final class WorkerPool {
      * Runs a counted batch in one transaction. If a handler throws, the batch rolls back, the failure
      * is recorded, and every other row is redone in a transaction of its own, so that one bad row does
      * not fail its neighbours (and no savepoints are needed).
+     *
+     * @return how many tasks completed
      */
-    private void runBatch(Connection c, String channel, List<ClaimedTask> claimed) throws SQLException {
+    private int runBatch(Connection c, String channel, List<ClaimedTask> claimed) throws SQLException {
         batches.increment();
         RegisteredHandler handler = registry.get(channel);
         Map<Long, LoadedTask> loaded = statements.lockAndDelete(c, ids(claimed));
@@ -258,32 +289,36 @@ public final class WorkerPool {
         if (failed == null) {
             c.commit();
             done.add(loaded.size());
-            return;
+            return loaded.size();
         }
         c.rollback();
         recordFailure(c, channel, failed, error);
+        int completed = 0;
         for (ClaimedTask task : claimed) {
-            if (task != failed && loaded.containsKey(task.id())) {
-                runOne(c, channel, handler, task);
+            if (task != failed && loaded.containsKey(task.id()) && runOne(c, channel, handler, task)) {
+                completed++;
             }
         }
+        return completed;
     }
 
-    private void runOne(Connection c, String channel, RegisteredHandler handler, ClaimedTask task) throws SQLException {
+    /** Runs one task in a transaction of its own; returns whether it completed. */
+    private boolean runOne(Connection c, String channel, RegisteredHandler handler, ClaimedTask task) throws SQLException {
         LoadedTask row = statements.lockAndDelete(c, new long[] {task.id()}).get(task.id());
         if (row == null) {
             c.rollback();
-            return;
+            return false;
         }
         try {
             invoke(handler, task, row, new TransactionView(c));
         } catch (Throwable t) {
             c.rollback();
             recordFailure(c, channel, task, t);
-            return;
+            return false;
         }
         c.commit();
         done.increment();
+        return true;
     }
 
     private void invoke(RegisteredHandler handler, ClaimedTask task, LoadedTask row, TransactionView view) throws Exception {

@@ -1,0 +1,77 @@
+package dev.pgpubsub.listener;
+
+import io.netty.util.internal.PlatformDependent;
+import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Samples, every 100 ms, the heap in use after the latest garbage collection, the JDK's direct
+ * buffers, Netty's own direct memory (pgjdbc-ng's buffers, which the JDK does not count) and the
+ * process's resident set; keeps the maxima.
+ */
+final class MemorySampler {
+
+    private final AtomicLong heapAfterGc = new AtomicLong();
+    private final AtomicLong jdkDirect = new AtomicLong();
+    private final AtomicLong nettyDirect = new AtomicLong();
+    private final AtomicLong rss = new AtomicLong();
+
+    static MemorySampler start() {
+        MemorySampler sampler = new MemorySampler();
+        Thread t = new Thread(() -> {
+            while (true) {
+                sampler.sample();
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "memory-sampler");
+        t.setDaemon(true);
+        t.start();
+        return sampler;
+    }
+
+    private void sample() {
+        long heap = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getCollectionUsage() != null) {
+                heap += pool.getCollectionUsage().getUsed();
+            }
+        }
+        heapAfterGc.accumulateAndGet(heap, Math::max);
+        List<BufferPoolMXBean> buffers = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class);
+        long direct = buffers.stream().filter(b -> b.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+        jdkDirect.accumulateAndGet(direct, Math::max);
+        nettyDirect.accumulateAndGet(PlatformDependent.usedDirectMemory(), Math::max);
+        rss.accumulateAndGet(residentSetBytes(), Math::max);
+    }
+
+    private static long residentSetBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** "heapAfterGc=... jdkDirect=... nettyDirect=... rss=..." in bytes (maxima). */
+    String report() {
+        sample();
+        return "heapAfterGc=" + heapAfterGc.get() + " jdkDirect=" + jdkDirect.get() + " nettyDirect=" + nettyDirect.get()
+                + " rss=" + rss.get();
+    }
+}
