@@ -33,6 +33,10 @@ final class ForkedJvm implements AutoCloseable {
     static ForkedJvm start(Class<?> main, List<String> jvmArgs, String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.add("--enable-native-access=ALL-UNNAMED");
+        if (Runtime.version().feature() >= 24) {
+            command.add("--sun-misc-unsafe-memory-access=allow"); // Netty, inside pgjdbc-ng
+        }
         command.addAll(jvmArgs);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));

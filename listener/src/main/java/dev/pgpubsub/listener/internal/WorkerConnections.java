@@ -48,7 +48,9 @@ public final class WorkerConnections implements AutoCloseable {
         config.setConnectionTimeout(10_000);
         // Fail at start, with the driver's reason, rather than on the first claim.
         config.setInitializationFailTimeout(1);
-        config.addDataSourceProperty("ApplicationName", name + "-worker");
+        // Named so that operators (and the fault tests) can find the listener's sessions.
+        config.addDataSourceProperty(jdbcUrl.startsWith("jdbc:pgsql:") ? "application.name" : "ApplicationName",
+                name + "-worker");
         try {
             HikariDataSource pool = new HikariDataSource(config);
             return new WorkerConnections(pool, pool);

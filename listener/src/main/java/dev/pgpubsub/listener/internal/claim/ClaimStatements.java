@@ -74,12 +74,15 @@ public final class ClaimStatements {
 
     /** Step 1 for rows known by id (start-up recovery): those still due and not locked elsewhere. */
     public List<ClaimedTask> countByIds(Connection c, String channel, long[] ids, Backoff backoff) throws SQLException {
+        Array array = bigints(c, ids);
         try (PreparedStatement ps = c.prepareStatement(countByIds)) {
             ps.setDouble(1, backoff.initialSeconds());
             ps.setDouble(2, backoff.maxSeconds());
-            ps.setArray(3, bigints(c, ids));
+            ps.setArray(3, array);
             ps.setString(4, channel);
             return committed(c, ps);
+        } finally {
+            array.free();
         }
     }
 
@@ -101,8 +104,9 @@ public final class ClaimStatements {
      * transaction holds; returns the payloads by id. The caller commits or rolls back.
      */
     public Map<Long, LoadedTask> lockAndDelete(Connection c, long[] ids) throws SQLException {
+        Array array = bigints(c, ids);
         try (PreparedStatement ps = c.prepareStatement(lockAndDelete)) {
-            ps.setArray(1, bigints(c, ids));
+            ps.setArray(1, array);
             Map<Long, LoadedTask> loaded = new HashMap<>(ids.length * 2);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -111,6 +115,8 @@ public final class ClaimStatements {
                 }
             }
             return loaded;
+        } finally {
+            array.free();
         }
     }
 
@@ -140,6 +146,10 @@ public final class ClaimStatements {
         }
     }
 
+    /**
+     * A bigint[] parameter. The caller must {@link Array#free()} it: pgjdbc-ng keeps its encoding in
+     * Netty direct memory until then, and leaks it otherwise.
+     */
     private static Array bigints(Connection c, long[] ids) throws SQLException {
         Long[] boxed = new Long[ids.length];
         for (int i = 0; i < ids.length; i++) {

@@ -151,18 +151,24 @@ public final class Recovery {
                 }
             }
         }
+        Array cursorChannels = channels(c);
         try (PreparedStatement declare = c.prepareStatement("DECLARE " + CURSOR + " NO SCROLL CURSOR FOR " + query)) {
-            declare.setArray(1, channels(c));
+            declare.setArray(1, cursorChannels);
             declare.execute();
+        } finally {
+            cursorChannels.free();
         }
+        Array channels = channels(c);
         try (PreparedStatement explain = c.prepareStatement("EXPLAIN (FORMAT JSON) " + query)) {
-            explain.setArray(1, channels(c));
+            explain.setArray(1, channels);
             try (ResultSet rs = explain.executeQuery()) {
                 Matcher m = rs.next() ? PLAN_ROWS.matcher(rs.getString(1)) : null;
                 if (m != null && m.find()) {
                     estimate = Math.max(estimate, (long) Double.parseDouble(m.group(1)));
                 }
             }
+        } finally {
+            channels.free();
         }
         return estimate;
     }
@@ -195,6 +201,7 @@ public final class Recovery {
         }
     }
 
+    /** A text[] of the channels; free it after use (pgjdbc-ng holds it in direct memory). */
     private Array channels(Connection c) throws SQLException {
         return c.createArrayOf("text", settings.channels().toArray());
     }
