@@ -1,6 +1,5 @@
 package dev.pgpubsub.core;
 
-import static dev.pgpubsub.core.Rows.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -123,7 +122,7 @@ class PublisherInputTest {
             assertThat(lastStatement(observer, pid)).as("last statement the server saw").isEqualTo(marker);
             c.rollback();
         }
-        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isZero();
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
     }
 
     private static int pid(Connection c) throws SQLException {

@@ -1,6 +1,5 @@
 package dev.pgpubsub.core;
 
-import static dev.pgpubsub.core.Rows.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,7 +39,7 @@ class PublisherJooqTest {
 
     @BeforeEach
     void empty() throws SQLException {
-        Rows.execute(db, "DELETE FROM pgpubsub.notification");
+        db.execute("DELETE FROM pgpubsub.notification");
     }
 
     @Test
@@ -51,7 +50,7 @@ class PublisherJooqTest {
             publisher.in(cfg.dsl()).publish(INVOICES, new Invoice(1));
             publisher.in(cfg.dsl()).publishAll(INVOICES, List.of(new Invoice(2), new Invoice(3)));
         });
-        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification WHERE channel = 'invoices'")).isEqualTo(3);
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification WHERE channel = 'invoices'")).isEqualTo(3);
     }
 
     @Test
@@ -60,7 +59,7 @@ class PublisherJooqTest {
             publisher.in(cfg.dsl()).publish(INVOICES, new Invoice(1));
             throw new IllegalStateException("business rule failed");
         })).hasMessageContaining("business rule failed");
-        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isZero();
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
     }
 
     @Test
@@ -68,6 +67,6 @@ class PublisherJooqTest {
         assertThatThrownBy(() -> publisher.in(dsl).publish(INVOICES, new Invoice(1)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("autocommit");
-        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isZero();
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
     }
 }

@@ -1,7 +1,5 @@
 package dev.pgpubsub.core;
 
-import static dev.pgpubsub.core.Rows.count;
-import static dev.pgpubsub.core.Rows.strings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -44,7 +42,7 @@ class PublisherTest {
 
     @BeforeEach
     void empty() throws SQLException {
-        Rows.execute(db, "DELETE FROM pgpubsub.notification");
+        db.execute("DELETE FROM pgpubsub.notification");
     }
 
     @ParameterizedTest
@@ -55,7 +53,7 @@ class PublisherTest {
             id = publisher.in(c).publish(ORDERS, new OrderPlaced(7, "ada"));
             c.commit();
         }
-        assertThat(strings(db, "SELECT id || ' ' || channel || ' ' || payload::text || ' ' || attempts FROM pgpubsub.notification"))
+        assertThat(db.strings("SELECT id || ' ' || channel || ' ' || payload::text || ' ' || attempts FROM pgpubsub.notification"))
                 .containsExactly(id + " orders {\"orderId\": 7, \"customer\": \"ada\"} 0");
     }
 
@@ -69,7 +67,7 @@ class PublisherTest {
             c.rollback();
             assertThat(probe.receivedBeforeSentinel(WAIT)).isEmpty();
         }
-        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isZero();
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
     }
 
     @ParameterizedTest
@@ -84,9 +82,9 @@ class PublisherTest {
             assertThat(probe.receivedBeforeSentinel(WAIT)).containsExactly("pgpubsub.orders");
         }
         assertThat(ids).hasSize(10_000);
-        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isEqualTo(10_000);
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(10_000);
         // Ids follow the order of the payloads.
-        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification WHERE (payload->>'orderId')::bigint <> id - "
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification WHERE (payload->>'orderId')::bigint <> id - "
                 + ids[0])).isZero();
         assertThat(ids[9_999] - ids[0]).isEqualTo(9_999);
     }
@@ -100,7 +98,7 @@ class PublisherTest {
             publisher.in(c).publishAll(ORDERS, List.of(new OrderPlaced(2, "bob"), new OrderPlaced(3, "cy")), later);
             c.commit();
         }
-        assertThat(strings(db, "SELECT to_char(run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') FROM pgpubsub.notification"))
+        assertThat(db.strings("SELECT to_char(run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') FROM pgpubsub.notification"))
                 .containsOnly("2031-05-06T07:08:09.123456").hasSize(3);
     }
 
@@ -115,7 +113,7 @@ class PublisherTest {
             assertThatThrownBy(() -> publisher.in(c).publishAll(ORDERS, List.of(new OrderPlaced(1, "ada"))))
                     .isInstanceOf(IllegalStateException.class);
         }
-        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isZero();
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
     }
 
     @Test
@@ -123,7 +121,7 @@ class PublisherTest {
         try (NotificationProbe probe = NotificationProbe.listen(db, "pgpubsub.orders")) {
             long id = publisher.publish(db.dataSource(), ORDERS, new OrderPlaced(5, "eve"));
             assertThat(probe.receivedBeforeSentinel(WAIT)).containsExactly("pgpubsub.orders");
-            assertThat(strings(db, "SELECT id FROM pgpubsub.notification")).containsExactly(Long.toString(id));
+            assertThat(db.strings("SELECT id FROM pgpubsub.notification")).containsExactly(Long.toString(id));
         }
     }
 
@@ -134,7 +132,7 @@ class PublisherTest {
             c.createStatement().execute("SELECT 1/0");
             return null;
         })).isInstanceOf(PgPubSubException.class).hasMessageContaining("division by zero");
-        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isZero();
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
     }
 
     @Test
@@ -146,7 +144,7 @@ class PublisherTest {
             jobs.inNewTransaction(db.dataSource(), (tx, c) -> tx.publishAll(ORDERS, List.of(new OrderPlaced(2, "b"))));
             assertThat(probe.receivedBeforeSentinel(WAIT)).containsExactly("jobs.orders", "jobs.orders");
         }
-        assertThat(count(db, "SELECT count(*) FROM jobs.notification")).isEqualTo(2);
+        assertThat(db.number("SELECT count(*) FROM jobs.notification")).isEqualTo(2);
     }
 
     @Test
@@ -155,7 +153,7 @@ class PublisherTest {
             assertThat(publisher.in(c).publishAll(ORDERS, List.of())).isEmpty();
             c.commit();
         }
-        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isZero();
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
     }
 
     @Test
@@ -169,7 +167,7 @@ class PublisherTest {
             c.commit();
         }
         assertThat(ids).isSorted().doesNotHaveDuplicates().hasSize(3_000);
-        assertThat(strings(db, "SELECT count(*) FILTER (WHERE (payload->>'orderId')::bigint = rank - 1) FROM "
+        assertThat(db.strings("SELECT count(*) FILTER (WHERE (payload->>'orderId')::bigint = rank - 1) FROM "
                 + "(SELECT payload, rank() OVER (ORDER BY id) FROM pgpubsub.notification) r")).containsExactly("3000");
     }
 }

@@ -45,11 +45,11 @@ class QuickStartTest {
     @Test
     void theQuickStartPublishesWithTheOrder(TestDatabase db) throws Exception {
         PgPubSub.migrate(db.dataSource());
-        Rows.execute(db, "CREATE TABLE orders (id uuid PRIMARY KEY, amount numeric)");
+        db.execute("CREATE TABLE orders (id uuid PRIMARY KEY, amount numeric)");
         UUID id = UUID.randomUUID();
         placeOrder(db.dataSource(), id, new BigDecimal("9.99"));
-        assertThat(Rows.strings(db, "SELECT payload->>'orderId' FROM pgpubsub.notification"))
+        assertThat(db.strings("SELECT payload->>'orderId' FROM pgpubsub.notification"))
                 .containsExactly(id.toString(), id.toString(), id.toString());
-        assertThat(Rows.count(db, "SELECT count(*) FROM orders")).isEqualTo(1);
+        assertThat(db.number("SELECT count(*) FROM orders")).isEqualTo(1);
     }
 }

@@ -6,10 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgpubsub.testing.PostgresServer;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -29,9 +25,9 @@ class SchemaMigrationTest {
         try (TestDatabase db = server.createDatabase("twice")) {
             assertThat(PgPubSub.migrate(db.dataSource())).isEqualTo(1);
             assertThat(PgPubSub.migrate(db.dataSource())).isZero();
-            assertThat(strings(db, "SELECT version FROM pgpubsub.flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"))
+            assertThat(db.strings("SELECT version FROM pgpubsub.flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"))
                     .containsExactly("1");
-            assertThat(strings(db, "SELECT to_regclass('pgpubsub.notification')::text")).containsExactly("pgpubsub.notification");
+            assertThat(db.strings("SELECT to_regclass('pgpubsub.notification')::text")).containsExactly("pgpubsub.notification");
         }
     }
 
@@ -47,9 +43,9 @@ class SchemaMigrationTest {
             assertThat(application.validateWithResult().validationSuccessful).isTrue();
             assertThat(PgPubSub.migrate(db.dataSource())).isZero();
 
-            assertThat(strings(db, "SELECT script FROM public.flyway_schema_history ORDER BY installed_rank"))
+            assertThat(db.strings("SELECT script FROM public.flyway_schema_history ORDER BY installed_rank"))
                     .containsExactly("V1__application_orders.sql");
-            assertThat(strings(db, "SELECT script FROM pgpubsub.flyway_schema_history WHERE version IS NOT NULL"))
+            assertThat(db.strings("SELECT script FROM pgpubsub.flyway_schema_history WHERE version IS NOT NULL"))
                     .containsExactly("V1__notification_table_and_publish_function.sql");
         }
     }
@@ -58,11 +54,11 @@ class SchemaMigrationTest {
     void migratingIntoAnotherSchemaPutsEverythingThere(PostgresServer server) throws Exception {
         try (TestDatabase db = server.createDatabase("other_schema")) {
             assertThat(PgPubSub.migrate(db.dataSource(), "tasks_v2")).isEqualTo(1);
-            assertThat(strings(db, "SELECT to_regclass('tasks_v2.notification')::text")).containsExactly("tasks_v2.notification");
-            assertThat(strings(db, "SELECT to_regclass('tasks_v2.flyway_schema_history')::text"))
+            assertThat(db.strings("SELECT to_regclass('tasks_v2.notification')::text")).containsExactly("tasks_v2.notification");
+            assertThat(db.strings("SELECT to_regclass('tasks_v2.flyway_schema_history')::text"))
                     .containsExactly("tasks_v2.flyway_schema_history");
-            assertThat(strings(db, "SELECT count(*)::text FROM pg_namespace WHERE nspname = 'pgpubsub'")).containsExactly("0");
-            assertThat(strings(db, "SELECT tasks_v2.publish('orders', '{}')::text")).containsExactly("1");
+            assertThat(db.strings("SELECT count(*)::text FROM pg_namespace WHERE nspname = 'pgpubsub'")).containsExactly("0");
+            assertThat(db.strings("SELECT tasks_v2.publish('orders', '{}')::text")).containsExactly("1");
         }
     }
 
@@ -84,7 +80,7 @@ class SchemaMigrationTest {
             } finally {
                 pool.shutdownNow();
             }
-            assertThat(strings(db, "SELECT count(*)::text FROM pgpubsub.flyway_schema_history WHERE version IS NOT NULL"))
+            assertThat(db.strings("SELECT count(*)::text FROM pgpubsub.flyway_schema_history WHERE version IS NOT NULL"))
                     .containsExactly("1");
         }
     }
@@ -97,7 +93,7 @@ class SchemaMigrationTest {
                 .hasMessageContaining("lower-case letters");
         assertThatThrownBy(() -> PgPubSub.migrate(db.dataSource(), "a".repeat(32)))
                 .hasMessageContaining("at most 31");
-        assertThat(strings(db, "SELECT count(*)::text FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+        assertThat(db.strings("SELECT count(*)::text FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
                 + "AND nspname NOT IN ('public', 'information_schema')")).containsExactly("0");
     }
 
@@ -110,15 +106,5 @@ class SchemaMigrationTest {
                 .hasMessageContaining("'pgpubsub'")
                 .hasMessageContaining("no_such_database")
                 .hasMessageContaining("Check that the database is reachable");
-    }
-
-    static List<String> strings(TestDatabase db, String sql) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            List<String> out = new ArrayList<>();
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-            return out;
-        }
     }
 }

@@ -4,13 +4,9 @@ import dev.pgpubsub.core.Channel;
 import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.core.Publisher;
 import dev.pgpubsub.testing.TestDatabase;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.LongStream;
 
@@ -61,22 +57,14 @@ final class Fixtures {
     }
 
     static long count(TestDatabase db, String sql) throws SQLException {
-        return Long.parseLong(strings(db, sql).getFirst());
+        return db.number(sql);
     }
 
     static List<String> strings(TestDatabase db, String sql) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            List<String> out = new ArrayList<>();
-            while (rs.next()) {
-                out.add(rs.getString(1));
-            }
-            return out;
-        }
+        return db.strings(sql);
     }
 
     static void execute(TestDatabase db, String sql) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
+        db.execute(sql);
     }
 }

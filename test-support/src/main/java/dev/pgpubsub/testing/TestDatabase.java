@@ -1,7 +1,11 @@
 package dev.pgpubsub.testing;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -59,6 +63,29 @@ public record TestDatabase(PostgresServer server, String name) implements AutoCl
     /** Opens a connection (autocommit on) with the standard driver. */
     public Connection connect() throws SQLException {
         return server.connect(name);
+    }
+
+    /** Runs {@code sql} on a connection of its own and returns the first column of every row, as text. */
+    public List<String> strings(String sql) throws SQLException {
+        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            List<String> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+            return out;
+        }
+    }
+
+    /** Runs {@code sql} on a connection of its own and returns the first column of its first row as a number. */
+    public long number(String sql) throws SQLException {
+        return Long.parseLong(strings(sql).getFirst());
+    }
+
+    /** Runs {@code sql} (autocommit) on a connection of its own. */
+    public void execute(String sql) throws SQLException {
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
     }
 
     @Override
