@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,7 +85,8 @@ public final class Listener implements AutoCloseable {
     /** The settings, frozen when the listener is built. */
     private record Config(String jdbcUrl, String user, String password, DataSource dataSource, String schema,
             int workers, int batchSize, Duration retryInitial, Duration retryMax, Duration pollInterval,
-            Duration shutdownGrace, JsonMapper mapper, boolean recoverOnStart, int recoveryFetchSize) {
+            Duration shutdownGrace, JsonMapper mapper, boolean recoverOnStart, int recoveryFetchSize,
+            Consumer<RecoveryProgress> recoveryProgress) {
     }
 
     private Listener(Config settings, HandlerRegistry registry) {
@@ -169,7 +171,9 @@ public final class Listener implements AutoCloseable {
         recovering = true;
         try {
             new Recovery(new Recovery.Settings(settings.schema, channels(), settings.recoveryFetchSize, settings.batchSize,
-                    settings.workers, name), connections.dataSource(), workers::runRecovered, this::isRunning).run();
+                    settings.workers, name), connections.dataSource(), workers::runRecovered, this::isRunning,
+                    (done, read, estimate, nanos, finished) -> settings.recoveryProgress.accept(
+                            new RecoveryProgress(done, read, estimate, Duration.ofNanos(nanos), finished))).run();
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Listener {}: start-up recovery stopped early ({}); the claim loop takes over the rest", name,
                     WorkerConnections.rootMessage(e));
@@ -272,6 +276,8 @@ public final class Listener implements AutoCloseable {
         private JsonMapper mapper;
         private boolean recoverOnStart = true;
         private int recoveryFetchSize = DEFAULT_RECOVERY_FETCH_SIZE;
+        private Consumer<RecoveryProgress> recoveryProgress = progress -> { };
+        private List<String> onlyChannels;
         private final HandlerRegistry registry = new HandlerRegistry();
 
         private Builder() {
@@ -372,6 +378,18 @@ public final class Listener implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Receives start-up recovery's progress after every batch, and once when it ends (e.g. to draw
+         * a progress bar). Called on recovery's threads: return quickly and do not throw.
+         */
+        public Builder onRecoveryProgress(Consumer<RecoveryProgress> observer) {
+            if (observer == null) {
+                throw new IllegalArgumentException("The recovery progress observer is null; leave it unset for none");
+            }
+            this.recoveryProgress = observer;
+            return this;
+        }
+
         /** The Jackson mapper for payloads; it should ignore unknown properties (the default's does). */
         public Builder jsonMapper(JsonMapper mapper) {
             this.mapper = mapper;
@@ -401,6 +419,15 @@ public final class Listener implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Serves only these of the registered channels (e.g. to split channels across processes that
+         * load the same handlers); default: all. A name without a handler is refused.
+         */
+        public Builder channels(List<String> names) {
+            this.onlyChannels = names == null ? null : List.copyOf(names);
+            return this;
+        }
+
         /** The listener, not yet started; every setting and handler is checked here. */
         public Listener build() {
             if (jdbcUrl == null) {
@@ -410,9 +437,11 @@ public final class Listener implements AutoCloseable {
             if (registry.isEmpty()) {
                 throw new IllegalArgumentException("No handlers: register some with handlers(beans...) or on(channel, handler)");
             }
-            registry.validateFor(schema);
+            HandlerRegistry served = onlyChannels == null ? registry.copy() : registry.only(onlyChannels);
+            served.validateFor(schema);
             return new Listener(new Config(jdbcUrl, user, password, dataSource, schema, workers, batchSize, retryInitial,
-                    retryMax, pollInterval, shutdownGrace, mapper, recoverOnStart, recoveryFetchSize), registry.copy());
+                    retryMax, pollInterval, shutdownGrace, mapper, recoverOnStart, recoveryFetchSize, recoveryProgress),
+                    served);
         }
 
         /** {@link #build()} then {@link Listener#start()}. */

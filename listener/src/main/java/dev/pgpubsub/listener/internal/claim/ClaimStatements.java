@@ -57,8 +57,9 @@ public final class ClaimStatements {
                 + " RETURNING id, payload::text, created_at";
         this.recordFailure = "UPDATE " + table + " n SET last_error = ?, run_at = now() + "
                 + "make_interval(secs => least(? * power(2, least(n.attempts - 1, " + MAX_EXPONENT + ")), ?)) WHERE id = ?";
-        this.nextDue = "SELECT extract(epoch FROM min(run_at) - now()) FROM " + table
-                + " WHERE channel = ? AND run_at > now()";
+        // Not "run_at > now()": a row that became due between the claim and this query would fall
+        // in the gap (not due then, not future now) and wait for the safety-net poll.
+        this.nextDue = "SELECT extract(epoch FROM min(run_at) - now()) FROM " + table + " WHERE channel = ?";
     }
 
     /** Step 1: counts an attempt for up to {@code limit} due rows of {@code channel}; commits. In claim order. */
@@ -132,7 +133,10 @@ public final class ClaimStatements {
         c.commit();
     }
 
-    /** Milliseconds until the channel's next row that is not yet due becomes due, or -1 if none. */
+    /**
+     * Milliseconds until the channel's earliest row is due (0 if one is due already, e.g. it became
+     * due since the claim), or -1 if the channel has no rows.
+     */
     public long millisUntilNextDue(Connection c, String channel) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(nextDue)) {
             ps.setString(1, channel);

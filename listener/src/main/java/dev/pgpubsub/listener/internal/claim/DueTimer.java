@@ -13,6 +13,8 @@ import java.util.stream.Collectors;
  */
 final class DueTimer {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DueTimer.class);
+
     private final ScheduledExecutorService scheduler;
     private final WakeQueue queue;
     private final Map<String, Slot> slots;
@@ -29,13 +31,18 @@ final class DueTimer {
         long at = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis);
         synchronized (slot) {
             if (slot.timer != null && !slot.timer.isDone() && slot.at - at <= 0) {
+                LOG.debug("wake '{}' in {} ms: an earlier timer is set", channel, delayMillis);
                 return;
             }
+            LOG.debug("wake '{}' in {} ms", channel, delayMillis);
             if (slot.timer != null) {
                 slot.timer.cancel(false);
             }
             slot.at = at;
-            slot.timer = scheduler.schedule(() -> queue.wake(channel), delayMillis, TimeUnit.MILLISECONDS);
+            slot.timer = scheduler.schedule(() -> {
+                LOG.debug("timer fired for '{}'", channel);
+                queue.wake(channel);
+            }, delayMillis, TimeUnit.MILLISECONDS);
         }
     }
 

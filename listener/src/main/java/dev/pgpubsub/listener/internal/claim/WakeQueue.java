@@ -18,6 +18,8 @@ import java.util.stream.Collectors;
  */
 final class WakeQueue {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WakeQueue.class);
+
     /** Tells a worker to stop; not a valid channel name. */
     static final String STOP = "";
 
@@ -46,6 +48,7 @@ final class WakeQueue {
             return;
         }
         long wait = state.coolUntil - System.nanoTime();
+        LOG.debug("queue '{}' (cooling for {} ns)", channel, wait);
         if (wait <= 0) {
             // Cannot fail: each channel holds at most one place, and the capacity covers them all.
             ready.offer(channel);

@@ -41,6 +41,23 @@ public final class HandlerRegistry {
         return copy;
     }
 
+    /** A registry of only the named channels; a name without a handler is refused, listing those there are. */
+    public HandlerRegistry only(Collection<String> channels) {
+        HandlerRegistry subset = new HandlerRegistry();
+        for (String channel : channels) {
+            RegisteredHandler handler = byChannel.get(channel);
+            if (handler == null) {
+                throw new IllegalArgumentException("Channel '" + channel + "' was asked for, but no handler serves it; "
+                        + "the handlers serve " + byChannel.keySet() + ". Name one of those, or add its handler.");
+            }
+            subset.byChannel.put(channel, handler);
+        }
+        if (subset.isEmpty()) {
+            throw new IllegalArgumentException("The list of channels to serve is empty; name at least one of " + byChannel.keySet());
+        }
+        return subset;
+    }
+
     /** The handler of {@code channel}, or null. */
     public RegisteredHandler get(String channel) {
         return byChannel.get(channel);

@@ -9,17 +9,25 @@ import org.slf4j.Logger;
  */
 final class ProgressLog {
 
+    /** Receives every update; must return quickly. */
+    @FunctionalInterface
+    interface Observer {
+        void progress(long done, long read, long estimate, long elapsedNanos, boolean finished);
+    }
+
     private final Logger log;
     private final long everyNanos;
+    private final Observer observer;
     private final AtomicLong read = new AtomicLong();
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong lastLog = new AtomicLong();
     private volatile long startNanos;
     private volatile long estimate;
 
-    ProgressLog(Logger log, long everyNanos) {
+    ProgressLog(Logger log, long everyNanos, Observer observer) {
         this.log = log;
         this.everyNanos = everyNanos;
+        this.observer = observer;
     }
 
     void start(long estimatedRows) {
@@ -33,6 +41,7 @@ final class ProgressLog {
         long r = read.addAndGet(rowsRead);
         long d = done.addAndGet(rowsDone);
         long now = System.nanoTime();
+        observer.progress(d, r, estimate, now - startNanos, false);
         long last = lastLog.get();
         if (now - last >= everyNanos && lastLog.compareAndSet(last, now)) {
             double rate = d / Math.max(1e-9, (now - startNanos) / 1e9);
@@ -45,6 +54,7 @@ final class ProgressLog {
     long finish(boolean completed) {
         long d = done.get();
         long elapsed = System.nanoTime() - startNanos;
+        observer.progress(d, read.get(), estimate, elapsed, true);
         log.info("Recovery {}: {} rows done of {} read in {} ({} rows/s)", completed ? "finished" : "stopped", d, read.get(),
                 Recovery.seconds(elapsed), Math.round(d / Math.max(1e-9, elapsed / 1e9)));
         return d;

@@ -63,13 +63,21 @@ public final class Recovery {
     private final BooleanSupplier keepGoing;
     private final ProgressLog progress;
 
+    /** Receives progress after every chunk, and once at the end. */
+    @FunctionalInterface
+    public interface Observer {
+        /** A report; must return quickly. */
+        void progress(long done, long read, long estimate, long elapsedNanos, boolean finished);
+    }
+
     /** Recovery for {@code settings}; {@code keepGoing} turning false stops it between chunks. */
-    public Recovery(Settings settings, DataSource dataSource, ChunkRunner runner, BooleanSupplier keepGoing) {
+    public Recovery(Settings settings, DataSource dataSource, ChunkRunner runner, BooleanSupplier keepGoing,
+            Observer observer) {
         this.settings = settings;
         this.dataSource = dataSource;
         this.runner = runner;
         this.keepGoing = keepGoing;
-        this.progress = new ProgressLog(LOG, PROGRESS_EVERY_NANOS);
+        this.progress = new ProgressLog(LOG, PROGRESS_EVERY_NANOS, observer::progress);
     }
 
     /**

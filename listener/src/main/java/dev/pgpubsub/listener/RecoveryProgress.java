@@ -1,0 +1,21 @@
+package dev.pgpubsub.listener;
+
+import java.time.Duration;
+
+/**
+ * How far start-up recovery has come; see {@link Listener.Builder#onRecoveryProgress}.
+ *
+ * @param rowsDone      tasks run and committed so far
+ * @param rowsRead      ids read from the cursor so far (some may have been taken by another listener)
+ * @param estimatedRows the estimate, made at the start without counting the table, of the rows to drain
+ * @param elapsed       time since recovery started
+ * @param finished      whether this is the last report
+ */
+public record RecoveryProgress(long rowsDone, long rowsRead, long estimatedRows, Duration elapsed, boolean finished) {
+
+    /** Tasks done per second so far. */
+    public double rowsPerSecond() {
+        double seconds = elapsed.toNanos() / 1e9;
+        return seconds <= 0 ? 0 : rowsDone / seconds;
+    }
+}
