@@ -1,0 +1,126 @@
+package dev.pgpubsub.cli;
+
+import dev.pgpubsub.core.PgPubSub;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import picocli.CommandLine.Option;
+
+/** Where the database is, shared by every subcommand. */
+final class ConnectionOptions {
+
+    @Option(names = "--jdbc-url", paramLabel = "URL",
+            description = "The database: jdbc:postgresql://host:5432/db (env PGPUBSUB_JDBC_URL).")
+    String jdbcUrl;
+
+    @Option(names = "--user", description = "Database user (env PGPUBSUB_USER).")
+    String user;
+
+    @Option(names = "--password", description = "Database password (env PGPUBSUB_PASSWORD); prefer --password-file.")
+    String password;
+
+    @Option(names = "--password-file", paramLabel = "FILE", description = "A file holding the password (env PGPUBSUB_PASSWORD_FILE).")
+    Path passwordFile;
+
+    @Option(names = "--schema", defaultValue = PgPubSub.DEFAULT_SCHEMA,
+            description = "Schema pgpubsub is installed in (default: ${DEFAULT-VALUE}).")
+    String schema;
+
+    @Option(names = ConfigSources.CONFIG_FLAG, paramLabel = "FILE",
+            description = "A properties file of settings (name=value; env PGPUBSUB_CONFIG). Flags and env win over it.")
+    Path config;
+
+    String url() {
+        if (jdbcUrl == null || jdbcUrl.isBlank()) {
+            throw new ConfigError("No database given: set --jdbc-url (or PGPUBSUB_JDBC_URL), e.g. "
+                    + "jdbc:postgresql://localhost:5432/mydb");
+        }
+        if (!jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.startsWith("jdbc:pgsql:")) {
+            throw new ConfigError("--jdbc-url '" + jdbcUrl + "' is not a Postgres JDBC URL: use e.g. "
+                    + "jdbc:postgresql://localhost:5432/mydb");
+        }
+        return jdbcUrl;
+    }
+
+    String password() {
+        if (password != null) {
+            return password;
+        }
+        if (passwordFile == null) {
+            return null;
+        }
+        try {
+            return Files.readString(passwordFile, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new ConfigError("Cannot read the password file '" + passwordFile + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Connections through the driver the URL names, for migrate, status and publish. */
+    DataSource dataSource() {
+        String url = url();
+        String secret = password();
+        return new DriverManagerDataSource(url, user, secret);
+    }
+
+    /** A DataSource over {@link DriverManager}, for the short-lived commands. */
+    private record DriverManagerDataSource(String url, String user, String password) implements DataSource {
+        @Override
+        public Connection getConnection() throws SQLException {
+            return getConnection(user, password);
+        }
+
+        @Override
+        public Connection getConnection(String username, String pass) throws SQLException {
+            Properties props = new Properties();
+            if (username != null) {
+                props.setProperty("user", username);
+            }
+            if (pass != null) {
+                props.setProperty("password", pass);
+            }
+            return DriverManager.getConnection(url, props);
+        }
+
+        @Override
+        public PrintWriter getLogWriter() {
+            return null;
+        }
+
+        @Override
+        public void setLogWriter(PrintWriter out) {
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) {
+        }
+
+        @Override
+        public int getLoginTimeout() {
+            return 0;
+        }
+
+        @Override
+        public Logger getParentLogger() {
+            return Logger.getGlobal();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> type) throws SQLException {
+            throw new SQLException("Not a wrapper");
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> type) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package dev.pgpubsub.cli;
+
+import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.listener.Listener;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code pgpubsub listen}: runs handlers until SIGTERM or SIGINT. */
+@Command(name = "listen", description = "Run the handlers of the configured channels until SIGTERM/SIGINT (the default command).",
+        mixinStandardHelpOptions = true)
+final class ListenCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--handler", split = ",", paramLabel = "CLASS",
+            description = "A handler bean class with a public no-argument constructor; repeatable or comma-separated "
+                    + "(env PGPUBSUB_HANDLER). Beans listed for ServiceLoader are added.")
+    List<String> handlers = List.of();
+
+    @Option(names = "--channels", split = ",", paramLabel = "NAME",
+            description = "Serve only these of the handlers' channels (env PGPUBSUB_CHANNELS); default: all.")
+    List<String> channels;
+
+    @Option(names = "--workers", defaultValue = "" + Listener.DEFAULT_WORKERS, description = "Handlers running at once (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--batch-size", defaultValue = "" + Listener.DEFAULT_BATCH_SIZE, description = "Rows claimed per transaction (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--fetch-size", defaultValue = "" + Listener.DEFAULT_RECOVERY_FETCH_SIZE,
+            description = "Rows the recovery cursor reads per round trip (default: ${DEFAULT-VALUE}).")
+    int fetchSize;
+
+    @Option(names = "--recover", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Drain the backlog through a cursor before serving wake-ups (default: ${DEFAULT-VALUE}).")
+    boolean recover;
+
+    @Option(names = "--migrate", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Install or upgrade the schema at start (default: ${DEFAULT-VALUE}).")
+    boolean migrate;
+
+    @Option(names = "--shutdown-grace", defaultValue = "30s", converter = DurationConverter.class,
+            description = "How long a stop lets running handlers finish (default: ${DEFAULT-VALUE}).")
+    Duration shutdownGrace;
+
+    @Option(names = "--poll-interval", defaultValue = "10s", converter = DurationConverter.class,
+            description = "Safety-net poll for due rows without a wake-up (default: ${DEFAULT-VALUE}).")
+    Duration pollInterval;
+
+    private final ConfigSources sources;
+    private final PrintStream err;
+    private final Supplier<StopSignal> signals;
+    private final ClassLoader loader;
+
+    ListenCommand(ConfigSources sources, PrintStream err, Supplier<StopSignal> signals, ClassLoader loader) {
+        this.sources = sources;
+        this.err = err;
+        this.signals = signals;
+        this.loader = loader;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String url = connection.url();
+        List<Object> beans = HandlerLoader.load(handlers, loader);
+        Listener.Builder builder = Listener.builder().jdbcUrl(url).user(connection.user).password(connection.password())
+                .schema(connection.schema).workers(workers).batchSize(batchSize).recoveryFetchSize(fetchSize)
+                .recoverOnStart(recover).shutdownGrace(shutdownGrace).pollInterval(pollInterval);
+        if (System.console() != null) {
+            builder.onRecoveryProgress(new ConsoleProgress());
+        }
+        Listener listener;
+        try {
+            listener = builder.handlers(beans.toArray()).channels(channels).build();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError(e.getMessage(), e);
+        }
+        printConfiguration();
+        if (migrate) {
+            int applied = PgPubSub.migrate(connection.dataSource(), connection.schema);
+            err.println("pgpubsub: schema '" + connection.schema + "' migrated (" + applied + " migration(s) applied)");
+        }
+        StopSignal stop = signals.get();
+        try (listener) {
+            listener.start();
+            stop.await();
+            err.println("pgpubsub: stopping; running handlers have " + shutdownGrace.toSeconds() + " s to finish");
+        }
+        err.println("pgpubsub: stopped");
+        return ExitCodes.OK;
+    }
+
+    /** The effective configuration, once, with where each value came from; secrets masked. */
+    private void printConfiguration() {
+        StringBuilder text = new StringBuilder("pgpubsub listen, effective configuration:");
+        for (OptionSpec option : spec.options()) {
+            if (option.usageHelp() || option.versionHelp()) {
+                continue;
+            }
+            String key = ConfigSources.key(option);
+            Object value = option.getValue();
+            String shown = key.startsWith("password") && value != null ? "****" : String.valueOf(value);
+            text.append(System.lineSeparator()).append("  ").append(key).append(" = ").append(shown)
+                    .append("  (").append(sources.sourceOf(option)).append(')');
+        }
+        err.println(text);
+    }
+}

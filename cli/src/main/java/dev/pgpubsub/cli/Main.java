@@ -1,0 +1,91 @@
+package dev.pgpubsub.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The standalone process: {@code pgpubsub [listen|migrate|status|publish] [options]}. Settings come
+ * from flags, then environment variables ({@code PGPUBSUB_*}), then a properties file
+ * ({@code --config}); see docs/configuration.md. Exit codes: 0 done, 1 failure, 2 bad configuration,
+ * 3 database unreachable, 130 a second stop signal.
+ */
+public final class Main {
+
+    @Command(name = "pgpubsub", mixinStandardHelpOptions = true, version = "pgpubsub 0.1.0",
+            description = "Postgres as a reliable task bus. Without a command: listen.")
+    static final class Root {
+    }
+
+    private Main() {
+    }
+
+    /** Runs the process; exits with the command's exit code. */
+    public static void main(String[] args) {
+        int code = run(args, System.getenv(), System.out, System.err, StopSignal::installed,
+                Thread.currentThread().getContextClassLoader());
+        System.exit(code);
+    }
+
+    /** Runs a command and returns its exit code; never throws. */
+    static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err,
+            Supplier<StopSignal> signals, ClassLoader loader) {
+        ConfigSources sources;
+        try {
+            sources = ConfigSources.load(args, env);
+        } catch (ConfigError e) {
+            err.println("pgpubsub: " + Failures.message(e));
+            return ExitCodes.BAD_CONFIGURATION;
+        }
+        CommandLine cli = new CommandLine(new Root())
+                .addSubcommand("listen", new ListenCommand(sources, err, signals, loader))
+                .addSubcommand("migrate", new MigrateCommand(out))
+                .addSubcommand("status", new StatusCommand(out))
+                .addSubcommand("publish", new PublishCommand(out));
+        cli.setDefaultValueProvider(sources);
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        cli.setParameterExceptionHandler((e, arguments) -> {
+            err.println("pgpubsub: " + Failures.message(e) + " (see: pgpubsub "
+                    + e.getCommandLine().getCommandName().replace("pgpubsub", "").trim() + " --help)");
+            return ExitCodes.BAD_CONFIGURATION;
+        });
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            err.println("pgpubsub: " + Failures.message(e));
+            if (env.containsKey("PGPUBSUB_DEBUG")) {
+                e.printStackTrace(err);
+            }
+            return Failures.exitCode(e);
+        });
+        String[] effective = withDefaultCommand(args);
+        try {
+            CommandLine sub = cli.getSubcommands().get(effective.length > 0 ? effective[0] : "");
+            if (sub != null) {
+                Set<String> known = sub.getCommandSpec().options().stream().map(ConfigSources::key).collect(Collectors.toSet());
+                sources.checkFileKeys(known);
+            }
+        } catch (ConfigError e) {
+            err.println("pgpubsub: " + Failures.message(e));
+            return ExitCodes.BAD_CONFIGURATION;
+        }
+        return cli.execute(effective);
+    }
+
+    /** {@code listen} when no command is named. */
+    static String[] withDefaultCommand(String[] args) {
+        boolean named = args.length > 0 && Set.of("listen", "migrate", "status", "publish").contains(args[0]);
+        boolean rootHelp = args.length > 0 && Set.of("-h", "--help", "-V", "--version").contains(args[0]);
+        if (named || rootHelp) {
+            return args;
+        }
+        String[] withListen = new String[args.length + 1];
+        withListen[0] = "listen";
+        System.arraycopy(args, 0, withListen, 1, args.length);
+        return withListen;
+    }
+}

@@ -1,0 +1,179 @@
+package dev.pgpubsub.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.testing.PostgresServer;
+import dev.pgpubsub.testing.PostgresTest;
+import dev.pgpubsub.testing.TestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The process's commands, run in this JVM against a real Postgres. */
+@PostgresTest
+class CliTest {
+
+    private final TestDatabase db;
+    private final Map<String, String> env = new HashMap<>();
+
+    CliTest(TestDatabase db) {
+        this.db = db;
+    }
+
+    @BeforeEach
+    void reset() throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        db.execute("DELETE FROM pgpubsub.notification");
+        db.execute("DROP TABLE IF EXISTS handled");
+        db.execute("CREATE TABLE handled (n bigint, attempt int)");
+    }
+
+    /** The outcome of one run: exit code, stdout, stderr. */
+    record Run(int code, String out, String err) {
+    }
+
+    private Run run(String... args) {
+        return run(new StopSignal(), args);
+    }
+
+    private Run run(StopSignal stop, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), () -> stop, getClass().getClassLoader());
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private List<String> connection() {
+        return List.of("--jdbc-url", db.jdbcUrl(), "--user", db.user());
+    }
+
+    private String[] args(String command, String... more) {
+        List<String> all = new ArrayList<>(List.of(command));
+        all.addAll(connection());
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    @Test
+    void migrateSaysWhatItDidAndIsANoOpTheSecondTime(PostgresServer server) throws Exception {
+        try (TestDatabase fresh = server.createDatabase("cli_migrate")) {
+            String[] migrate = {"migrate", "--jdbc-url", fresh.jdbcUrl(), "--user", fresh.user()};
+            Run first = run(migrate);
+            assertThat(first.code()).isZero();
+            assertThat(first.out()).contains("(1 migration(s) applied)");
+            assertThat(run(migrate).out()).contains("(0 migration(s) applied)");
+        }
+    }
+
+    @Test
+    void publishPrintsTheIdAndStatusShowsThePendingTasks() throws Exception {
+        Run published = run(args("publish", "orders", "{\"n\": 1}"));
+        assertThat(published.code()).isZero();
+        long id = Long.parseLong(published.out().trim());
+        assertThat(db.strings("SELECT id || ' ' || payload::text FROM pgpubsub.notification")).containsExactly(id + " {\"n\": 1}");
+        run(args("publish", "orders", "{\"n\": 2}", "--run-at", "2099-01-01T00:00:00Z"));
+        run(args("publish", "invoices", "{}"));
+
+        Run status = run(args("status"));
+        assertThat(status.code()).isZero();
+        assertThat(status.out().lines().map(l -> l.trim().replaceAll("\\s+", " ")))
+                .contains("channel pending due oldest due retrying")
+                .anyMatch(l -> l.matches("orders 2 1 0:00:0\\d 0"))
+                .anyMatch(l -> l.matches("invoices 1 1 0:00:0\\d 0"));
+    }
+
+    @Test
+    void badInputGetsOneLineAndExitCodeTwo() {
+        for (String[] bad : List.of(args("publish", "bad name", "{}"), args("publish", "orders", "{not json"),
+                args("listen", "--no-such-flag"), args("listen", "--workers", "many"),
+                args("listen", "--handler", "com.example.Missing"),
+                args("listen", "--handler", TestHandlers.NeedsArgument.class.getName()),
+                args("listen", "--handler", TestHandlers.NoHandlers.class.getName()),
+                args("listen", "--handler", TestHandlers.Orders.class.getName(), "--channels", "invoices"),
+                new String[] {"listen", "--handler", TestHandlers.Orders.class.getName()})) {
+            Run r = run(bad);
+            assertThat(r.code()).as("exit code of %s", List.of(bad)).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+            assertThat(r.err().lines().toList()).as("stderr of %s", List.of(bad)).hasSize(1)
+                    .allSatisfy(line -> assertThat(line).startsWith("pgpubsub: ").doesNotContain("\tat "));
+        }
+        assertThat(run(args("publish", "bad name", "{}")).err()).contains("'bad name'");
+        assertThat(run(args("listen", "--handler", "com.example.Missing")).err())
+                .contains("'com.example.Missing' was not found").contains("ext/");
+        assertThat(run(args("listen", "--handler", TestHandlers.NeedsArgument.class.getName())).err())
+                .contains("no public no-argument constructor");
+        assertThat(run(args("listen", "--handler", TestHandlers.NoHandlers.class.getName())).err())
+                .contains("no method annotated @Listen");
+        assertThat(run("listen", "--handler", TestHandlers.Orders.class.getName()).err()).contains("--jdbc-url");
+    }
+
+    @Test
+    void anUnreachableDatabaseExitsWithThree(PostgresServer server) {
+        Run r = run("migrate", "--jdbc-url", "jdbc:postgresql://localhost:1/nowhere", "--user", "x");
+        assertThat(r.code()).isEqualTo(ExitCodes.DATABASE_UNREACHABLE);
+        assertThat(r.err().lines().toList()).hasSize(1);
+        Run missingDb = run("status", "--jdbc-url", "jdbc:postgresql://localhost:" + server.port() + "/no_such_db",
+                "--user", server.user());
+        assertThat(missingDb.code()).isEqualTo(ExitCodes.DATABASE_UNREACHABLE);
+    }
+
+    @Test
+    void flagsWinOverEnvironmentWhichWinsOverTheFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("pgpubsub.properties");
+        Files.writeString(file, "jdbc-url=" + db.jdbcUrl() + "\nuser=" + db.user() + "\nworkers=3\nbatch-size=7\n"
+                + "fetch-size=123\npassword=from-file\nhandler=" + TestHandlers.Orders.class.getName() + "\n");
+        env.put("PGPUBSUB_WORKERS", "5");
+        env.put("PGPUBSUB_PASSWORD", "");
+        StopSignal stop = new StopSignal();
+        stop.received("SIGTERM"); // stop as soon as started
+        Run r = run(stop, "--config", file.toString(), "--batch-size", "9");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err())
+                .contains("workers = 5  (env PGPUBSUB_WORKERS)")
+                .contains("batch-size = 9  (flag)")
+                .contains("fetch-size = 123  (file " + file + ")")
+                .contains("shutdown-grace = PT30S  (default)")
+                .contains("password = ****")
+                .doesNotContain("from-file")
+                .contains("pgpubsub: stopped");
+    }
+
+    @Test
+    void anUnknownSettingInTheFileIsRefused(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("bad.properties");
+        Files.writeString(file, "jdbc-url=" + db.jdbcUrl() + "\nworkerz=3\n");
+        Run r = run("listen", "--config", file.toString());
+        assertThat(r.code()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(r.err()).contains("[workerz]").contains("known settings");
+    }
+
+    @Test
+    void listenRunsTheHandlersUntilStoppedAndExitsZero() throws Exception {
+        StopSignal stop = new StopSignal();
+        CompletableFuture<Run> listening = CompletableFuture.supplyAsync(
+                () -> run(stop, args("listen", "--handler", TestHandlers.Orders.class.getName(), "--workers", "2")));
+        for (int n = 0; n < 20; n++) {
+            run(args("publish", "orders", "{\"n\": " + n + "}"));
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> db.number("SELECT count(*) FROM handled") == 20);
+        stop.received("SIGTERM");
+        Run r = listening.get(60, TimeUnit.SECONDS);
+        assertThat(r.code()).isZero();
+        assertThat(db.number("SELECT count(DISTINCT n) FROM handled")).isEqualTo(20);
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
+    }
+}

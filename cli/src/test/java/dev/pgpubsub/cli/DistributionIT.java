@@ -1,0 +1,69 @@
+package dev.pgpubsub.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.testing.PostgresTest;
+import dev.pgpubsub.testing.TestDatabase;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged distribution, run as a separate OS process with bin/pgpubsub: SIGTERM in the middle
+ * of the work stops it gracefully (exit 0), and a second run finishes the rest, with every task's
+ * effect committed exactly once.
+ */
+@PostgresTest
+class DistributionIT {
+
+    private static final int TASKS = 3_000;
+
+    @Test
+    void sigtermMidBatchStopsGracefullyAndARestartFinishesExactlyOnce(TestDatabase db) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        db.execute("CREATE TABLE handled (n bigint, attempt int)");
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
+                + "FROM generate_series(1, " + TASKS + ") g");
+
+        Process first = start(db);
+        await().atMost(Duration.ofSeconds(120)).until(() -> db.number("SELECT count(*) FROM handled") >= 300);
+        first.destroy(); // SIGTERM, while batches are running
+        assertThat(first.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(first.exitValue()).isZero();
+        long done = db.number("SELECT count(*) FROM handled");
+        assertThat(done).isLessThan(TASKS);
+        assertThat(db.number("SELECT count(DISTINCT n) FROM handled")).isEqualTo(done);
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(TASKS - done);
+
+        Process second = start(db);
+        await().atMost(Duration.ofSeconds(180)).until(() -> db.number("SELECT count(*) FROM pgpubsub.notification") == 0);
+        second.destroy();
+        assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(second.exitValue()).isZero();
+        assertThat(db.number("SELECT count(*) FROM handled")).isEqualTo(TASKS);
+        assertThat(db.number("SELECT count(DISTINCT n) FROM handled")).isEqualTo(TASKS);
+    }
+
+    private static Process start(TestDatabase db) throws Exception {
+        Path home = Path.of(System.getProperty("pgpubsub.distribution"));
+        Path script = home.resolve("bin/pgpubsub");
+        assertThat(Files.isExecutable(script)).as("%s is executable", script).isTrue();
+        Path testClasses = Path.of(TestHandlers.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        ProcessBuilder builder = new ProcessBuilder(List.of(script.toString(), "listen",
+                "--handler", TestHandlers.Orders.class.getName(), "--workers", "2", "--batch-size", "50"))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.INHERIT);
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        builder.environment().put("PGPUBSUB_CLASSPATH", testClasses.toString() + File.pathSeparator);
+        builder.environment().put("PGPUBSUB_JDBC_URL", db.jdbcUrl());
+        builder.environment().put("PGPUBSUB_USER", db.user());
+        builder.environment().put("PGPUBSUB_JAVA_OPTS", "-Dpgpubsub.test.handler.millis=5");
+        return builder.start();
+    }
+}
