@@ -1,6 +1,7 @@
 package dev.pgpubsub.core.internal;
 
 import dev.pgpubsub.core.PgPubSubException;
+import java.sql.SQLException;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -47,10 +48,21 @@ public final class SchemaMigrator {
                     result.migrationsExecuted);
             return result.migrationsExecuted;
         } catch (FlywayException e) {
-            throw new PgPubSubException("Could not migrate the pgpubsub schema '" + schema + "': " + e.getMessage()
+            throw new PgPubSubException("Could not migrate the pgpubsub schema '" + schema + "': " + reason(e)
                     + ". Check that the database is reachable and that the user may create schema '" + schema
                     + "' and tables in it (or run the migration as the schema's owner).", e);
         }
+    }
+
+    /** What the driver or server said, if it said anything, else the first line of Flyway's message. */
+    private static String reason(FlywayException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql) {
+                return sql.getMessage() + " (SQLSTATE " + sql.getSQLState() + ")";
+            }
+        }
+        String message = String.valueOf(e.getMessage());
+        return message.lines().findFirst().orElse(message).strip();
     }
 
     /** The values the migration files refer to as {@code ${name}}. */
