@@ -1,117 +1,257 @@
 package dev.pgpubsub.examples;
 
-import dev.pgpubsub.core.Channel;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.core.Publisher;
-import dev.pgpubsub.listener.Listen;
 import dev.pgpubsub.listener.Listener;
-import dev.pgpubsub.listener.TaskContext;
+import dev.pgpubsub.listener.RecoveryProgress;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import org.postgresql.ds.PGSimpleDataSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The demo: installs pgpubsub, starts a listener, publishes orders in the same transaction as the
- * orders themselves, and shows each handler's invoice, written exactly once. It starts an embedded
- * Postgres unless a {@code jdbc:postgresql:} URL is given as the first argument.
+ * The demo shop, end to end: installs pgpubsub, publishes a backlog of orders while no listener runs
+ * (each with its order row, in one transaction), starts a listener (start-up recovery drains the
+ * backlog through a cursor, with a progress bar), publishes live orders at a fixed rate, then checks
+ * that every order got exactly one invoice and prints a summary. Exit code 0 when the check passes.
+ *
+ * <p>Arguments: {@code [jdbc:postgresql://... URL] [--backlog N] [--live-seconds S] [--rate R]};
+ * without a URL it runs on an embedded Postgres.
  */
 public final class Demo {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Demo.class);
+    /** What a run did and measured. */
+    record Summary(long tasks, long invoices, long distinctInvoices, long pending, double recoveryRowsPerSecond,
+            long liveTasks, double p50Millis, double p99Millis, double maxMillis, long peakHeapBytes, long handlerCalls) {
 
-    /** The task: an order was placed. */
-    public record OrderPlaced(long orderId, BigDecimal amount) {
+        boolean exactlyOnce() {
+            return invoices == tasks && distinctInvoices == tasks && pending == 0;
+        }
     }
 
-    static final Channel<OrderPlaced> ORDERS = Channel.of("orders", OrderPlaced.class);
+    /** The demo's knobs. */
+    record Options(String jdbcUrl, int backlog, int liveSeconds, int rate) {
 
-    /** Writes the invoice of an order, in the transaction that claims the task. */
-    public static final class InvoiceHandler {
-        private final CountDownLatch remaining;
-
-        InvoiceHandler(CountDownLatch remaining) {
-            this.remaining = remaining;
-        }
-
-        /** Handles one order. */
-        @Listen("orders")
-        public void onOrderPlaced(OrderPlaced order, TaskContext context) throws SQLException {
-            try (PreparedStatement ps = context.connection().prepareStatement(
-                    "INSERT INTO invoice (order_id, amount, task_id) VALUES (?, ?, ?)")) {
-                ps.setLong(1, order.orderId());
-                ps.setBigDecimal(2, order.amount());
-                ps.setLong(3, context.id());
-                ps.executeUpdate();
+        static Options parse(String[] args) {
+            String url = null;
+            int backlog = 100_000;
+            int seconds = 5;
+            int rate = 500;
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--backlog" -> backlog = Integer.parseInt(args[++i]);
+                    case "--live-seconds" -> seconds = Integer.parseInt(args[++i]);
+                    case "--rate" -> rate = Integer.parseInt(args[++i]);
+                    default -> url = args[i];
+                }
             }
-            LOG.info("handled task {} (attempt {}): invoice for order {} over {}", context.id(), context.attempt(),
-                    order.orderId(), order.amount());
-            remaining.countDown();
+            return new Options(url, backlog, seconds, rate);
         }
     }
 
     private Demo() {
     }
 
-    /** Runs the demo; the optional argument is a {@code jdbc:postgresql:} URL with user and password. */
+    /** Runs the demo; exits 0 when every order got exactly one invoice. */
     public static void main(String[] args) throws Exception {
-        if (args.length > 0) {
+        Options options = Options.parse(args);
+        Summary summary;
+        if (options.jdbcUrl() != null) {
             PGSimpleDataSource ds = new PGSimpleDataSource();
-            ds.setURL(args[0]);
-            run(args[0], ds);
-            return;
-        }
-        try (EmbeddedPostgres pg = startEmbedded()) {
-            LOG.info("Started an embedded Postgres on port {}", pg.getPort());
-            run(pg.getJdbcUrl("postgres", "postgres"), pg.getPostgresDatabase());
-        }
-    }
-
-    static void run(String jdbcUrl, DataSource ds) throws SQLException, InterruptedException {
-        int applied = PgPubSub.migrate(ds);
-        LOG.info("Schema 'pgpubsub' installed ({} migration(s) applied)", applied);
-        try (Connection c = ds.getConnection()) {
-            c.createStatement().execute("CREATE TABLE IF NOT EXISTS shop_order (id bigint PRIMARY KEY, amount numeric)");
-            c.createStatement().execute("CREATE TABLE IF NOT EXISTS invoice (order_id bigint, amount numeric, task_id bigint)");
-        }
-        List<OrderPlaced> orders = List.of(new OrderPlaced(1, new BigDecimal("10.50")),
-                new OrderPlaced(2, new BigDecimal("20.50")), new OrderPlaced(3, new BigDecimal("30.50")));
-        CountDownLatch remaining = new CountDownLatch(orders.size());
-        try (Listener listener = Listener.builder().jdbcUrl(jdbcUrl).handlers(new InvoiceHandler(remaining)).start()) {
-            Publisher publisher = Publisher.create();
-            publisher.inNewTransaction(ds, (tx, c) -> {
-                try (PreparedStatement insert = c.prepareStatement("INSERT INTO shop_order (id, amount) VALUES (?, ?)")) {
-                    for (OrderPlaced order : orders) {
-                        insert.setLong(1, order.orderId());
-                        insert.setBigDecimal(2, order.amount());
-                        insert.executeUpdate();
-                    }
-                }
-                return tx.publishAll(ORDERS, orders); // commits with the orders, or not at all
-            });
-            LOG.info("Published {} orders; waiting for the listener", orders.size());
-            if (!remaining.await(60, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("The listener did not handle every order within 60 s");
+            ds.setURL(options.jdbcUrl());
+            summary = run(options, ds);
+        } else {
+            try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setServerConfig("synchronous_commit", "on").start()) {
+                say("Started an embedded Postgres on port " + pg.getPort());
+                summary = run(new Options(pg.getJdbcUrl("postgres", "postgres"), options.backlog(), options.liveSeconds(),
+                        options.rate()), pg.getPostgresDatabase());
             }
         }
-        try (Connection c = ds.getConnection(); ResultSet rs = c.createStatement().executeQuery(
-                "SELECT (SELECT count(*) FROM invoice), (SELECT count(*) FROM pgpubsub.notification)")) {
-            rs.next();
-            LOG.info("{} invoices written, {} tasks pending", rs.getLong(1), rs.getLong(2));
+        print(summary);
+        System.exit(summary.exactlyOnce() ? 0 : 1);
+    }
+
+    static Summary run(Options options, DataSource unpooled) throws Exception {
+        HikariConfig pool = new HikariConfig();
+        pool.setDataSource(unpooled);
+        pool.setMaximumPoolSize(4);
+        try (HikariDataSource ds = new HikariDataSource(pool)) {
+            return drive(options, ds);
         }
     }
 
-    private static EmbeddedPostgres startEmbedded() throws IOException {
-        return EmbeddedPostgres.builder().setServerConfig("synchronous_commit", "on").start();
+    private static Summary drive(Options options, DataSource ds) throws Exception {
+        say("Installing pgpubsub: " + PgPubSub.migrate(ds) + " migration(s) applied");
+        try (Connection c = ds.getConnection()) {
+            c.createStatement().execute("DROP TABLE IF EXISTS invoice, shop_order");
+            c.createStatement().execute("CREATE TABLE shop_order (id bigint PRIMARY KEY, amount numeric NOT NULL)");
+            // No unique key on purpose: a task handled twice would show up as a second invoice.
+            c.createStatement().execute("CREATE TABLE invoice (order_id bigint NOT NULL, amount numeric, task_id bigint)");
+            c.createStatement().execute("DELETE FROM pgpubsub.notification WHERE channel = 'orders'");
+        }
+        Publisher publisher = Publisher.create();
+        long started = System.nanoTime();
+        for (int from = 0; from < options.backlog(); from += 1_000) {
+            publishOrders(publisher, ds, from, Math.min(options.backlog(), from + 1_000));
+        }
+        say(String.format("Published a backlog of %,d orders in %.1f s, while no listener ran", options.backlog(),
+                (System.nanoTime() - started) / 1e9));
+
+        int live = options.liveSeconds() * options.rate();
+        Map<Long, Long> handlerStart = new ConcurrentHashMap<>(live * 2);
+        Map<Long, Long> committedAt = new ConcurrentHashMap<>(live * 2);
+        for (long id = options.backlog(); id < options.backlog() + live; id++) {
+            handlerStart.put(id, 0L);
+        }
+        InvoiceHandler handler = new InvoiceHandler(handlerStart);
+        double[] recoveryRate = new double[1];
+        try (RecoveryBar bar = new RecoveryBar();
+                Listener listener = Listener.builder().jdbcUrl(options.jdbcUrl()).handlers(handler)
+                        .onRecoveryProgress(bar.andThen(p -> recoveryRate[0] = p.rowsPerSecond())).start()) {
+            awaitTrue(() -> !listener.stats().recovering(), Duration.ofMinutes(30));
+            bar.close();
+            say(String.format("Recovery drained the backlog at %,.0f orders/s; now publishing %,d live orders/s for %d s",
+                    recoveryRate[0], options.rate(), options.liveSeconds()));
+            publishLive(publisher, ds, options, committedAt);
+            awaitTrue(() -> count(ds, "SELECT count(*) FROM pgpubsub.notification WHERE channel = 'orders'") == 0,
+                    Duration.ofMinutes(5));
+        }
+        double[] latencies = committedAt.entrySet().stream()
+                .mapToDouble(e -> (handlerStart.get(e.getKey()) - e.getValue()) / 1e6).sorted().toArray();
+        long total = options.backlog() + (long) live;
+        return new Summary(total, count(ds, "SELECT count(*) FROM invoice"),
+                count(ds, "SELECT count(DISTINCT order_id) FROM invoice"),
+                count(ds, "SELECT count(*) FROM pgpubsub.notification WHERE channel = 'orders'"), recoveryRate[0], live,
+                percentile(latencies, 0.50), percentile(latencies, 0.99), percentile(latencies, 1.0), peakHeap(),
+                handler.calls());
+    }
+
+    /** One transaction: the orders' rows and their tasks, committed together. */
+    private static void publishOrders(Publisher publisher, DataSource ds, long from, long to) {
+        publisher.inNewTransaction(ds, (tx, c) -> {
+            List<OrderPlaced> orders = new ArrayList<>((int) (to - from));
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO shop_order (id, amount) VALUES (?, ?)")) {
+                for (long id = from; id < to; id++) {
+                    OrderPlaced order = new OrderPlaced(id, BigDecimal.valueOf(id % 1_000, 2));
+                    insert.setLong(1, order.orderId());
+                    insert.setBigDecimal(2, order.amount());
+                    insert.addBatch();
+                    orders.add(order);
+                }
+                insert.executeBatch();
+            }
+            return tx.publishAll(OrderPlaced.CHANNEL, orders);
+        });
+    }
+
+    /** One order per transaction at a fixed rate; notes when each commit returned. */
+    private static void publishLive(Publisher publisher, DataSource ds, Options options, Map<Long, Long> committedAt)
+            throws InterruptedException {
+        long intervalNanos = TimeUnit.SECONDS.toNanos(1) / options.rate();
+        long next = System.nanoTime();
+        long first = options.backlog();
+        for (long id = first; id < first + (long) options.liveSeconds() * options.rate(); id++) {
+            long wait = next - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            next += intervalNanos;
+            publishOrders(publisher, ds, id, id + 1);
+            committedAt.put(id, System.nanoTime());
+        }
+    }
+
+    private static void print(Summary s) {
+        say("");
+        say("=== pgpubsub demo summary ===");
+        say(String.format("tasks published        %,d (%,d backlog + %,d live)", s.tasks(), s.tasks() - s.liveTasks(),
+                s.liveTasks()));
+        say(String.format("invoices written       %,d (distinct orders: %,d; handler calls: %,d)", s.invoices(),
+                s.distinctInvoices(), s.handlerCalls()));
+        say(String.format("tasks still pending    %,d", s.pending()));
+        say(String.format("recovery rate          %,.0f tasks/s", s.recoveryRowsPerSecond()));
+        say(String.format("live latency (commit -> handler start)  p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                s.p50Millis(), s.p99Millis(), s.maxMillis()));
+        say(String.format("peak heap              %.1f MiB", s.peakHeapBytes() / (1024.0 * 1024.0)));
+        say(s.exactlyOnce() ? "exactly once: every order has exactly one invoice" : "CHECK FAILED: see the figures above");
+    }
+
+    private static double percentile(double[] sorted, double q) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        return sorted[(int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+    }
+
+    private static long peakHeap() {
+        return ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP)
+                .map(MemoryPoolMXBean::getPeakUsage).mapToLong(u -> u.getUsed()).sum();
+    }
+
+    static long count(DataSource ds, String sql) throws SQLException {
+        try (Connection c = ds.getConnection(); ResultSet rs = c.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private interface Check {
+        boolean holds() throws Exception;
+    }
+
+    private static void awaitTrue(Check check, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!check.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Timed out after " + timeout);
+            }
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+    }
+
+    private static void say(String line) {
+        System.out.println(line);
+    }
+
+    /** Start-up recovery's progress bar. */
+    private static final class RecoveryBar implements Consumer<RecoveryProgress>, AutoCloseable {
+        private ProgressBar bar;
+
+        @Override
+        public synchronized void accept(RecoveryProgress p) {
+            if (bar == null) {
+                bar = new ProgressBarBuilder().setTaskName("Recovery").setInitialMax(Math.max(1, p.estimatedRows()))
+                        .setStyle(ProgressBarStyle.ASCII).setUnit(" tasks", 1).showSpeed().continuousUpdate().build();
+            }
+            bar.maxHint(Math.max(bar.getMax(), p.rowsRead()));
+            bar.stepTo(p.rowsDone());
+        }
+
+        @Override
+        public synchronized void close() {
+            if (bar != null) {
+                bar.close();
+                bar = null;
+            }
+        }
     }
 }

@@ -147,6 +147,7 @@ public final class Listener implements AutoCloseable {
             LOG.info("Listener {} started: channels {}, {} workers, batches of {}, schema '{}'{}", name, channels(),
                     settings.workers, settings.batchSize, settings.schema, settings.recoverOnStart ? ", recovering first" : "");
             if (settings.recoverOnStart) {
+                recovering = true; // before the thread starts, so that stats() never shows a gap
                 recovery = new Thread(this::recoverThenServe, name + "-recovery-cursor");
                 recovery.setDaemon(true);
                 recovery.start();
@@ -168,7 +169,6 @@ public final class Listener implements AutoCloseable {
      * recovery wait in the wake queue (each channel once) for the claim loop that starts after it.
      */
     private void recoverThenServe() {
-        recovering = true;
         try {
             new Recovery(new Recovery.Settings(settings.schema, channels(), settings.recoveryFetchSize, settings.batchSize,
                     settings.workers, name), connections.dataSource(), workers::runRecovered, this::isRunning,

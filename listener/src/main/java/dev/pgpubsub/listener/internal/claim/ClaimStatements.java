@@ -18,7 +18,7 @@ import java.util.Map;
  *   <li><b>count</b>: lock the channel's due rows ({@code FOR UPDATE SKIP LOCKED}), add one to their
  *       attempts and move their run_at to when a retry would be due, then commit. A claim that dies
  *       with its process is thus counted, and its rows come back after the retry delay;</li>
- *   <li><b>run</b>: lock the counted rows again by id ({@code SKIP LOCKED}: never wait) and delete them,
+ *   <li><b>run</b>: lock the counted rows again by id and delete them,
  *       run the handlers in the same transaction, commit. Handler writes and deletions commit together,
  *       or not at all.</li>
  * </ol>
@@ -48,11 +48,15 @@ public final class ClaimStatements {
                 + " FROM (SELECT id, run_at FROM " + table + " WHERE id = ANY(?) AND channel = ? AND run_at <= now()"
                 + " FOR UPDATE SKIP LOCKED) due"
                 + " WHERE n.id = due.id RETURNING n.id, due.run_at, n.attempts";
+        // The rows were counted (claimed) by this worker in step 1, so step 2 waits for their locks
+        // rather than skipping them: another worker's step 1 that looked at a row a moment ago may
+        // still hold its lock, and skipping would leave the row waiting for its retry delay. Locks
+        // are taken in id order, so two claimants of the same rows cannot deadlock.
         // The run transaction stays open while handlers run, idle between their statements: a
         // server-wide idle_in_transaction_session_timeout must not kill it (set_config(..., true) is
         // SET LOCAL, evaluated here to save a round trip). Hung handlers are the handler timeout's job.
         this.lockAndDelete = "DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table
-                + " WHERE id = ANY(?) FOR UPDATE SKIP LOCKED)"
+                + " WHERE id = ANY(?) ORDER BY id FOR UPDATE)"
                 + " AND set_config('idle_in_transaction_session_timeout', '0', true) IS NOT NULL"
                 + " RETURNING id, payload::text, created_at";
         this.recordFailure = "UPDATE " + table + " n SET last_error = ?, run_at = now() + "
@@ -101,8 +105,8 @@ public final class ClaimStatements {
     }
 
     /**
-     * Step 2: locks and deletes the given rows in the open transaction, skipping any another
-     * transaction holds; returns the payloads by id. The caller commits or rolls back.
+     * Step 2: locks (waiting for any other holder) and deletes the given rows in the open transaction;
+     * returns the payloads of those still there by id. The caller commits or rolls back.
      */
     public Map<Long, LoadedTask> lockAndDelete(Connection c, long[] ids) throws SQLException {
         Array array = bigints(c, ids);

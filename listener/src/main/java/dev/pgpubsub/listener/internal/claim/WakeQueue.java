@@ -8,13 +8,15 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
  * Channels that may have due work, each queued at most once, so that the queue never grows past the
- * number of channels. After a turn that found nothing, a channel cools down briefly: wake-ups in
- * that time are folded into one turn at its end, so that a storm of notifications becomes a handful
- * of claim turns. {@link #wake(String)} never blocks: pgjdbc-ng's I/O thread calls it.
+ * number of channels. After two turns in a row that found nothing, a channel cools down briefly:
+ * wake-ups in that time are folded into one turn at its end, so that a storm of notifications becomes
+ * a handful of claim turns. (One empty turn is normal in a live stream: a wake-up that arrived while
+ * another worker was already claiming its task.) {@link #wake(String)} never blocks: pgjdbc-ng's I/O thread calls it.
  */
 final class WakeQueue {
 
@@ -30,6 +32,7 @@ final class WakeQueue {
 
     private static final class State {
         private final AtomicBoolean queued = new AtomicBoolean();
+        private final AtomicInteger emptyTurns = new AtomicInteger();
         private volatile long coolUntil = System.nanoTime();
     }
 
@@ -63,7 +66,15 @@ final class WakeQueue {
 
     /** Called after a turn on {@code channel} found no due row. */
     void foundNothing(String channel) {
-        states.get(channel).coolUntil = System.nanoTime() + cooldownNanos;
+        State state = states.get(channel);
+        if (state.emptyTurns.incrementAndGet() >= 2) {
+            state.coolUntil = System.nanoTime() + cooldownNanos;
+        }
+    }
+
+    /** Called after a turn on {@code channel} found work. */
+    void foundWork(String channel) {
+        states.get(channel).emptyTurns.set(0);
     }
 
     /** Wakes every channel (start-up, safety-net poll). */

@@ -31,7 +31,7 @@ public final class WorkerPool {
     static final long RETRY_AFTER_ERROR_MILLIS = 1_000;
     /** Longest stored error text. */
     static final int MAX_ERROR_CHARS = 2_000;
-    /** After a turn that found nothing, wake-ups of the channel are folded for this long. */
+    /** After two turns in a row that found nothing, wake-ups of the channel are folded for this long. */
     static final long EMPTY_TURN_COOLDOWN_MILLIS = 50;
 
     /**
@@ -225,6 +225,7 @@ public final class WorkerPool {
                         queue.wake(channel); // more is due: let an idle worker join in
                     }
                     if (!claimed.isEmpty()) {
+                        queue.foundWork(channel);
                         runBatch(c, channel, claimed);
                     }
                     if (claimed.size() < settings.batchSize()) {
