@@ -27,7 +27,9 @@ class DistributionIT {
     @Test
     void sigtermMidBatchStopsGracefullyAndARestartFinishesExactlyOnce(TestDatabase db) throws Exception {
         PgPubSub.migrate(db.dataSource());
+        db.execute("DROP TABLE IF EXISTS handled");
         db.execute("CREATE TABLE handled (n bigint, attempt int)");
+        db.execute("DELETE FROM pgpubsub.notification");
         db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
                 + "FROM generate_series(1, " + TASKS + ") g");
 
@@ -50,7 +52,33 @@ class DistributionIT {
         assertThat(db.number("SELECT count(DISTINCT n) FROM handled")).isEqualTo(TASKS);
     }
 
+    @Test
+    void aSecondSigtermExitsAtOnceAndCommitsNothingOfTheRunningBatch(TestDatabase db) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        db.execute("DROP TABLE IF EXISTS handled");
+        db.execute("CREATE TABLE handled (n bigint, attempt int)");
+        db.execute("DELETE FROM pgpubsub.notification");
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
+                + "FROM generate_series(1, 100) g");
+        Path output = Files.createTempFile("pgpubsub-process", ".log");
+        Process slow = start(db, 2_000, output); // each handler takes 2 s: a batch of 50 runs for minutes
+        await().atMost(Duration.ofSeconds(120)).until(() -> db.number("SELECT count(*) FROM pgpubsub.notification "
+                + "WHERE attempts = 1") > 0);
+        slow.destroy();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(output).contains("SIGTERM received: stopping"));
+        slow.destroy();
+        assertThat(slow.waitFor(20, TimeUnit.SECONDS)).as("exited soon after the second signal").isTrue();
+        assertThat(slow.exitValue()).isEqualTo(130);
+        assertThat(db.number("SELECT count(*) FROM handled")).isZero();
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(100);
+    }
+
     private static Process start(TestDatabase db) throws Exception {
+        return start(db, 5, null);
+    }
+
+    /** Starts bin/pgpubsub listen; its output goes to {@code output}, or to this process's if null. */
+    private static Process start(TestDatabase db, long handlerMillis, Path output) throws Exception {
         Path home = Path.of(System.getProperty("pgpubsub.distribution"));
         Path script = home.resolve("bin/pgpubsub");
         assertThat(Files.isExecutable(script)).as("%s is executable", script).isTrue();
@@ -58,12 +86,12 @@ class DistributionIT {
         ProcessBuilder builder = new ProcessBuilder(List.of(script.toString(), "listen",
                 "--handler", TestHandlers.Orders.class.getName(), "--workers", "2", "--batch-size", "50"))
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.INHERIT);
+                .redirectOutput(output == null ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.to(output.toFile()));
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
         builder.environment().put("PGPUBSUB_CLASSPATH", testClasses.toString() + File.pathSeparator);
         builder.environment().put("PGPUBSUB_JDBC_URL", db.jdbcUrl());
         builder.environment().put("PGPUBSUB_USER", db.user());
-        builder.environment().put("PGPUBSUB_JAVA_OPTS", "-Dpgpubsub.test.handler.millis=5");
+        builder.environment().put("PGPUBSUB_JAVA_OPTS", "-Dpgpubsub.test.handler.millis=" + handlerMillis);
         return builder.start();
     }
 }

@@ -34,6 +34,7 @@ public final class ClaimStatements {
     private final String lockAndDelete;
     private final String recordFailure;
     private final String nextDue;
+    private final String release;
 
     /** Statements for the installation in {@code schema}. */
     public ClaimStatements(String schema) {
@@ -64,6 +65,7 @@ public final class ClaimStatements {
         // Not "run_at > now()": a row that became due between the claim and this query would fall
         // in the gap (not due then, not future now) and wait for the safety-net poll.
         this.nextDue = "SELECT extract(epoch FROM min(run_at) - now()) FROM " + table + " WHERE channel = ?";
+        this.release = "UPDATE " + table + " SET run_at = now(), attempts = greatest(attempts - 1, 0) WHERE id = ANY(?)";
     }
 
     /** Step 1: counts an attempt for up to {@code limit} due rows of {@code channel}; commits. In claim order. */
@@ -151,6 +153,22 @@ public final class ClaimStatements {
                 c.commit();
                 return none ? -1 : Math.max(0, (long) Math.ceil(seconds * 1000));
             }
+        }
+    }
+
+    /**
+     * Makes rows whose run was aborted by a shutdown due at once, without counting the attempt
+     * (it was the shutdown, not the task); commits. Rows already gone are untouched.
+     */
+    public int release(Connection c, long[] ids) throws SQLException {
+        Array array = bigints(c, ids);
+        try (PreparedStatement ps = c.prepareStatement(release)) {
+            ps.setArray(1, array);
+            int released = ps.executeUpdate();
+            c.commit();
+            return released;
+        } finally {
+            array.free();
         }
     }
 

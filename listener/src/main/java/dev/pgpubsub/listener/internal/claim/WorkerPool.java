@@ -56,6 +56,8 @@ public final class WorkerPool {
     private final DueTimer timer;
     private final List<Thread> threads = new ArrayList<>();
     private final Connection[] inUse;
+    /** Per worker, the ids of the batch it is running (empty when idle). */
+    private final long[][] inFlight;
     private final LongAdder turns = new LongAdder();
     private final LongAdder batches = new LongAdder();
     private final LongAdder done = new LongAdder();
@@ -81,6 +83,7 @@ public final class WorkerPool {
         this.queue = new WakeQueue(channels, settings.workers(), scheduler, EMPTY_TURN_COOLDOWN_MILLIS);
         this.timer = new DueTimer(scheduler, queue, channels);
         this.inUse = new Connection[settings.workers()];
+        this.inFlight = new long[settings.workers()][];
     }
 
     /** Starts the workers and the safety-net poll that wakes every channel each {@code pollInterval}. */
@@ -114,8 +117,9 @@ public final class WorkerPool {
         queue.stop(threads.size());
         long deadline = System.nanoTime() + settings.grace().toNanos();
         joinUntil(deadline);
-        abortRemaining();
+        long[] aborted = abortRemaining();
         joinUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+        release(aborted);
         for (Thread t : threads) {
             if (t.isAlive()) {
                 LOG.warn("Worker thread {} did not stop: its handler is still running outside any transaction", t.getName());
@@ -138,12 +142,19 @@ public final class WorkerPool {
         }
     }
 
-    private void abortRemaining() {
+    /** Aborts the connections of batches still running; returns their task ids. */
+    private long[] abortRemaining() {
+        List<Long> ids = new ArrayList<>();
         synchronized (inUse) {
             for (int i = 0; i < inUse.length; i++) {
                 Connection c = inUse[i];
                 if (c != null) {
                     LOG.warn("Aborting a batch still running after the {} grace period; its tasks roll back", settings.grace());
+                    if (inFlight[i] != null) {
+                        for (long id : inFlight[i]) {
+                            ids.add(id);
+                        }
+                    }
                     try {
                         c.abort(Runnable::run);
                     } catch (SQLException | RuntimeException e) {
@@ -151,6 +162,22 @@ public final class WorkerPool {
                     }
                 }
             }
+        }
+        return ids.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Makes the tasks of aborted batches due at once, their attempt not counted. */
+    private void release(long[] ids) {
+        if (ids.length == 0) {
+            return;
+        }
+        try (Connection c = dataSource.getConnection()) {
+            prepare(c);
+            int released = statements.release(c, ids);
+            LOG.info("Released {} task(s) of aborted batches: due again at once", released);
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("Could not release the tasks of aborted batches ({}); they are due again after their retry delay",
+                    e.toString());
         }
     }
 
@@ -226,7 +253,9 @@ public final class WorkerPool {
                     }
                     if (!claimed.isEmpty()) {
                         queue.foundWork(channel);
+                        setInFlight(index, ids(claimed));
                         runBatch(c, channel, claimed);
+                        setInFlight(index, null);
                     }
                     if (claimed.size() < settings.batchSize()) {
                         drained = true;
@@ -257,6 +286,13 @@ public final class WorkerPool {
     private void setInUse(int index, Connection c) {
         synchronized (inUse) {
             inUse[index] = c;
+            inFlight[index] = null;
+        }
+    }
+
+    private void setInFlight(int index, long[] ids) {
+        synchronized (inUse) {
+            inFlight[index] = ids;
         }
     }
 
