@@ -8,7 +8,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,8 +28,6 @@ public final class WorkerPool {
     static final int MAX_BATCHES_PER_TURN = 10;
     /** How long to wait before trying a channel again after a database error. */
     static final long RETRY_AFTER_ERROR_MILLIS = 1_000;
-    /** Longest stored error text. */
-    static final int MAX_ERROR_CHARS = 2_000;
     /** After two turns in a row that found nothing, wake-ups of the channel are folded for this long. */
     static final long EMPTY_TURN_COOLDOWN_MILLIS = 50;
 
@@ -49,8 +46,7 @@ public final class WorkerPool {
     private final Settings settings;
     private final DataSource dataSource;
     private final ClaimStatements statements;
-    private final HandlerRegistry registry;
-    private final PayloadCodec codec;
+    private final BatchRunner runner;
     private final WakeQueue queue;
     private final ScheduledExecutorService scheduler;
     private final DueTimer timer;
@@ -59,9 +55,6 @@ public final class WorkerPool {
     /** Per worker, the ids of the batch it is running (empty when idle). */
     private final long[][] inFlight;
     private final LongAdder turns = new LongAdder();
-    private final LongAdder batches = new LongAdder();
-    private final LongAdder done = new LongAdder();
-    private final LongAdder failures = new LongAdder();
     private final LongAdder recovered = new LongAdder();
     private volatile boolean running;
     private boolean closed;
@@ -72,8 +65,6 @@ public final class WorkerPool {
         this.settings = settings;
         this.dataSource = dataSource;
         this.statements = statements;
-        this.registry = registry;
-        this.codec = codec;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, settings.name() + "-timer");
             t.setDaemon(true);
@@ -82,6 +73,7 @@ public final class WorkerPool {
         List<String> channels = registry.all().stream().map(RegisteredHandler::channel).toList();
         this.queue = new WakeQueue(channels, settings.workers(), scheduler, EMPTY_TURN_COOLDOWN_MILLIS);
         this.timer = new DueTimer(scheduler, queue, channels);
+        this.runner = new BatchRunner(statements, registry, codec, settings.backoff(), timer);
         this.inUse = new Connection[settings.workers()];
         this.inFlight = new long[settings.workers()][];
     }
@@ -211,7 +203,7 @@ public final class WorkerPool {
 
     /** Turns, batches, tasks done, failures and tasks done by start-up recovery so far. */
     public long[] counters() {
-        return new long[] {turns.sum(), batches.sum(), done.sum(), failures.sum(), recovered.sum()};
+        return new long[] {turns.sum(), runner.batches(), runner.done(), runner.failures(), recovered.sum()};
     }
 
     /**
@@ -227,7 +219,7 @@ public final class WorkerPool {
             if (claimed.isEmpty()) {
                 return 0;
             }
-            int completed = runBatch(c, channel, claimed);
+            int completed = runner.runBatch(c, channel, claimed);
             recovered.add(completed);
             return completed;
         }
@@ -253,8 +245,8 @@ public final class WorkerPool {
                     }
                     if (!claimed.isEmpty()) {
                         queue.foundWork(channel);
-                        setInFlight(index, ids(claimed));
-                        runBatch(c, channel, claimed);
+                        setInFlight(index, BatchRunner.ids(claimed));
+                        runner.runBatch(c, channel, claimed);
                         setInFlight(index, null);
                     }
                     if (claimed.size() < settings.batchSize()) {
@@ -294,98 +286,5 @@ public final class WorkerPool {
         synchronized (inUse) {
             inFlight[index] = ids;
         }
-    }
-
-    /**
-     * Runs a counted batch in one transaction. If a handler throws, the batch rolls back, the failure
-     * is recorded, and every other row is redone in a transaction of its own, so that one bad row does
-     * not fail its neighbours (and no savepoints are needed).
-     *
-     * @return how many tasks completed
-     */
-    private int runBatch(Connection c, String channel, List<ClaimedTask> claimed) throws SQLException {
-        batches.increment();
-        RegisteredHandler handler = registry.get(channel);
-        Map<Long, LoadedTask> loaded = statements.lockAndDelete(c, ids(claimed));
-        TransactionView view = new TransactionView(c);
-        ClaimedTask failed = null;
-        Throwable error = null;
-        for (ClaimedTask task : claimed) {
-            LoadedTask row = loaded.get(task.id());
-            if (row == null) {
-                continue; // another listener holds or finished it
-            }
-            try {
-                invoke(handler, task, row, view);
-            } catch (Throwable t) {
-                failed = task;
-                error = t;
-                break;
-            }
-        }
-        if (failed == null) {
-            c.commit();
-            done.add(loaded.size());
-            return loaded.size();
-        }
-        c.rollback();
-        recordFailure(c, channel, failed, error);
-        int completed = 0;
-        for (ClaimedTask task : claimed) {
-            if (task != failed && loaded.containsKey(task.id()) && runOne(c, channel, handler, task)) {
-                completed++;
-            }
-        }
-        return completed;
-    }
-
-    /** Runs one task in a transaction of its own; returns whether it completed. */
-    private boolean runOne(Connection c, String channel, RegisteredHandler handler, ClaimedTask task) throws SQLException {
-        LoadedTask row = statements.lockAndDelete(c, new long[] {task.id()}).get(task.id());
-        if (row == null) {
-            c.rollback();
-            return false;
-        }
-        try {
-            invoke(handler, task, row, new TransactionView(c));
-        } catch (Throwable t) {
-            c.rollback();
-            recordFailure(c, channel, task, t);
-            return false;
-        }
-        c.commit();
-        done.increment();
-        return true;
-    }
-
-    private void invoke(RegisteredHandler handler, ClaimedTask task, LoadedTask row, TransactionView view) throws Exception {
-        Record payload = codec.read(handler.channel(), row.payload(), handler.payloadType());
-        handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(), row.publishedAt(),
-                view.connection(), view));
-    }
-
-    private void recordFailure(Connection c, String channel, ClaimedTask task, Throwable error) throws SQLException {
-        failures.increment();
-        Duration retryIn = settings.backoff().after(task.attempt());
-        LOG.warn("Task {} on channel '{}' failed (attempt {}); retrying in {}: {}", task.id(), channel, task.attempt(),
-                retryIn, error.toString());
-        statements.recordFailure(c, task.id(), describe(error), settings.backoff());
-        timer.wakeIn(channel, retryIn.toMillis());
-    }
-
-    private static String describe(Throwable error) {
-        StringBuilder text = new StringBuilder(error.toString());
-        for (Throwable cause = error.getCause(); cause != null && text.length() < MAX_ERROR_CHARS; cause = cause.getCause()) {
-            text.append("; caused by ").append(cause);
-        }
-        return text.length() > MAX_ERROR_CHARS ? text.substring(0, MAX_ERROR_CHARS) : text.toString();
-    }
-
-    private static long[] ids(List<ClaimedTask> claimed) {
-        long[] ids = new long[claimed.size()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = claimed.get(i).id();
-        }
-        return ids;
     }
 }
