@@ -43,4 +43,50 @@ public final class PgPubSub {
         }
         return SchemaMigrator.migrate(dataSource, schema);
     }
+
+    /**
+     * Creates (or replaces) the triggers of trigger channels, in one transaction, for the
+     * installation in {@link #DEFAULT_SCHEMA}; see {@link TriggerChannel}.
+     */
+    public static void installTriggers(DataSource dataSource, TriggerChannel... channels) {
+        installTriggers(dataSource, DEFAULT_SCHEMA, channels);
+    }
+
+    /** Creates (or replaces) the triggers of trigger channels for the installation in {@code schema}. */
+    public static void installTriggers(DataSource dataSource, String schema, TriggerChannel... channels) {
+        StringBuilder sql = new StringBuilder();
+        for (TriggerChannel channel : channels) {
+            sql.append(channel.installSql(schema));
+        }
+        execute(dataSource, sql.toString(), "install the triggers of " + java.util.List.of(channels));
+    }
+
+    /** Removes the triggers of trigger channels (their published tasks stay). */
+    public static void dropTriggers(DataSource dataSource, String schema, TriggerChannel... channels) {
+        StringBuilder sql = new StringBuilder();
+        for (TriggerChannel channel : channels) {
+            sql.append(channel.dropSql(schema));
+        }
+        execute(dataSource, sql.toString(), "drop the triggers of " + java.util.List.of(channels));
+    }
+
+    private static void execute(DataSource dataSource, String sql, String what) {
+        try (java.sql.Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try (java.sql.Statement s = c.createStatement()) {
+                s.execute(sql);
+                c.commit();
+            } catch (java.sql.SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(autoCommit);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new PgPubSubException("Could not " + what + ": " + e.getMessage() + " (SQLSTATE " + e.getSQLState()
+                    + "). Check that the table and columns exist, that pgpubsub is installed (PgPubSub.migrate) and that "
+                    + "the user owns the table.", e);
+        }
+    }
 }

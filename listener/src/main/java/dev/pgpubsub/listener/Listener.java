@@ -13,6 +13,7 @@ import dev.pgpubsub.listener.internal.claim.WorkerPool;
 import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.HandlerScanner;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
+import dev.pgpubsub.listener.internal.dispatch.RowChangeType;
 import dev.pgpubsub.listener.internal.notifier.Notifier;
 import dev.pgpubsub.listener.internal.recovery.Recovery;
 import java.sql.Connection;
@@ -425,6 +426,21 @@ public final class Listener implements AutoCloseable {
          */
         public Builder channels(List<String> names) {
             this.onlyChannels = names == null ? null : List.copyOf(names);
+            return this;
+        }
+
+        /**
+         * Registers a handler for the changes a trigger channel publishes
+         * ({@code dev.pgpubsub.core.TriggerChannel}), rows mapped to {@code rowType}.
+         */
+        @SuppressWarnings("unchecked")
+        public <T> Builder onRowChanges(String channel, Class<T> rowType, Handler<RowChange<T>> handler) {
+            if (rowType == null || handler == null) {
+                throw new IllegalArgumentException("onRowChanges(channel, rowType, handler) needs all three: got row type "
+                        + rowType + ", handler " + handler);
+            }
+            registry.add(new RegisteredHandler(Names.requireChannel(channel), new RowChangeType(rowType),
+                    (Handler<Record>) (Handler<?>) handler, "onRowChanges(" + channel + ", " + rowType.getName() + ")"));
             return this;
         }
 

@@ -1,9 +1,17 @@
 package dev.pgpubsub.core.internal;
 
+import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HexFormat;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.ValueDeserializer;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.module.SimpleModule;
 
 /**
  * Payloads as JSON. Never Java serialization, and never a class name taken from the data: the type
@@ -25,6 +33,28 @@ public final class PayloadCodec {
     /** The codec with the library's default mapper. */
     public static PayloadCodec standard() {
         return new PayloadCodec(DEFAULT_MAPPER);
+    }
+
+    /**
+     * The codec of table rows published by trigger channels: columns map to record components by
+     * name (snake_case columns to camelCase components), and bytea columns, which arrive as
+     * {@code \\x...} hex text, map to {@code byte[]}.
+     */
+    public static PayloadCodec forTableRows() {
+        SimpleModule bytea = new SimpleModule("pgpubsub-bytea");
+        bytea.addDeserializer(byte[].class, new ValueDeserializer<byte[]>() {
+            @Override
+            public byte[] deserialize(JsonParser p, DeserializationContext ctxt) {
+                String text = p.getString();
+                return text.startsWith("\\x") ? HexFormat.of().parseHex(text, 2, text.length())
+                        : Base64.getDecoder().decode(text);
+            }
+        });
+        return new PayloadCodec(JsonMapper.builder()
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .addModule(bytea)
+                .build());
     }
 
     /** A codec over a mapper the application configured. */
@@ -51,6 +81,16 @@ public final class PayloadCodec {
         } catch (JacksonException e) {
             throw new IllegalArgumentException("A payload of channel '" + channel + "' does not map to "
                     + type.getName() + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Reads a payload of a generic type (e.g. {@code RowChange<Order>}). */
+    public <P> P read(String channel, String json, Type type) {
+        try {
+            return mapper.readValue(json, mapper.getTypeFactory().constructType(type));
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException("A payload of channel '" + channel + "' does not map to "
+                    + type.getTypeName() + ": " + e.getOriginalMessage(), e);
         }
     }
 

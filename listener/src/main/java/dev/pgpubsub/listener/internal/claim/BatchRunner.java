@@ -1,8 +1,11 @@
 package dev.pgpubsub.listener.internal.claim;
 
 import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.listener.RowChange;
 import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -27,6 +30,7 @@ final class BatchRunner {
     private final ClaimStatements statements;
     private final HandlerRegistry registry;
     private final PayloadCodec codec;
+    private final PayloadCodec rowCodec = PayloadCodec.forTableRows();
     private final Backoff backoff;
     private final DueTimer timer;
     private final LongAdder batches = new LongAdder();
@@ -116,7 +120,9 @@ final class BatchRunner {
     }
 
     private void invoke(RegisteredHandler handler, ClaimedTask task, LoadedTask row, TransactionView view) throws Exception {
-        Record payload = codec.read(handler.channel(), row.payload(), handler.payloadType());
+        Type type = handler.payloadType();
+        boolean rowChange = type instanceof ParameterizedType p && p.getRawType() == RowChange.class;
+        Record payload = (rowChange ? rowCodec : codec).read(handler.channel(), row.payload(), type);
         handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(), row.publishedAt(),
                 view.connection(), view));
     }

@@ -3,6 +3,7 @@ package dev.pgpubsub.listener.internal.dispatch;
 import dev.pgpubsub.core.internal.Names;
 import dev.pgpubsub.listener.Handler;
 import dev.pgpubsub.listener.Listen;
+import dev.pgpubsub.listener.RowChange;
 import dev.pgpubsub.listener.TaskContext;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -84,8 +85,12 @@ public final class HandlerScanner {
             throw new IllegalArgumentException("Handler method " + where + " has no payload parameter: add the record "
                     + "type of channel '" + channel + "' as a parameter (e.g. onOrder(OrderPlaced order))");
         }
-        @SuppressWarnings("unchecked")
-        Class<? extends Record> payloadType = (Class<? extends Record>) params[payloadIndex];
+        java.lang.reflect.Type payloadType = method.getGenericParameterTypes()[payloadIndex];
+        if (params[payloadIndex] == RowChange.class && !(payloadType instanceof java.lang.reflect.ParameterizedType p
+                && p.getActualTypeArguments()[0] instanceof Class<?>)) {
+            throw new IllegalArgumentException("Handler method " + where + " takes a RowChange without its row type: "
+                    + "write RowChange<YourRowRecord> so that rows can be mapped");
+        }
         // Public methods of non-public classes (e.g. nested beans) are reachable once made accessible.
         method.setAccessible(true);
         int payloadAt = payloadIndex;
