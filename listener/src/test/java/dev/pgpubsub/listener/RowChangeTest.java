@@ -65,7 +65,8 @@ class RowChangeTest {
     @Test
     void rowsMapToRecordsWithEveryColumnType() throws Exception {
         OrderChanges handler = new OrderChanges();
-        try (Listener listener = listenerFor(db).handlers(handler).start()) {
+        // One worker: a channel's tasks run in claim order, so the three changes arrive in order.
+        try (Listener listener = listenerFor(db).workers(1).handlers(handler).start()) {
             db.execute("BEGIN; SET LOCAL pgpubsub.context = '{\"user\": \"ada\"}'; "
                     + "INSERT INTO shop_order VALUES ('eu', 42, 'new', 12345678901234567890.12, '{a,b}', '{\"k\": [1, 2]}', "
                     + "'2026-11-23T10:15:30.123456Z', '\\xdeadbeef'); COMMIT");
