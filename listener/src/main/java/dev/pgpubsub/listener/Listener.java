@@ -14,7 +14,7 @@ import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.HandlerScanner;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
 import dev.pgpubsub.listener.internal.dispatch.RowChangeType;
-import dev.pgpubsub.listener.internal.notifier.Notifier;
+import dev.pgpubsub.listener.internal.notifier.ListenSession;
 import dev.pgpubsub.listener.internal.recovery.Recovery;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -74,7 +74,7 @@ public final class Listener implements AutoCloseable {
     private final HandlerRegistry registry;
     private final String name;
     private WorkerConnections connections;
-    private Notifier notifier;
+    private ListenSession notifier;
     private WorkerPool workers;
     private Thread recovery;
     private volatile boolean recovering;
@@ -141,10 +141,11 @@ public final class Listener implements AutoCloseable {
             // LISTEN first, then scan: whatever is published from here on wakes us, and the first scan
             // (wakeAll below) finds everything published before.
             WorkerPool pool = workers;
-            notifier = Notifier.listen(this::openListenConnection, byWakeup, channel -> {
+            notifier = new ListenSession(this::openListenConnection, byWakeup, channel -> {
                 wakeUps.increment();
                 pool.wake(channel);
-            }, this::listenConnectionClosed);
+            }, pool::wakeAll, name);
+            notifier.start();
             LOG.info("Listener {} started: channels {}, {} workers, batches of {}, schema '{}'{}", name, channels(),
                     settings.workers, settings.batchSize, settings.schema, settings.recoverOnStart ? ", recovering first" : "");
             if (settings.recoverOnStart) {
@@ -249,16 +250,6 @@ public final class Listener implements AutoCloseable {
         }
         props.setProperty("application.name", name + "-listen");
         return DriverManager.getConnection(address.pgjdbcNgUrl(), props);
-    }
-
-    private void listenConnectionClosed() {
-        synchronized (this) {
-            if (state != State.RUNNING) {
-                return;
-            }
-        }
-        LOG.warn("Listener {}: the LISTEN connection closed; due work is still claimed every {} by the safety-net poll",
-                name, settings.pollInterval);
     }
 
     /** Settings of a {@link Listener}, each with a named default. */

@@ -1,0 +1,120 @@
+package dev.pgpubsub.listener.internal.notifier;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a LISTEN connection up: when it closes under us (a server restart, a terminated session, a
+ * cut network), it reconnects with exponential backoff and jitter (100 ms doubling up to 30 s),
+ * LISTENs again, and then asks for a scan, because whatever was published while it was down sent
+ * its wake-up to nobody.
+ */
+public final class ListenSession implements AutoCloseable {
+
+    static final Duration FIRST_RETRY = Duration.ofMillis(100);
+    static final Duration MAX_RETRY = Duration.ofSeconds(30);
+
+    private static final Logger LOG = LoggerFactory.getLogger(ListenSession.class);
+
+    private final Notifier.ConnectionOpener opener;
+    private final Map<String, String> channelsByWakeup;
+    private final Consumer<String> onWake;
+    private final Runnable afterReconnect;
+    private final ScheduledExecutorService reconnector;
+    private Notifier current;
+    private boolean closed;
+
+    /**
+     * A session that LISTENs to {@code channelsByWakeup} (wake-up name to channel), hands wake-ups
+     * to {@code onWake} (on pgjdbc-ng's I/O thread: it must not block), and calls
+     * {@code afterReconnect} once LISTEN is back after a loss.
+     */
+    public ListenSession(Notifier.ConnectionOpener opener, Map<String, String> channelsByWakeup, Consumer<String> onWake,
+            Runnable afterReconnect, String name) {
+        this.opener = opener;
+        this.channelsByWakeup = Map.copyOf(channelsByWakeup);
+        this.onWake = onWake;
+        this.afterReconnect = afterReconnect;
+        this.reconnector = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name + "-reconnect");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Connects and LISTENs; a failure here is reported to the caller, not retried. */
+    public synchronized void start() throws SQLException {
+        current = Notifier.listen(opener, channelsByWakeup, onWake, this::lost);
+    }
+
+    private void lost() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            current = null;
+        }
+        LOG.warn("The LISTEN connection was lost; reconnecting (wake-ups sent meanwhile are recovered by a scan)");
+        schedule(0);
+    }
+
+    private void schedule(int attempt) {
+        long base = Math.min(MAX_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(attempt, 20));
+        long delay = attempt == 0 ? 0 : (long) (base * (0.5 + ThreadLocalRandom.current().nextDouble() / 2));
+        try {
+            reconnector.schedule(() -> reconnect(attempt), delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // closed meanwhile
+        }
+    }
+
+    private void reconnect(int attempt) {
+        if (isClosed()) {
+            return;
+        }
+        Notifier notifier;
+        try {
+            notifier = Notifier.listen(opener, channelsByWakeup, onWake, this::lost);
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("Reconnecting the LISTEN connection failed (attempt {}): {}", attempt + 1, e.toString());
+            schedule(attempt + 1);
+            return;
+        }
+        synchronized (this) {
+            if (closed) {
+                notifier.close();
+                return;
+            }
+            current = notifier;
+        }
+        LOG.info("The LISTEN connection is back after {} attempt(s); scanning for what was published meanwhile", attempt + 1);
+        afterReconnect.run();
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        Notifier notifier;
+        synchronized (this) {
+            closed = true;
+            notifier = current;
+            current = null;
+        }
+        reconnector.shutdownNow();
+        if (notifier != null) {
+            notifier.close();
+        }
+    }
+}

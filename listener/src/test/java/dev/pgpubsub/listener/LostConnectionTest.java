@@ -1,0 +1,72 @@
+package dev.pgpubsub.listener;
+
+import static dev.pgpubsub.listener.Fixtures.AWAIT;
+import static dev.pgpubsub.listener.Fixtures.ORDERS;
+import static dev.pgpubsub.listener.Fixtures.count;
+import static dev.pgpubsub.listener.Fixtures.listenerFor;
+import static dev.pgpubsub.listener.Fixtures.recordHandled;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pgpubsub.core.Publisher;
+import dev.pgpubsub.listener.Fixtures.Order;
+import dev.pgpubsub.testing.EmbeddedPostgresServer;
+import dev.pgpubsub.testing.PostgresTest;
+import dev.pgpubsub.testing.TestDatabase;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The LISTEN connection is terminated under a running listener: it reconnects, LISTENs and scans. */
+@PostgresTest
+class LostConnectionTest {
+
+    private static final String LISTEN_BACKEND = "SELECT pid FROM pg_stat_activity "
+            + "WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%-listen'";
+
+    @Test
+    void aTerminatedListenConnectionIsReplacedAndNothingPublishedMeanwhileIsMissed(TestDatabase db) throws Exception {
+        Fixtures.reset(db);
+        Publisher publisher = Publisher.create();
+        // No safety-net poll within the test: only wake-ups and the scan after reconnecting can find tasks.
+        try (Listener listener = listenerFor(db).pollInterval(Duration.ofHours(1))
+                .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "x")).start()) {
+            await().atMost(AWAIT).until(() -> db.strings(LISTEN_BACKEND).size() == 1);
+            String before = db.strings(LISTEN_BACKEND).getFirst();
+
+            db.execute("SELECT pg_terminate_backend(" + before + ")");
+            publisher.publish(db.dataSource(), ORDERS, new Order(1)); // its wake-up may reach nobody
+
+            await().atMost(AWAIT).until(() -> db.strings(LISTEN_BACKEND).size() == 1
+                    && !db.strings(LISTEN_BACKEND).getFirst().equals(before));
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
+
+            long wakeUps = listener.stats().wakeUps();
+            publisher.publish(db.dataSource(), ORDERS, new Order(2)); // woken through the new connection
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 2);
+            assertThat(listener.stats().wakeUps()).isGreaterThan(wakeUps);
+        }
+        assertThat(db.strings("SELECT n FROM handled ORDER BY n")).containsExactly("1", "2");
+    }
+
+    @Test
+    void aServerRestartIsSurvivedWithBackoffAndTheBacklogOfTheOutageIsHandled(EmbeddedPostgresServer server)
+            throws Exception {
+        try (TestDatabase db = server.createDatabase("restart")) {
+            Fixtures.reset(db);
+            Publisher publisher = Publisher.create();
+            try (Listener listener = listenerFor(db).pollInterval(Duration.ofHours(1))
+                    .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "x")).start()) {
+                publisher.publish(db.dataSource(), ORDERS, new Order(1));
+                await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
+
+                server.restart(); // the LISTEN connection and every pooled connection die
+                publisher.publish(db.dataSource(), ORDERS, new Order(2)); // may be published before LISTEN is back
+
+                await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 2);
+                publisher.publish(db.dataSource(), ORDERS, new Order(3));
+                await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 3);
+            }
+            assertThat(db.strings("SELECT n FROM handled ORDER BY n")).containsExactly("1", "2", "3");
+        }
+    }
+}
