@@ -60,6 +60,10 @@ final class ListenCommand implements Callable<Integer> {
             description = "Safety-net poll for due rows without a wake-up (default: ${DEFAULT-VALUE}).")
     Duration pollInterval;
 
+    @Option(names = "--poll-only", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "No LISTEN connection: poll every --poll-interval (for PgBouncer in transaction mode; default: ${DEFAULT-VALUE}).")
+    boolean pollOnly;
+
     private final ConfigSources sources;
     private final PrintStream err;
     private final Supplier<StopSignal> signals;
@@ -78,7 +82,7 @@ final class ListenCommand implements Callable<Integer> {
         List<Object> beans = HandlerLoader.load(handlers, loader);
         Listener.Builder builder = Listener.builder().jdbcUrl(url).user(connection.user).password(connection.password())
                 .schema(connection.schema).workers(workers).batchSize(batchSize).recoveryFetchSize(fetchSize)
-                .recoverOnStart(recover).shutdownGrace(shutdownGrace).pollInterval(pollInterval);
+                .recoverOnStart(recover).shutdownGrace(shutdownGrace).pollInterval(pollInterval).pollOnly(pollOnly);
         if (System.console() != null) {
             builder.onRecoveryProgress(new ConsoleProgress());
         }

@@ -87,7 +87,7 @@ public final class Listener implements AutoCloseable {
     private record Config(String jdbcUrl, String user, String password, DataSource dataSource, String schema,
             int workers, int batchSize, Duration retryInitial, Duration retryMax, Duration pollInterval,
             Duration shutdownGrace, JsonMapper mapper, boolean recoverOnStart, int recoveryFetchSize,
-            Consumer<RecoveryProgress> recoveryProgress) {
+            Consumer<RecoveryProgress> recoveryProgress, boolean pollOnly) {
     }
 
     private Listener(Config settings, HandlerRegistry registry) {
@@ -141,13 +141,16 @@ public final class Listener implements AutoCloseable {
             // LISTEN first, then scan: whatever is published from here on wakes us, and the first scan
             // (wakeAll below) finds everything published before.
             WorkerPool pool = workers;
-            notifier = new ListenSession(this::openListenConnection, byWakeup, channel -> {
-                wakeUps.increment();
-                pool.wake(channel);
-            }, pool::wakeAll, name);
-            notifier.start();
-            LOG.info("Listener {} started: channels {}, {} workers, batches of {}, schema '{}'{}", name, channels(),
-                    settings.workers, settings.batchSize, settings.schema, settings.recoverOnStart ? ", recovering first" : "");
+            if (!settings.pollOnly) {
+                notifier = new ListenSession(this::openListenConnection, byWakeup, channel -> {
+                    wakeUps.increment();
+                    pool.wake(channel);
+                }, pool::wakeAll, name);
+                notifier.start();
+            }
+            LOG.info("Listener {} started: channels {}, {} workers, batches of {}, schema '{}'{}{}", name, channels(),
+                    settings.workers, settings.batchSize, settings.schema, settings.recoverOnStart ? ", recovering first" : "",
+                    settings.pollOnly ? ", poll only (every " + settings.pollInterval + ")" : "");
             if (settings.recoverOnStart) {
                 recovering = true; // before the thread starts, so that stats() never shows a gap
                 recovery = new Thread(this::recoverThenServe, name + "-recovery-cursor");
@@ -270,6 +273,7 @@ public final class Listener implements AutoCloseable {
         private int recoveryFetchSize = DEFAULT_RECOVERY_FETCH_SIZE;
         private Consumer<RecoveryProgress> recoveryProgress = progress -> { };
         private List<String> onlyChannels;
+        private boolean pollOnly;
         private final HandlerRegistry registry = new HandlerRegistry();
 
         private Builder() {
@@ -336,6 +340,16 @@ public final class Listener implements AutoCloseable {
             }
             this.retryInitial = initial;
             this.retryMax = max;
+            return this;
+        }
+
+        /**
+         * Poll only: no LISTEN connection; every channel is checked each {@link #pollInterval} (set it
+         * short, e.g. 1 s). For connections through PgBouncer in transaction mode, where LISTEN does
+         * not work; default false.
+         */
+        public Builder pollOnly(boolean pollOnly) {
+            this.pollOnly = pollOnly;
             return this;
         }
 
@@ -447,8 +461,8 @@ public final class Listener implements AutoCloseable {
             HandlerRegistry served = onlyChannels == null ? registry.copy() : registry.only(onlyChannels);
             served.validateFor(schema);
             return new Listener(new Config(jdbcUrl, user, password, dataSource, schema, workers, batchSize, retryInitial,
-                    retryMax, pollInterval, shutdownGrace, mapper, recoverOnStart, recoveryFetchSize, recoveryProgress),
-                    served);
+                    retryMax, pollInterval, shutdownGrace, mapper, recoverOnStart, recoveryFetchSize, recoveryProgress,
+                    pollOnly), served);
         }
 
         /** {@link #build()} then {@link Listener#start()}. */

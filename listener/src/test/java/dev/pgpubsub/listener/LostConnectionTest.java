@@ -69,4 +69,16 @@ class LostConnectionTest {
             assertThat(db.strings("SELECT n FROM handled ORDER BY n")).containsExactly("1", "2", "3");
         }
     }
+
+    @Test
+    void pollOnlyModeHandlesTasksWithoutAnyListenConnection(TestDatabase db) throws Exception {
+        Fixtures.reset(db);
+        try (Listener listener = listenerFor(db).pollOnly(true).pollInterval(Duration.ofMillis(200))
+                .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "polled")).start()) {
+            Publisher.create().publish(db.dataSource(), ORDERS, new Order(1));
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
+            assertThat(db.strings(LISTEN_BACKEND)).isEmpty();
+            assertThat(listener.stats().wakeUps()).isZero();
+        }
+    }
 }
