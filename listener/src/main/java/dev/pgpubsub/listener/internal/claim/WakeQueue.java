@@ -13,10 +13,11 @@ import java.util.stream.Collectors;
 
 /**
  * Channels that may have due work, each queued at most once, so that the queue never grows past the
- * number of channels. After two turns in a row that found nothing, a channel cools down briefly:
- * wake-ups in that time are folded into one turn at its end, so that a storm of notifications becomes
- * a handful of claim turns. (One empty turn is normal in a live stream: a wake-up that arrived while
- * another worker was already claiming its task.) {@link #wake(String)} never blocks: pgjdbc-ng's I/O thread calls it.
+ * number of channels. After two turns in a row that found nothing, a channel cools down: wake-ups in
+ * that time are folded into one turn at its end, so that a storm of notifications becomes a handful
+ * of claim turns. The cooldown doubles with each further empty turn, from 1 ms up to the maximum, and
+ * a turn that finds work resets it: an empty turn now and then is normal in a live stream (a wake-up
+ * that arrived while another worker was already claiming its task) and must cost it little latency. {@link #wake(String)} never blocks: pgjdbc-ng's I/O thread calls it.
  */
 final class WakeQueue {
 
@@ -67,8 +68,10 @@ final class WakeQueue {
     /** Called after a turn on {@code channel} found no due row. */
     void foundNothing(String channel) {
         State state = states.get(channel);
-        if (state.emptyTurns.incrementAndGet() >= 2) {
-            state.coolUntil = System.nanoTime() + cooldownNanos;
+        int empty = state.emptyTurns.incrementAndGet();
+        if (empty >= 2) {
+            long cooldown = Math.min(cooldownNanos, TimeUnit.MILLISECONDS.toNanos(1) << Math.min(empty - 2, 20));
+            state.coolUntil = System.nanoTime() + cooldown;
         }
     }
 

@@ -28,7 +28,7 @@ public final class WorkerPool {
     static final int MAX_BATCHES_PER_TURN = 10;
     /** How long to wait before trying a channel again after a database error. */
     static final long RETRY_AFTER_ERROR_MILLIS = 1_000;
-    /** After two turns in a row that found nothing, wake-ups of the channel are folded for this long. */
+    /** The longest cooldown of a channel whose turns keep finding nothing (see {@link WakeQueue}). */
     static final long EMPTY_TURN_COOLDOWN_MILLIS = 50;
 
     /**
