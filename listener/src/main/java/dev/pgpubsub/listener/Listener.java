@@ -64,6 +64,8 @@ public final class Listener implements AutoCloseable {
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(10);
     /** How long {@link #close()} lets running handlers finish by default. */
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+    /** How often the LISTEN connection is checked with a round trip by default. */
+    public static final Duration DEFAULT_LISTEN_PING_INTERVAL = Duration.ofSeconds(15);
     /** Rows start-up recovery reads from its cursor per round trip by default. */
     public static final int DEFAULT_RECOVERY_FETCH_SIZE = 500;
 
@@ -87,7 +89,7 @@ public final class Listener implements AutoCloseable {
     private record Config(String jdbcUrl, String user, String password, DataSource dataSource, String schema,
             int workers, int batchSize, Duration retryInitial, Duration retryMax, Duration pollInterval,
             Duration shutdownGrace, JsonMapper mapper, boolean recoverOnStart, int recoveryFetchSize,
-            Consumer<RecoveryProgress> recoveryProgress, boolean pollOnly) {
+            Consumer<RecoveryProgress> recoveryProgress, boolean pollOnly, Duration listenPingInterval) {
     }
 
     private Listener(Config settings, HandlerRegistry registry) {
@@ -145,7 +147,7 @@ public final class Listener implements AutoCloseable {
                 notifier = new ListenSession(this::openListenConnection, byWakeup, channel -> {
                     wakeUps.increment();
                     pool.wake(channel);
-                }, pool::wakeAll, name);
+                }, pool::wakeAll, name, settings.listenPingInterval);
                 notifier.start();
             }
             LOG.info("Listener {} started: channels {}, {} workers, batches of {}, schema '{}'{}{}", name, channels(),
@@ -274,6 +276,7 @@ public final class Listener implements AutoCloseable {
         private Consumer<RecoveryProgress> recoveryProgress = progress -> { };
         private List<String> onlyChannels;
         private boolean pollOnly;
+        private Duration listenPingInterval = DEFAULT_LISTEN_PING_INTERVAL;
         private final HandlerRegistry registry = new HandlerRegistry();
 
         private Builder() {
@@ -350,6 +353,16 @@ public final class Listener implements AutoCloseable {
          */
         public Builder pollOnly(boolean pollOnly) {
             this.pollOnly = pollOnly;
+            return this;
+        }
+
+        /**
+         * How often the LISTEN connection is checked with a round trip (timing out after the same
+         * time, at most 10 s): a half-open connection, which never closes but delivers nothing, is
+         * replaced within about twice this; default 15 s.
+         */
+        public Builder listenPingInterval(Duration interval) {
+            this.listenPingInterval = requirePositive("listenPingInterval", interval);
             return this;
         }
 
@@ -462,7 +475,7 @@ public final class Listener implements AutoCloseable {
             served.validateFor(schema);
             return new Listener(new Config(jdbcUrl, user, password, dataSource, schema, workers, batchSize, retryInitial,
                     retryMax, pollInterval, shutdownGrace, mapper, recoverOnStart, recoveryFetchSize, recoveryProgress,
-                    pollOnly), served);
+                    pollOnly, listenPingInterval), served);
         }
 
         /** {@link #build()} then {@link Listener#start()}. */

@@ -81,4 +81,35 @@ class LostConnectionTest {
             assertThat(listener.stats().wakeUps()).isZero();
         }
     }
+
+    @Test
+    void aHalfOpenListenConnectionIsFoundByItsRoundTripAndReplaced(TestDatabase db) throws Exception {
+        Fixtures.reset(db);
+        Publisher publisher = Publisher.create();
+        try (FreezableProxy proxy = new FreezableProxy(db.port());
+                com.zaxxer.hikari.HikariDataSource workers = pooled(db);
+                Listener listener = Listener.builder()
+                        .jdbcUrl("jdbc:postgresql://localhost:" + proxy.port() + "/" + db.name()).user(db.user())
+                        .dataSource(workers).pollInterval(Duration.ofHours(1))
+                        .listenPingInterval(Duration.ofMillis(500))
+                        .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "x")).start()) {
+            publisher.publish(db.dataSource(), ORDERS, new Order(1));
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
+
+            proxy.freezeExisting(); // the LISTEN connection stays open but hears nothing any more
+            publisher.publish(db.dataSource(), ORDERS, new Order(2)); // its wake-up is swallowed
+
+            // Only the round trip can notice; the scan after reconnecting finds the task.
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 2);
+            publisher.publish(db.dataSource(), ORDERS, new Order(3));
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 3);
+        }
+    }
+
+    private static com.zaxxer.hikari.HikariDataSource pooled(TestDatabase db) {
+        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+        config.setDataSource(db.dataSource());
+        config.setMaximumPoolSize(5);
+        return new com.zaxxer.hikari.HikariDataSource(config);
+    }
 }

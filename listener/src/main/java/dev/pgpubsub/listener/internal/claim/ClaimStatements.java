@@ -41,14 +41,17 @@ public final class ClaimStatements {
         Names.requireSchema(schema);
         String table = schema + ".notification";
         String delay = "make_interval(secs => least(? * power(2, least(n.attempts, " + MAX_EXPONENT + ")), ?))";
-        this.count = "UPDATE " + table + " n SET attempts = n.attempts + 1, run_at = now() + " + delay
-                + " FROM (SELECT id, run_at FROM " + table + " WHERE channel = ? AND run_at <= now()"
-                + " ORDER BY run_at, id LIMIT ? FOR UPDATE SKIP LOCKED) due"
-                + " WHERE n.id = due.id RETURNING n.id, due.run_at, n.attempts";
-        this.countByIds = "UPDATE " + table + " n SET attempts = n.attempts + 1, run_at = now() + " + delay
-                + " FROM (SELECT id, run_at FROM " + table + " WHERE id = ANY(?) AND channel = ? AND run_at <= now()"
-                + " FOR UPDATE SKIP LOCKED) due"
-                + " WHERE n.id = due.id RETURNING n.id, due.run_at, n.attempts";
+        // The locked rows are a MATERIALIZED CTE, computed exactly once: as a subquery in FROM, a
+        // plan could rescan it per row of the other side, relocking each time (seen to burn CPU for
+        // minutes after an ANALYZE changed the estimates).
+        this.count = "WITH due AS MATERIALIZED (SELECT id, run_at FROM " + table + " WHERE channel = ? AND run_at <= now()"
+                + " ORDER BY run_at, id LIMIT ? FOR UPDATE SKIP LOCKED)"
+                + " UPDATE " + table + " n SET attempts = n.attempts + 1, run_at = now() + " + delay
+                + " FROM due WHERE n.id = due.id RETURNING n.id, due.run_at, n.attempts";
+        this.countByIds = "WITH due AS MATERIALIZED (SELECT id, run_at FROM " + table
+                + " WHERE id = ANY(?) AND channel = ? AND run_at <= now() FOR UPDATE SKIP LOCKED)"
+                + " UPDATE " + table + " n SET attempts = n.attempts + 1, run_at = now() + " + delay
+                + " FROM due WHERE n.id = due.id RETURNING n.id, due.run_at, n.attempts";
         // The rows were counted (claimed) by this worker in step 1, so step 2 waits for their locks
         // rather than skipping them: another worker's step 1 that looked at a row a moment ago may
         // still hold its lock, and skipping would leave the row waiting for its retry delay. Locks
@@ -56,8 +59,9 @@ public final class ClaimStatements {
         // The run transaction stays open while handlers run, idle between their statements: a
         // server-wide idle_in_transaction_session_timeout must not kill it (set_config(..., true) is
         // SET LOCAL, evaluated here to save a round trip). Hung handlers are the handler timeout's job.
-        this.lockAndDelete = "DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table
+        this.lockAndDelete = "WITH locked AS MATERIALIZED (SELECT id FROM " + table
                 + " WHERE id = ANY(?) ORDER BY id FOR UPDATE)"
+                + " DELETE FROM " + table + " WHERE id IN (SELECT id FROM locked)"
                 + " AND set_config('idle_in_transaction_session_timeout', '0', true) IS NOT NULL"
                 + " RETURNING id, payload::text, created_at";
         this.recordFailure = "UPDATE " + table + " n SET last_error = ?, run_at = now() + "
@@ -71,10 +75,10 @@ public final class ClaimStatements {
     /** Step 1: counts an attempt for up to {@code limit} due rows of {@code channel}; commits. In claim order. */
     public List<ClaimedTask> count(Connection c, String channel, int limit, Backoff backoff) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(count)) {
-            ps.setDouble(1, backoff.initialSeconds());
-            ps.setDouble(2, backoff.maxSeconds());
-            ps.setString(3, channel);
-            ps.setInt(4, limit);
+            ps.setString(1, channel);
+            ps.setInt(2, limit);
+            ps.setDouble(3, backoff.initialSeconds());
+            ps.setDouble(4, backoff.maxSeconds());
             return committed(c, ps);
         }
     }
@@ -83,10 +87,10 @@ public final class ClaimStatements {
     public List<ClaimedTask> countByIds(Connection c, String channel, long[] ids, Backoff backoff) throws SQLException {
         Array array = bigints(c, ids);
         try (PreparedStatement ps = c.prepareStatement(countByIds)) {
-            ps.setDouble(1, backoff.initialSeconds());
-            ps.setDouble(2, backoff.maxSeconds());
-            ps.setArray(3, array);
-            ps.setString(4, channel);
+            ps.setArray(1, array);
+            ps.setString(2, channel);
+            ps.setDouble(3, backoff.initialSeconds());
+            ps.setDouble(4, backoff.maxSeconds());
             return committed(c, ps);
         } finally {
             array.free();

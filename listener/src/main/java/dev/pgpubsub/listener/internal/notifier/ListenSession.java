@@ -8,6 +8,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,7 @@ public final class ListenSession implements AutoCloseable {
     private final Consumer<String> onWake;
     private final Runnable afterReconnect;
     private final ScheduledExecutorService reconnector;
+    private final Duration pingInterval;
     private Notifier current;
     private boolean closed;
 
@@ -39,7 +41,8 @@ public final class ListenSession implements AutoCloseable {
      * {@code afterReconnect} once LISTEN is back after a loss.
      */
     public ListenSession(Notifier.ConnectionOpener opener, Map<String, String> channelsByWakeup, Consumer<String> onWake,
-            Runnable afterReconnect, String name) {
+            Runnable afterReconnect, String name, Duration pingInterval) {
+        this.pingInterval = pingInterval;
         this.opener = opener;
         this.channelsByWakeup = Map.copyOf(channelsByWakeup);
         this.onWake = onWake;
@@ -51,15 +54,49 @@ public final class ListenSession implements AutoCloseable {
         });
     }
 
-    /** Connects and LISTENs; a failure here is reported to the caller, not retried. */
+    /**
+     * Connects and LISTENs (a failure here is reported to the caller, not retried), and starts the
+     * periodic round trip that finds a half-open connection: one that never closes, but on which
+     * nothing arrives any more.
+     */
     public synchronized void start() throws SQLException {
-        current = Notifier.listen(opener, channelsByWakeup, onWake, this::lost);
+        current = connect();
+        long every = pingInterval.toMillis();
+        reconnector.scheduleWithFixedDelay(this::ping, every, every, TimeUnit.MILLISECONDS);
     }
 
-    private void lost() {
+    private void ping() {
+        Notifier notifier;
         synchronized (this) {
-            if (closed) {
-                return;
+            notifier = current;
+        }
+        int timeoutSeconds = (int) Math.max(1, Math.min(pingInterval.toSeconds(), 10));
+        if (notifier != null && !notifier.ping(timeoutSeconds)) {
+            LOG.warn("The LISTEN connection did not answer a round trip within {} s; replacing it", timeoutSeconds);
+            synchronized (this) {
+                if (current == notifier) {
+                    current = null;
+                }
+            }
+            notifier.close(); // its closed() callback may or may not come; reconnect either way
+            if (!isClosed()) {
+                schedule(0);
+            }
+        }
+    }
+
+    /** A new LISTEN connection whose loss is reported with its own identity. */
+    private Notifier connect() throws SQLException {
+        AtomicReference<Notifier> self = new AtomicReference<>();
+        Notifier notifier = Notifier.listen(opener, channelsByWakeup, onWake, () -> lost(self.get()));
+        self.set(notifier);
+        return notifier;
+    }
+
+    private void lost(Notifier which) {
+        synchronized (this) {
+            if (closed || which == null || current != which) {
+                return; // closed by us, or a connection already replaced
             }
             current = null;
         }
@@ -83,7 +120,7 @@ public final class ListenSession implements AutoCloseable {
         }
         Notifier notifier;
         try {
-            notifier = Notifier.listen(opener, channelsByWakeup, onWake, this::lost);
+            notifier = connect();
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Reconnecting the LISTEN connection failed (attempt {}): {}", attempt + 1, e.toString());
             schedule(attempt + 1);

@@ -67,6 +67,18 @@ public final class Notifier implements AutoCloseable {
         }
     }
 
+    /**
+     * A round trip on the LISTEN connection (never call it from the notification callback): false
+     * if the connection does not answer within {@code timeoutSeconds}, e.g. because it is half-open.
+     */
+    public boolean ping(int timeoutSeconds) {
+        try {
+            return connection.isValid(timeoutSeconds);
+        } catch (SQLException | RuntimeException e) {
+            return false;
+        }
+    }
+
     @Override
     public void close() {
         try {
