@@ -1,8 +1,6 @@
 package dev.pgpubsub.cli;
 
-import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import sun.misc.Signal;
 
@@ -39,10 +37,5 @@ class StopSignal {
     /** Waits for the first signal. */
     void await() throws InterruptedException {
         stop.await();
-    }
-
-    /** Waits for the first signal at most {@code timeout}; true if it came. */
-    boolean await(Duration timeout) throws InterruptedException {
-        return stop.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 }

@@ -26,12 +26,7 @@ class DistributionIT {
 
     @Test
     void sigtermMidBatchStopsGracefullyAndARestartFinishesExactlyOnce(TestDatabase db) throws Exception {
-        PgPubSub.migrate(db.dataSource());
-        db.execute("DROP TABLE IF EXISTS handled");
-        db.execute("CREATE TABLE handled (n bigint, attempt int)");
-        db.execute("DELETE FROM pgpubsub.notification");
-        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
-                + "FROM generate_series(1, " + TASKS + ") g");
+        backlog(db, TASKS);
 
         Process first = start(db);
         await().atMost(Duration.ofSeconds(120)).until(() -> db.number("SELECT count(*) FROM handled") >= 300);
@@ -54,12 +49,7 @@ class DistributionIT {
 
     @Test
     void aSecondSigtermExitsAtOnceAndCommitsNothingOfTheRunningBatch(TestDatabase db) throws Exception {
-        PgPubSub.migrate(db.dataSource());
-        db.execute("DROP TABLE IF EXISTS handled");
-        db.execute("CREATE TABLE handled (n bigint, attempt int)");
-        db.execute("DELETE FROM pgpubsub.notification");
-        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
-                + "FROM generate_series(1, 100) g");
+        backlog(db, 100);
         Path output = Files.createTempFile("pgpubsub-process", ".log");
         Process slow = start(db, 2_000, output); // each handler takes 2 s: a batch of 50 runs for minutes
         await().atMost(Duration.ofSeconds(120)).until(() -> db.number("SELECT count(*) FROM pgpubsub.notification "
@@ -71,6 +61,16 @@ class DistributionIT {
         assertThat(slow.exitValue()).isEqualTo(130);
         assertThat(db.number("SELECT count(*) FROM handled")).isZero();
         assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(100);
+    }
+
+    /** An empty side table and {@code tasks} pending orders, as left while no listener ran. */
+    private static void backlog(TestDatabase db, int tasks) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        db.execute("DROP TABLE IF EXISTS handled");
+        db.execute("CREATE TABLE handled (n bigint, attempt int)");
+        db.execute("DELETE FROM pgpubsub.notification");
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
+                + "FROM generate_series(1, " + tasks + ") g");
     }
 
     private static Process start(TestDatabase db) throws Exception {

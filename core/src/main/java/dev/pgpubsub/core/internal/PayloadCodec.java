@@ -1,7 +1,6 @@
 package dev.pgpubsub.core.internal;
 
 import java.lang.reflect.Type;
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HexFormat;
 import tools.jackson.core.JacksonException;
@@ -92,10 +91,5 @@ public final class PayloadCodec {
             throw new IllegalArgumentException("A payload of channel '" + channel + "' does not map to "
                     + type.getTypeName() + ": " + e.getOriginalMessage(), e);
         }
-    }
-
-    /** The text form of UTF-8 JSON bytes. */
-    static String text(byte[] json) {
-        return new String(json, StandardCharsets.UTF_8);
     }
 }

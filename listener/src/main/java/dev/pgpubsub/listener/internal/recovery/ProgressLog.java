@@ -9,22 +9,16 @@ import org.slf4j.Logger;
  */
 final class ProgressLog {
 
-    /** Receives every update; must return quickly. */
-    @FunctionalInterface
-    interface Observer {
-        void progress(long done, long read, long estimate, long elapsedNanos, boolean finished);
-    }
-
     private final Logger log;
     private final long everyNanos;
-    private final Observer observer;
+    private final Recovery.Observer observer;
     private final AtomicLong read = new AtomicLong();
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong lastLog = new AtomicLong();
     private volatile long startNanos;
     private volatile long estimate;
 
-    ProgressLog(Logger log, long everyNanos, Observer observer) {
+    ProgressLog(Logger log, long everyNanos, Recovery.Observer observer) {
         this.log = log;
         this.everyNanos = everyNanos;
         this.observer = observer;

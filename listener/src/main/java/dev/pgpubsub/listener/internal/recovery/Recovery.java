@@ -77,7 +77,7 @@ public final class Recovery {
         this.dataSource = dataSource;
         this.runner = runner;
         this.keepGoing = keepGoing;
-        this.progress = new ProgressLog(LOG, PROGRESS_EVERY_NANOS, observer::progress);
+        this.progress = new ProgressLog(LOG, PROGRESS_EVERY_NANOS, observer);
     }
 
     /**
