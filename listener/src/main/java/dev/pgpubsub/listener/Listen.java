@@ -29,4 +29,17 @@ public @interface Listen {
 
     /** The channel name: ASCII letters, digits and underscores, starting with a letter or underscore. */
     String value();
+
+    /**
+     * Attempts in all before a task of this channel moves to the dead letters; 0 (the default) leaves
+     * it to the listener's {@link RetryPolicy}.
+     */
+    int maxAttempts() default 0;
+
+    /**
+     * How long one call of this handler may run before its transaction is aborted and the task
+     * retried, e.g. {@code "30s"}, {@code "5m"} or {@code "PT1H"}; empty (the default) leaves it to
+     * the listener's handler timeout.
+     */
+    String timeout() default "";
 }

@@ -8,6 +8,7 @@ import dev.pgpubsub.core.internal.PayloadCodec;
 import dev.pgpubsub.listener.internal.DatabaseAddress;
 import dev.pgpubsub.listener.internal.WorkerConnections;
 import dev.pgpubsub.listener.internal.claim.Backoff;
+import dev.pgpubsub.listener.internal.claim.ChannelPolicy;
 import dev.pgpubsub.listener.internal.claim.ClaimStatements;
 import dev.pgpubsub.listener.internal.claim.WorkerPool;
 import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
@@ -56,10 +57,14 @@ public final class Listener implements AutoCloseable {
     public static final int DEFAULT_WORKERS = 4;
     /** Rows claimed per transaction by default. */
     public static final int DEFAULT_BATCH_SIZE = 100;
-    /** First retry delay by default; it doubles with every failed attempt. */
-    public static final Duration DEFAULT_RETRY_INITIAL = Duration.ofSeconds(1);
-    /** Longest retry delay by default. */
-    public static final Duration DEFAULT_RETRY_MAX = Duration.ofHours(1);
+    /** How long one handler call may run by default before its transaction is aborted and the task retried. */
+    public static final Duration DEFAULT_HANDLER_TIMEOUT = Duration.ofMinutes(5);
+    /** The statement timeout of the library's own queries by default. */
+    public static final Duration DEFAULT_STATEMENT_TIMEOUT = Duration.ofSeconds(30);
+    /** How long the database may stay unusable by default before the listener gives up. */
+    public static final Duration DEFAULT_OUTAGE_LIMIT = Duration.ofMinutes(15);
+    /** Payloads larger than this (as JSON text) go to the dead letters unread, by default: 8 MiB. */
+    public static final int DEFAULT_MAX_PAYLOAD_BYTES = 8 << 20;
     /** Safety-net poll interval by default: due rows are claimed even if a wake-up is lost. */
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(10);
     /** How long {@link #close()} lets running handlers finish by default. */
@@ -80,6 +85,7 @@ public final class Listener implements AutoCloseable {
     private WorkerPool workers;
     private Thread recovery;
     private volatile boolean recovering;
+    private volatile Throwable failure;
     private final LongAdder wakeUps = new LongAdder();
     private State state = State.NEW;
 
@@ -87,9 +93,11 @@ public final class Listener implements AutoCloseable {
 
     /** The settings, frozen when the listener is built. */
     private record Config(String jdbcUrl, String user, String password, DataSource dataSource, String schema,
-            int workers, int batchSize, Duration retryInitial, Duration retryMax, Duration pollInterval,
+            int workers, int batchSize, Map<String, ChannelPolicy> policies, Duration pollInterval,
             Duration shutdownGrace, JsonMapper mapper, boolean recoverOnStart, int recoveryFetchSize,
-            Consumer<RecoveryProgress> recoveryProgress, boolean pollOnly, Duration listenPingInterval) {
+            Consumer<RecoveryProgress> recoveryProgress, boolean pollOnly, Duration listenPingInterval,
+            Duration statementTimeout, int maxPayloadBytes, int maxAbandonedThreads, Duration outageLimit,
+            Consumer<Throwable> onFailure) {
     }
 
     private Listener(Config settings, HandlerRegistry registry) {
@@ -114,8 +122,39 @@ public final class Listener implements AutoCloseable {
         synchronized (this) {
             pool = workers;
         }
-        long[] c = pool == null ? new long[5] : pool.counters();
-        return new ListenerStats(wakeUps.sum(), c[0], c[1], c[2], c[3], c[4], recovering);
+        long[] c = pool == null ? new long[8] : pool.counters();
+        return new ListenerStats(wakeUps.sum(), c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], recovering);
+    }
+
+    /**
+     * Why this listener stopped by itself, if it did: the database stayed unusable for longer than
+     * its outage limit ({@link Builder#outageLimit}). Empty while it runs, and after a
+     * {@link #close()}.
+     */
+    public java.util.Optional<Throwable> failure() {
+        return java.util.Optional.ofNullable(failure);
+    }
+
+    /** The database stayed unusable for too long: close, and tell whoever asked to know. */
+    private void giveUp(Throwable cause) {
+        synchronized (this) {
+            if (failure != null || state != State.RUNNING) {
+                return;
+            }
+            failure = cause;
+        }
+        LOG.error("Listener {} is stopping: the database stayed unusable for longer than its outage limit ({})", name,
+                settings.outageLimit, cause);
+        Thread closer = new Thread(() -> {
+            close();
+            try {
+                settings.onFailure.accept(cause);
+            } catch (RuntimeException e) {
+                LOG.warn("The onFailure callback threw", e);
+            }
+        }, name + "-give-up");
+        closer.setDaemon(true);
+        closer.start();
     }
 
     /**
@@ -132,12 +171,13 @@ public final class Listener implements AutoCloseable {
         state = State.RUNNING;
         try {
             connections = WorkerConnections.open(settings.dataSource, settings.jdbcUrl, settings.user, settings.password,
-                    settings.workers, name);
+                    settings.workers, name, settings.statementTimeout);
             connections.check(settings.workers, settings.schema);
             Map<String, String> byWakeup = new LinkedHashMap<>();
             channels().forEach(channel -> byWakeup.put(Names.wakeupChannel(settings.schema, channel), channel));
-            workers = new WorkerPool(new WorkerPool.Settings(name, settings.workers, settings.batchSize,
-                    new Backoff(settings.retryInitial, settings.retryMax), settings.shutdownGrace),
+            workers = new WorkerPool(new WorkerPool.Settings(name, settings.workers, settings.batchSize, settings.policies,
+                    settings.shutdownGrace, settings.maxPayloadBytes, connections.ownPool() ? null : settings.statementTimeout,
+                    settings.maxAbandonedThreads, settings.outageLimit, this::giveUp),
                     connections.dataSource(), new ClaimStatements(settings.schema), registry,
                     settings.mapper == null ? PayloadCodec.standard() : PayloadCodec.using(settings.mapper));
             // LISTEN first, then scan: whatever is published from here on wakes us, and the first scan
@@ -147,7 +187,7 @@ public final class Listener implements AutoCloseable {
                 notifier = new ListenSession(this::openListenConnection, byWakeup, channel -> {
                     wakeUps.increment();
                     pool.wake(channel);
-                }, pool::wakeAll, name, settings.listenPingInterval);
+                }, pool::wakeAll, name, settings.listenPingInterval, settings.outageLimit, this::giveUp);
                 notifier.start();
             }
             LOG.info("Listener {} started: channels {}, {} workers, batches of {}, schema '{}'{}{}", name, channels(),
@@ -266,8 +306,15 @@ public final class Listener implements AutoCloseable {
         private String schema = PgPubSub.DEFAULT_SCHEMA;
         private int workers = DEFAULT_WORKERS;
         private int batchSize = DEFAULT_BATCH_SIZE;
-        private Duration retryInitial = DEFAULT_RETRY_INITIAL;
-        private Duration retryMax = DEFAULT_RETRY_MAX;
+        private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
+        private final Map<String, RetryPolicy> channelRetryPolicies = new LinkedHashMap<>();
+        private Duration handlerTimeout = DEFAULT_HANDLER_TIMEOUT;
+        private final Map<String, Duration> channelHandlerTimeouts = new LinkedHashMap<>();
+        private Duration statementTimeout = DEFAULT_STATEMENT_TIMEOUT;
+        private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+        private Integer maxAbandonedThreads;
+        private Duration outageLimit = DEFAULT_OUTAGE_LIMIT;
+        private Consumer<Throwable> onFailure = cause -> { };
         private Duration pollInterval = DEFAULT_POLL_INTERVAL;
         private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
         private JsonMapper mapper;
@@ -333,7 +380,10 @@ public final class Listener implements AutoCloseable {
             return this;
         }
 
-        /** Retry delays: {@code initial * 2^(attempt - 1)}, at most {@code max}; default 1 s up to 1 h. */
+        /**
+         * Retry delays of every channel's default policy: {@code initial * 2^(attempt - 1)}, at most
+         * {@code max}; default 1 s up to 1 h. A shorthand for {@link #retryPolicy(RetryPolicy)}.
+         */
         public Builder retryBackoff(Duration initial, Duration max) {
             requirePositive("retryBackoff initial", initial);
             requirePositive("retryBackoff max", max);
@@ -341,8 +391,92 @@ public final class Listener implements AutoCloseable {
                 throw new IllegalArgumentException("retryBackoff max (" + max + ") is shorter than initial (" + initial
                         + "): make max at least initial");
             }
-            this.retryInitial = initial;
-            this.retryMax = max;
+            this.retryPolicy = retryPolicy.withDelays(initial, max);
+            return this;
+        }
+
+        /**
+         * How failed tasks are retried, and after how many attempts they move to the dead letters,
+         * for every channel without a policy of its own; default {@link RetryPolicy#DEFAULT}.
+         */
+        public Builder retryPolicy(RetryPolicy policy) {
+            this.retryPolicy = requireNonNull("retryPolicy", policy);
+            return this;
+        }
+
+        /**
+         * The retry policy of one channel; it wins over the handler's {@code @Listen(maxAttempts)} and
+         * over {@link #retryPolicy(RetryPolicy)}.
+         */
+        public Builder retryPolicy(String channel, RetryPolicy policy) {
+            channelRetryPolicies.put(Names.requireChannel(channel), requireNonNull("retryPolicy", policy));
+            return this;
+        }
+
+        /**
+         * How long one handler call may run before its transaction is aborted (rolling the task back;
+         * it is retried as a failed attempt) and its worker thread replaced, for every channel without
+         * a timeout of its own; default 5 min. The server enforces it too: the handler's statements and
+         * idle gaps in the claiming transaction are bounded by it.
+         */
+        public Builder handlerTimeout(Duration timeout) {
+            this.handlerTimeout = requirePositive("handlerTimeout", timeout);
+            return this;
+        }
+
+        /** The handler timeout of one channel; it wins over {@code @Listen(timeout)} and {@link #handlerTimeout(Duration)}. */
+        public Builder handlerTimeout(String channel, Duration timeout) {
+            channelHandlerTimeouts.put(Names.requireChannel(channel), requirePositive("handlerTimeout", timeout));
+            return this;
+        }
+
+        /**
+         * The statement timeout of the library's own queries (claims, failures, recovery reads), set
+         * on the worker connections: a query stuck behind a lock fails, and is retried with backoff,
+         * instead of hanging; default 30 s. Handlers' statements are bounded by the handler timeout.
+         */
+        public Builder statementTimeout(Duration timeout) {
+            this.statementTimeout = requirePositive("statementTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Payloads larger than this many bytes of JSON text are moved to the dead letters without
+         * being loaded, so that a hand-inserted giant cannot exhaust the heap; default 8 MiB. Memory
+         * for payloads is at most about {@code workers * batchSize} times this.
+         */
+        public Builder maxPayloadBytes(int bytes) {
+            this.maxPayloadBytes = requireRange("maxPayloadBytes", bytes, 1_024, Integer.MAX_VALUE);
+            return this;
+        }
+
+        /**
+         * How many handler threads that overran their timeout (and cannot be stopped: Java has no way
+         * to kill a thread) may be left running before timed-out workers are no longer replaced;
+         * default: as many as workers. {@link ListenerStats#abandonedThreads()} reports them.
+         */
+        public Builder maxAbandonedThreads(int threads) {
+            this.maxAbandonedThreads = requireRange("maxAbandonedThreads", threads, 0, 10_000);
+            return this;
+        }
+
+        /**
+         * How long the database may stay unusable (the LISTEN connection cannot be restored, or every
+         * claim fails) before the listener stops and reports it through {@link #onFailure} and
+         * {@link Listener#failure()}; default 15 min. Until then it retries with backoff.
+         */
+        public Builder outageLimit(Duration limit) {
+            this.outageLimit = requirePositive("outageLimit", limit);
+            return this;
+        }
+
+        /**
+         * Told (on a thread of its own, after the listener closed) when the listener stopped by itself
+         * because the database stayed unusable for longer than {@link #outageLimit}; e.g. to exit the
+         * process so that its supervisor restarts it.
+         */
+        public Builder onFailure(Consumer<Throwable> callback) {
+            this.onFailure = requireNonNull("onFailure", callback);
             return this;
         }
 
@@ -473,9 +607,42 @@ public final class Listener implements AutoCloseable {
             }
             HandlerRegistry served = onlyChannels == null ? registry.copy() : registry.only(onlyChannels);
             served.validateFor(schema);
-            return new Listener(new Config(jdbcUrl, user, password, dataSource, schema, workers, batchSize, retryInitial,
-                    retryMax, pollInterval, shutdownGrace, mapper, recoverOnStart, recoveryFetchSize, recoveryProgress,
-                    pollOnly, listenPingInterval), served);
+            for (String channel : channelRetryPolicies.keySet()) {
+                requireServed(served, channel, "retryPolicy");
+            }
+            for (String channel : channelHandlerTimeouts.keySet()) {
+                requireServed(served, channel, "handlerTimeout");
+            }
+            Map<String, ChannelPolicy> policies = new LinkedHashMap<>();
+            for (RegisteredHandler handler : served.all()) {
+                RetryPolicy retry = channelRetryPolicies.get(handler.channel());
+                if (retry == null) {
+                    retry = handler.maxAttempts() > 0 ? retryPolicy.withMaxAttempts(handler.maxAttempts()) : retryPolicy;
+                }
+                Duration timeout = channelHandlerTimeouts.getOrDefault(handler.channel(),
+                        handler.timeout() != null ? handler.timeout() : handlerTimeout);
+                policies.put(handler.channel(), new ChannelPolicy(retry.maxAttempts(),
+                        new Backoff(retry.initialDelay(), retry.maxDelay(), retry.jitter()), timeout));
+            }
+            return new Listener(new Config(jdbcUrl, user, password, dataSource, schema, workers, batchSize,
+                    Map.copyOf(policies), pollInterval, shutdownGrace, mapper, recoverOnStart, recoveryFetchSize,
+                    recoveryProgress, pollOnly, listenPingInterval, statementTimeout, maxPayloadBytes,
+                    maxAbandonedThreads == null ? workers : maxAbandonedThreads, outageLimit, onFailure), served);
+        }
+
+        private static void requireServed(HandlerRegistry served, String channel, String setting) {
+            if (served.get(channel) == null) {
+                throw new IllegalArgumentException(setting + " was given for channel '" + channel + "', which this listener "
+                        + "does not serve; it serves " + served.all().stream().map(RegisteredHandler::channel).toList()
+                        + ". Name one of those, or register its handler.");
+            }
+        }
+
+        private static <T> T requireNonNull(String name, T value) {
+            if (value == null) {
+                throw new IllegalArgumentException(name + " is null; give a value, or leave it unset for the default");
+            }
+            return value;
         }
 
         /** {@link #build()} then {@link Listener#start()}. */

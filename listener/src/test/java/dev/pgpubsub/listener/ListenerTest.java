@@ -116,7 +116,7 @@ class ListenerTest {
         Map<Long, List<Long>> attemptsAt = new ConcurrentHashMap<>();
         Duration initial = Duration.ofMillis(300);
         try (Listener listener = listenerFor(db).pollInterval(NO_POLL).batchSize(10)
-                .retryBackoff(initial, Duration.ofSeconds(10))
+                .retryPolicy(RetryPolicy.DEFAULT.withDelays(initial, Duration.ofSeconds(10)).withJitter(0))
                 .on(ORDERS, (order, ctx) -> {
                     attemptsAt.computeIfAbsent(order.n(), k -> Collections.synchronizedList(new ArrayList<>()))
                             .add(System.nanoTime());

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -26,9 +27,12 @@ public final class WorkerConnections implements AutoCloseable {
         this.ownPool = ownPool;
     }
 
-    /** Uses {@code given}, or builds a pool of {@code workers + 1} connections from the URL. */
+    /**
+     * Uses {@code given}, or builds a pool of {@code workers + 1} connections from the URL, each
+     * opened with {@code statementTimeout}.
+     */
     public static WorkerConnections open(DataSource given, String jdbcUrl, String user, String password, int workers,
-            String name) {
+            String name, Duration statementTimeout) {
         if (given != null) {
             return new WorkerConnections(given, null);
         }
@@ -46,6 +50,11 @@ public final class WorkerConnections implements AutoCloseable {
         config.setAutoCommit(false);
         config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         config.setConnectionTimeout(10_000);
+        // The library's own statements never hang on a lock for ever; handlers get their own bound
+        // (the handler timeout) inside each claiming transaction.
+        config.setConnectionInitSql("SET statement_timeout = " + statementTimeout.toMillis());
+        // ...committed by the pool (without this, with autocommit off, it would stay an open transaction).
+        config.setIsolateInternalQueries(true);
         // Fail at start, with the driver's reason, rather than on the first claim.
         config.setInitializationFailTimeout(1);
         // Named so that operators (and the fault tests) can find the listener's sessions.
@@ -114,6 +123,11 @@ public final class WorkerConnections implements AutoCloseable {
             root = root.getCause();
         }
         return root.getMessage();
+    }
+
+    /** Whether the pool is the listener's own (its connections come with the statement timeout set). */
+    public boolean ownPool() {
+        return ownPool != null;
     }
 
     /** The workers' connections. */

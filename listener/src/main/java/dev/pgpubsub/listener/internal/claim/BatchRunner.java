@@ -8,9 +8,9 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The run transaction of a counted batch (step 2 of {@link ClaimStatements}): lock and delete the
  * rows, run their handlers, commit; on a failure, roll back, record it, and redo the other rows one
- * per transaction.
+ * per transaction. Rows whose payload cannot be read go to the dead letters without a handler call.
  */
 final class BatchRunner {
 
@@ -29,19 +29,23 @@ final class BatchRunner {
 
     private final ClaimStatements statements;
     private final HandlerRegistry registry;
+    private final Map<String, ChannelPolicy> policies;
     private final PayloadCodec codec;
     private final PayloadCodec rowCodec = PayloadCodec.forTableRows();
-    private final Backoff backoff;
+    private final int maxPayloadBytes;
     private final DueTimer timer;
     private final LongAdder batches = new LongAdder();
     private final LongAdder done = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    private final LongAdder deadLettered = new LongAdder();
 
-    BatchRunner(ClaimStatements statements, HandlerRegistry registry, PayloadCodec codec, Backoff backoff, DueTimer timer) {
+    BatchRunner(ClaimStatements statements, HandlerRegistry registry, Map<String, ChannelPolicy> policies,
+            PayloadCodec codec, int maxPayloadBytes, DueTimer timer) {
         this.statements = statements;
         this.registry = registry;
+        this.policies = policies;
         this.codec = codec;
-        this.backoff = backoff;
+        this.maxPayloadBytes = maxPayloadBytes;
         this.timer = timer;
     }
 
@@ -57,6 +61,28 @@ final class BatchRunner {
         return failures.sum();
     }
 
+    long deadLettered() {
+        return deadLettered.sum();
+    }
+
+    /** Counts a failure recorded elsewhere (a timeout, by the watchdog). */
+    void countFailure() {
+        failures.increment();
+    }
+
+    ChannelPolicy policy(String channel) {
+        return policies.get(channel);
+    }
+
+    /** Counts tasks moved to the dead letters elsewhere (by the claim, or the watchdog). */
+    void buried(String channel, List<Long> ids, String why) {
+        if (!ids.isEmpty()) {
+            deadLettered.add(ids.size());
+            LOG.warn("{} task(s) of channel '{}' moved to the dead letters: {} (ids {})", ids.size(), channel, why,
+                    ids.size() <= 10 ? ids : ids.subList(0, 10) + "...");
+        }
+    }
+
     /**
      * Runs a counted batch in one transaction. If a handler throws, the batch rolls back, the failure
      * is recorded, and every other row is redone in a transaction of its own, so that one bad row does
@@ -64,21 +90,29 @@ final class BatchRunner {
      *
      * @return how many tasks completed
      */
-    int runBatch(Connection c, String channel, List<ClaimedTask> claimed) throws SQLException {
+    int runBatch(Connection c, String channel, List<ClaimedTask> claimed, WorkerSlot slot) throws SQLException {
         batches.increment();
         RegisteredHandler handler = registry.get(channel);
-        Map<Long, LoadedTask> loaded = statements.lockAndDelete(c, ids(claimed));
+        ChannelPolicy policy = policies.get(channel);
+        slot.batch(ids(claimed));
+        Map<Long, LoadedTask> loaded = statements.lockAndDelete(c, ids(claimed), policy.handlerTimeout(), maxPayloadBytes);
         TransactionView view = new TransactionView(c);
         ClaimedTask failed = null;
         Throwable error = null;
+        int buried = 0;
         for (ClaimedTask task : claimed) {
             LoadedTask row = loaded.get(task.id());
             if (row == null) {
                 continue; // another listener holds or finished it
             }
             try {
-                invoke(handler, task, row, view);
+                if (!run(c, handler, policy, task, row, view, slot)) {
+                    buried++;
+                }
+            } catch (WorkerSlot.Abandoned e) {
+                throw e;
             } catch (Throwable t) {
+                slot.checkNotAbandoned();
                 failed = task;
                 error = t;
                 break;
@@ -86,14 +120,16 @@ final class BatchRunner {
         }
         if (failed == null) {
             c.commit();
-            done.add(loaded.size());
-            return loaded.size();
+            slot.batch(null);
+            done.add(loaded.size() - buried);
+            return loaded.size() - buried;
         }
         c.rollback();
-        recordFailure(c, channel, failed, error);
+        slot.batch(null);
+        recordFailure(c, channel, policy, failed, error);
         int completed = 0;
         for (ClaimedTask task : claimed) {
-            if (task != failed && loaded.containsKey(task.id()) && runOne(c, channel, handler, task)) {
+            if (task != failed && loaded.containsKey(task.id()) && runOne(c, channel, handler, policy, task, slot)) {
                 completed++;
             }
         }
@@ -101,47 +137,104 @@ final class BatchRunner {
     }
 
     /** Runs one task in a transaction of its own; returns whether it completed. */
-    private boolean runOne(Connection c, String channel, RegisteredHandler handler, ClaimedTask task) throws SQLException {
-        LoadedTask row = statements.lockAndDelete(c, new long[] {task.id()}).get(task.id());
+    private boolean runOne(Connection c, String channel, RegisteredHandler handler, ChannelPolicy policy, ClaimedTask task,
+            WorkerSlot slot) throws SQLException {
+        slot.batch(new long[] {task.id()});
+        LoadedTask row = statements.lockAndDelete(c, new long[] {task.id()}, policy.handlerTimeout(), maxPayloadBytes)
+                .get(task.id());
         if (row == null) {
             c.rollback();
             return false;
         }
+        boolean ran;
         try {
-            invoke(handler, task, row, new TransactionView(c));
+            ran = run(c, handler, policy, task, row, new TransactionView(c), slot);
+        } catch (WorkerSlot.Abandoned e) {
+            throw e;
         } catch (Throwable t) {
+            slot.checkNotAbandoned();
             c.rollback();
-            recordFailure(c, channel, task, t);
+            slot.batch(null);
+            recordFailure(c, channel, policy, task, t);
             return false;
         }
         c.commit();
-        done.increment();
+        slot.batch(null);
+        if (ran) {
+            done.increment();
+        }
+        return ran;
+    }
+
+    /**
+     * Runs one loaded task's handler under the watchdog; returns false (after moving it to the dead
+     * letters in this transaction) when it has no readable payload.
+     */
+    private boolean run(Connection c, RegisteredHandler handler, ChannelPolicy policy, ClaimedTask task, LoadedTask row,
+            TransactionView view, WorkerSlot slot) throws Exception {
+        if (row.payload() == null) {
+            // Too large to load: lockAndDelete already moved it to the dead letters.
+            buried(handler.channel(), List.of(task.id()), "payload larger than " + maxPayloadBytes + " bytes");
+            return false;
+        }
+        Record payload;
+        try {
+            payload = read(handler, row);
+        } catch (IllegalArgumentException e) {
+            statements.buryLoaded(c, handler.channel(), row, task.attempt(), e.getMessage() == null
+                    ? e.toString() : truncate(e.getMessage()));
+            buried(handler.channel(), List.of(task.id()), e.getMessage());
+            return false;
+        }
+        long timeout = policy.handlerTimeout().toMillis();
+        slot.calling(new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
+        try {
+            handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(),
+                    row.publishedAt(), view.connection(), view));
+        } finally {
+            slot.calling(null);
+        }
+        slot.checkNotAbandoned();
         return true;
     }
 
-    private void invoke(RegisteredHandler handler, ClaimedTask task, LoadedTask row, TransactionView view) throws Exception {
+    private Record read(RegisteredHandler handler, LoadedTask row) {
         Type type = handler.payloadType();
         boolean rowChange = type instanceof ParameterizedType p && p.getRawType() == RowChange.class;
         Record payload = (rowChange ? rowCodec : codec).read(handler.channel(), row.payload(), type);
-        handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(), row.publishedAt(),
-                view.connection(), view));
+        if (payload == null) {
+            throw new IllegalArgumentException("A payload of channel '" + handler.channel() + "' is JSON null, not a "
+                    + type.getTypeName());
+        }
+        return payload;
     }
 
-    private void recordFailure(Connection c, String channel, ClaimedTask task, Throwable error) throws SQLException {
+    private void recordFailure(Connection c, String channel, ChannelPolicy policy, ClaimedTask task, Throwable error)
+            throws SQLException {
         failures.increment();
-        Duration retryIn = backoff.after(task.attempt());
-        LOG.warn("Task {} on channel '{}' failed (attempt {}); retrying in {}: {}", task.id(), channel, task.attempt(),
-                retryIn, error.toString());
-        statements.recordFailure(c, task.id(), describe(error), backoff);
-        timer.wakeIn(channel, retryIn.toMillis());
+        long retryIn = statements.recordFailure(c, task.id(), task.attempt(), describe(error), policy);
+        if (retryIn == ClaimStatements.BURIED) {
+            buried(channel, List.of(task.id()), "attempt " + task.attempt() + " of " + policy.maxAttempts() + " failed: "
+                    + error);
+        } else if (retryIn >= 0) {
+            LOG.warn("Task {} on channel '{}' failed (attempt {} of {}); retrying in {} ms: {}", task.id(), channel,
+                    task.attempt(), policy.maxAttempts(), retryIn, error.toString());
+            timer.wakeIn(channel, retryIn);
+        }
     }
 
-    private static String describe(Throwable error) {
+    /** The error and its causes, at most {@value #MAX_ERROR_CHARS} characters. */
+    static String describe(Throwable error) {
         StringBuilder text = new StringBuilder(error.toString());
         for (Throwable cause = error.getCause(); cause != null && text.length() < MAX_ERROR_CHARS; cause = cause.getCause()) {
             text.append("; caused by ").append(cause);
         }
-        return text.length() > MAX_ERROR_CHARS ? text.substring(0, MAX_ERROR_CHARS) : text.toString();
+        return truncate(text.toString());
+    }
+
+    private static String truncate(String text) {
+        return text.length() > MAX_ERROR_CHARS ? text.substring(0, MAX_ERROR_CHARS) : text;
     }
 
     static long[] ids(List<ClaimedTask> claimed) {

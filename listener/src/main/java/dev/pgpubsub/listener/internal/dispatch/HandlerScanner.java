@@ -5,9 +5,11 @@ import dev.pgpubsub.listener.Handler;
 import dev.pgpubsub.listener.Listen;
 import dev.pgpubsub.listener.RowChange;
 import dev.pgpubsub.listener.TaskContext;
+import dev.pgpubsub.listener.internal.Durations;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -112,7 +114,24 @@ public final class HandlerScanner {
                 throw (Error) cause;
             }
         };
-        return new RegisteredHandler(channel, payloadType, invoker, where);
+        if (listen.maxAttempts() < 0) {
+            throw new IllegalArgumentException("@Listen on " + where + " has maxAttempts = " + listen.maxAttempts()
+                    + ": give 1 or more, or leave it out for the listener's retry policy");
+        }
+        Duration timeout = null;
+        if (!listen.timeout().isBlank()) {
+            try {
+                timeout = Durations.parse(listen.timeout());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("@Listen on " + where + " has timeout = \"" + listen.timeout() + "\": "
+                        + e.getMessage(), e);
+            }
+            if (timeout.isZero() || timeout.isNegative()) {
+                throw new IllegalArgumentException("@Listen on " + where + " has timeout = \"" + listen.timeout()
+                        + "\": give a positive duration, e.g. \"30s\"");
+            }
+        }
+        return new RegisteredHandler(channel, payloadType, invoker, where, listen.maxAttempts(), timeout);
     }
 
     static String describe(Method method) {

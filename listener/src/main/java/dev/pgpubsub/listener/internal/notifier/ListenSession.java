@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * Keeps a LISTEN connection up: when it closes under us (a server restart, a terminated session, a
  * cut network), it reconnects with exponential backoff and jitter (100 ms doubling up to 30 s),
  * LISTENs again, and then asks for a scan, because whatever was published while it was down sent
- * its wake-up to nobody.
+ * its wake-up to nobody. If it stays down for longer than the outage limit, it gives up and says so.
  */
 public final class ListenSession implements AutoCloseable {
 
@@ -32,17 +32,24 @@ public final class ListenSession implements AutoCloseable {
     private final Runnable afterReconnect;
     private final ScheduledExecutorService reconnector;
     private final Duration pingInterval;
+    private final Duration outageLimit;
+    private final Consumer<Throwable> onGiveUp;
+    /** {@link System#nanoTime()} when the connection was lost; meaningful while reconnecting. */
+    private volatile long lostAt;
     private Notifier current;
     private boolean closed;
 
     /**
      * A session that LISTENs to {@code channelsByWakeup} (wake-up name to channel), hands wake-ups
      * to {@code onWake} (on pgjdbc-ng's I/O thread: it must not block), and calls
-     * {@code afterReconnect} once LISTEN is back after a loss.
+     * {@code afterReconnect} once LISTEN is back after a loss; if reconnecting keeps failing for
+     * longer than {@code outageLimit}, it stops trying and tells {@code onGiveUp}.
      */
     public ListenSession(Notifier.ConnectionOpener opener, Map<String, String> channelsByWakeup, Consumer<String> onWake,
-            Runnable afterReconnect, String name, Duration pingInterval) {
+            Runnable afterReconnect, String name, Duration pingInterval, Duration outageLimit, Consumer<Throwable> onGiveUp) {
         this.pingInterval = pingInterval;
+        this.outageLimit = outageLimit;
+        this.onGiveUp = onGiveUp;
         this.opener = opener;
         this.channelsByWakeup = Map.copyOf(channelsByWakeup);
         this.onWake = onWake;
@@ -80,6 +87,7 @@ public final class ListenSession implements AutoCloseable {
             }
             notifier.close(); // its closed() callback may or may not come; reconnect either way
             if (!isClosed()) {
+                lostAt = System.nanoTime();
                 schedule(0);
             }
         }
@@ -101,6 +109,7 @@ public final class ListenSession implements AutoCloseable {
             current = null;
         }
         LOG.warn("The LISTEN connection was lost; reconnecting (wake-ups sent meanwhile are recovered by a scan)");
+        lostAt = System.nanoTime();
         schedule(0);
     }
 
@@ -122,6 +131,12 @@ public final class ListenSession implements AutoCloseable {
         try {
             notifier = connect();
         } catch (SQLException | RuntimeException e) {
+            if (System.nanoTime() - lostAt > outageLimit.toNanos()) {
+                LOG.error("The LISTEN connection could not be restored within {} ({} attempts); giving up: {}", outageLimit,
+                        attempt + 1, e.toString());
+                onGiveUp.accept(e);
+                return;
+            }
             LOG.warn("Reconnecting the LISTEN connection failed (attempt {}): {}", attempt + 1, e.toString());
             schedule(attempt + 1);
             return;

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -40,8 +41,12 @@ public final class Recovery {
     /** Runs the rows of one chunk (all of one channel) and returns how many completed. */
     @FunctionalInterface
     public interface ChunkRunner {
-        /** Claims, runs and commits the given rows. */
-        long run(String channel, long[] ids) throws SQLException;
+        /**
+         * Claims, runs and commits the given rows. If a handler overruns its timeout, the call is
+         * abandoned: {@code onAbandoned} is called (on another thread) so that recovery carries on
+         * without it, and the call returns whenever the handler does.
+         */
+        long run(String channel, long[] ids, Runnable onAbandoned) throws SQLException;
     }
 
     /**
@@ -87,7 +92,9 @@ public final class Recovery {
     public long run() throws SQLException, InterruptedException {
         String query = "SELECT id, channel FROM " + settings.schema() + ".notification"
                 + " WHERE channel = ANY(?) AND run_at <= now() ORDER BY run_at, id";
-        ExecutorService pool = Executors.newFixedThreadPool(settings.parallel(), r -> {
+        // Threads as needed: at most `parallel` chunks run at once (the semaphore), plus the threads of
+        // abandoned chunks, whose handlers overran their timeout (capped by the worker pool).
+        ExecutorService pool = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, settings.name() + "-recovery");
             t.setDaemon(true);
             return t;
@@ -111,14 +118,15 @@ public final class Recovery {
                     }
                 }
                 // Wait for the chunks in flight.
-                slots.acquire(settings.parallel());
+                acquire(slots, settings.parallel());
                 slots.release(settings.parallel());
             } finally {
                 c.rollback(); // read-only: closes the cursor and ends the snapshot
             }
         } finally {
+            // Every chunk has finished, or was abandoned by the watchdog (its thread, a daemon, may
+            // never return): nothing to wait for.
             pool.shutdown();
-            pool.awaitTermination(1, TimeUnit.MINUTES);
         }
         Exception failed = failure.get();
         if (failed instanceof SQLException e) {
@@ -196,16 +204,31 @@ public final class Recovery {
         for (int from = 0; from < ids.size(); from += settings.chunkSize()) {
             long[] chunk = ids.subList(from, Math.min(ids.size(), from + settings.chunkSize()))
                     .stream().mapToLong(Long::longValue).toArray();
-            slots.acquire();
+            acquire(slots, 1);
+            AtomicBoolean freed = new AtomicBoolean();
+            Runnable free = () -> {
+                if (freed.compareAndSet(false, true)) {
+                    slots.release();
+                }
+            };
             pool.execute(() -> {
                 try {
-                    progress.add(chunk.length, runner.run(channel, chunk));
+                    progress.add(chunk.length, runner.run(channel, chunk, free));
                 } catch (Exception e) {
                     failure.compareAndSet(null, e);
                 } finally {
-                    slots.release();
+                    free.run();
                 }
             });
+        }
+    }
+
+    /** Waits for permits, giving up (without them) once recovery is told to stop. */
+    private void acquire(Semaphore slots, int permits) throws InterruptedException {
+        while (!slots.tryAcquire(permits, 1, TimeUnit.SECONDS)) {
+            if (!keepGoing.getAsBoolean()) {
+                throw new InterruptedException("start-up recovery stopped while chunks were still running");
+            }
         }
     }
 

@@ -1,0 +1,215 @@
+package dev.pgpubsub.core;
+
+import dev.pgpubsub.core.internal.Names;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.sql.DataSource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The dead letters of an installation: tasks a listener will not run again on their own. A task
+ * becomes one when its last allowed attempt fails (or dies with its process), when its payload
+ * does not map to its channel's payload type, or when it is larger than a listener loads. Nothing
+ * is lost: list them, fix the cause, then re-queue them (same id, attempts from zero, their
+ * listeners woken) or purge them.
+ *
+ * <pre>{@code
+ * DeadLetters dead = DeadLetters.of(dataSource);
+ * dead.list("orders", 50).forEach(d -> log.info("{} {}: {}", d.id(), d.reason(), d.errors()));
+ * dead.requeueChannel("orders");
+ * }</pre>
+ */
+public final class DeadLetters {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final DataSource dataSource;
+    private final String schema;
+
+    private DeadLetters(DataSource dataSource, String schema) {
+        if (dataSource == null) {
+            throw new IllegalArgumentException("dataSource is null: pass the DataSource of the database pgpubsub is installed in");
+        }
+        this.dataSource = dataSource;
+        this.schema = Names.requireSchema(schema);
+    }
+
+    /** The dead letters of the installation in {@value PgPubSub#DEFAULT_SCHEMA}. */
+    public static DeadLetters of(DataSource dataSource) {
+        return new DeadLetters(dataSource, PgPubSub.DEFAULT_SCHEMA);
+    }
+
+    /** The dead letters of the installation in {@code schema}. */
+    public static DeadLetters of(DataSource dataSource, String schema) {
+        return new DeadLetters(dataSource, schema);
+    }
+
+    /**
+     * Up to {@code limit} dead letters, oldest first.
+     *
+     * @param channel only this channel's, or null for all
+     */
+    public List<DeadLetter> list(String channel, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit is " + limit + "; give 1 or more");
+        }
+        String sql = "SELECT id, channel, payload::text, created_at, attempts, errors::text, reason, dead_at FROM " + table()
+                + (channel == null ? "" : " WHERE channel = ?") + " ORDER BY dead_at, id LIMIT ?";
+        return run("list dead letters", c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = 1;
+                if (channel != null) {
+                    ps.setString(i++, channel);
+                }
+                ps.setInt(i, limit);
+                List<DeadLetter> letters = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        letters.add(new DeadLetter(rs.getLong(1), rs.getString(2), rs.getString(3),
+                                rs.getObject(4, OffsetDateTime.class).toInstant(), rs.getInt(5), failures(rs.getString(6)),
+                                rs.getString(7), rs.getObject(8, OffsetDateTime.class).toInstant()));
+                    }
+                }
+                return letters;
+            }
+        });
+    }
+
+    /** How many dead letters each channel has (channels without any are absent), by channel name. */
+    public Map<String, Long> countByChannel() {
+        return run("count dead letters", c -> {
+            Map<String, Long> counts = new LinkedHashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT channel, count(*) FROM " + table()
+                    + " GROUP BY channel ORDER BY channel");
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    counts.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            return counts;
+        });
+    }
+
+    /**
+     * Puts these dead letters back as pending tasks (same id, attempts from zero, due now; their
+     * error history kept) and wakes their channels' listeners. Ids that are not dead letters are
+     * ignored.
+     *
+     * @return how many were re-queued
+     */
+    public int requeue(long... ids) {
+        return move("WHERE id = ANY(?)", ps -> ps.setArray(1, bigints(ps.getConnection(), ids)));
+    }
+
+    /** Re-queues every dead letter of {@code channel}; see {@link #requeue(long...)}. */
+    public int requeueChannel(String channel) {
+        String name = Names.requireChannel(channel);
+        return move("WHERE channel = ?", ps -> ps.setString(1, name));
+    }
+
+    /** Deletes these dead letters for good; returns how many were deleted. */
+    public int purge(long... ids) {
+        return delete("WHERE id = ANY(?)", ps -> ps.setArray(1, bigints(ps.getConnection(), ids)));
+    }
+
+    /** Deletes every dead letter of {@code channel} for good; returns how many were deleted. */
+    public int purgeChannel(String channel) {
+        String name = Names.requireChannel(channel);
+        return delete("WHERE channel = ?", ps -> ps.setString(1, name));
+    }
+
+    private int move(String where, Binder binder) {
+        // One statement: the rows leave dead_letter and enter notification together, and each
+        // channel gets one wake-up, sent when the transaction commits.
+        String sql = "WITH moved AS (DELETE FROM " + table() + " " + where + " RETURNING *),"
+                + " queued AS (INSERT INTO " + schema + ".notification (id, channel, payload, created_at, run_at, attempts, errors)"
+                + " OVERRIDING SYSTEM VALUE SELECT id, channel, payload, created_at, now(), 0, errors FROM moved RETURNING channel)"
+                + " SELECT count(*), pg_notify(? || channel, '') FROM queued GROUP BY channel";
+        return run("re-queue dead letters", c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                binder.bind(ps);
+                ps.setString(2, schema + ".");
+                int moved = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        moved += rs.getInt(1);
+                    }
+                }
+                return moved;
+            }
+        });
+    }
+
+    private int delete(String where, Binder binder) {
+        return run("purge dead letters", c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table() + " " + where)) {
+                binder.bind(ps);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    private String table() {
+        return schema + ".dead_letter";
+    }
+
+    private static Array bigints(Connection c, long[] ids) throws SQLException {
+        if (ids == null) {
+            throw new IllegalArgumentException("ids is null: pass the ids of the dead letters");
+        }
+        Long[] boxed = new Long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            boxed[i] = ids[i];
+        }
+        return c.createArrayOf("bigint", boxed);
+    }
+
+    private static List<DeadLetter.Failure> failures(String json) {
+        List<DeadLetter.Failure> failures = new ArrayList<>();
+        for (JsonNode node : JSON.readTree(json)) {
+            failures.add(new DeadLetter.Failure(node.path("attempt").asInt(),
+                    OffsetDateTime.parse(node.path("at").asString()).toInstant(), node.path("error").asString()));
+        }
+        return failures;
+    }
+
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T run(String what, Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new PgPubSubException("Could not " + what + " in schema '" + schema + "': " + e.getMessage() + " (SQLSTATE "
+                    + e.getSQLState() + "). Check that pgpubsub is installed there at version 3 or later "
+                    + "(PgPubSub.migrate) and that the user may write its tables.", e);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package dev.pgpubsub.listener;
+
+import static dev.pgpubsub.listener.Fixtures.AWAIT;
+import static dev.pgpubsub.listener.Fixtures.ORDERS;
+import static dev.pgpubsub.listener.Fixtures.count;
+import static dev.pgpubsub.listener.Fixtures.listenerFor;
+import static dev.pgpubsub.listener.Fixtures.recordHandled;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pgpubsub.core.DeadLetter;
+import dev.pgpubsub.core.DeadLetters;
+import dev.pgpubsub.core.Publisher;
+import dev.pgpubsub.listener.Fixtures.Order;
+import dev.pgpubsub.testing.PostgresTest;
+import dev.pgpubsub.testing.TestDatabase;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Retries up to a maximum of attempts, then the dead letters; poison rows go there without a handler call. */
+@PostgresTest
+class RetryAndDeadLetterTest {
+
+    private static final RetryPolicy FAST = new RetryPolicy(3, Duration.ofMillis(20), Duration.ofMillis(80), 0.5);
+
+    private final TestDatabase db;
+    private final DeadLetters dead;
+
+    RetryAndDeadLetterTest(TestDatabase db) {
+        this.db = db;
+        this.dead = DeadLetters.of(db.dataSource());
+    }
+
+    @BeforeEach
+    void reset() throws SQLException {
+        Fixtures.reset(db);
+        db.execute("DELETE FROM pgpubsub.dead_letter");
+    }
+
+    @Test
+    void aTaskThatAlwaysFailsEndsInTheDeadLettersWithItsErrorHistoryAndCanBeRequeued() throws Exception {
+        AtomicBoolean broken = new AtomicBoolean(true);
+        AtomicInteger calls = new AtomicInteger();
+        long id;
+        try (Listener listener = listenerFor(db).retryPolicy(FAST).on(ORDERS, (o, ctx) -> {
+            calls.incrementAndGet();
+            recordHandled(ctx, o.n(), "x"); // rolled back with each failure
+            if (broken.get()) {
+                throw new IllegalStateException("payment service down (attempt " + ctx.attempt() + ")");
+            }
+        }).start()) {
+            id = Publisher.create().inNewTransaction(db.dataSource(), (tx, c) -> tx.publish(ORDERS, new Order(7)));
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM pgpubsub.dead_letter") == 1);
+
+            DeadLetter letter = dead.list("orders", 10).getFirst();
+            assertThat(letter.id()).isEqualTo(id);
+            assertThat(letter.attempts()).isEqualTo(3);
+            assertThat(letter.reason()).isEqualTo("failed 3 of 3 attempts");
+            assertThat(letter.payload()).isEqualTo("{\"n\": 7}");
+            assertThat(letter.errors()).extracting(DeadLetter.Failure::attempt).containsExactly(1, 2, 3);
+            assertThat(letter.errors()).extracting(DeadLetter.Failure::error)
+                    .allSatisfy(e -> assertThat(e).startsWith("java.lang.IllegalStateException: payment service down"));
+            assertThat(calls).hasValue(3);
+            assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isZero();
+            assertThat(count(db, "SELECT count(*) FROM handled")).isZero();
+            assertThat(listener.stats().deadLettered()).isEqualTo(1);
+            assertThat(listener.stats().tasksFailed()).isEqualTo(3);
+
+            broken.set(false); // the cause is fixed: re-queue
+            assertThat(dead.requeue(id)).isEqualTo(1);
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
+        }
+        // Same id, attempts from zero.
+        assertThat(db.strings("SELECT task_id || ':' || attempt FROM handled")).containsExactly(id + ":1");
+        assertThat(count(db, "SELECT count(*) FROM pgpubsub.dead_letter")).isZero();
+    }
+
+    @Test
+    void theHandlersAnnotationSetsItsChannelsAttempts() throws Exception {
+        FailingBean bean = new FailingBean();
+        try (Listener listener = listenerFor(db).retryPolicy(FAST.withMaxAttempts(10)).handlers(bean).start()) {
+            Publisher.create().publish(db.dataSource(), ORDERS, new Order(1));
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM pgpubsub.dead_letter") == 1);
+        }
+        assertThat(bean.calls).hasValue(2);
+        assertThat(dead.list(null, 1).getFirst().reason()).isEqualTo("failed 2 of 2 attempts");
+    }
+
+    /** A handler bean whose channel allows two attempts. */
+    public static final class FailingBean {
+        final AtomicInteger calls = new AtomicInteger();
+
+        @Listen(value = "orders", maxAttempts = 2)
+        public void onOrder(Order order) {
+            calls.incrementAndGet();
+            throw new IllegalStateException("always");
+        }
+    }
+
+    @Test
+    void aTaskWhoseLastAttemptDiedWithItsProcessGoesToTheDeadLettersWithoutRunningAgain() throws Exception {
+        // As a listener killed mid-handler leaves it: its last attempt counted, never finished.
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload, attempts) VALUES ('orders', '{\"n\": 1}', 3)");
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload, attempts) VALUES ('orders', '{\"n\": 2}', 2)");
+        AtomicInteger calls = new AtomicInteger();
+        try (Listener listener = listenerFor(db).retryPolicy(FAST).on(ORDERS, (o, ctx) -> {
+            calls.incrementAndGet();
+            recordHandled(ctx, o.n(), "x");
+        }).start()) {
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1
+                    && count(db, "SELECT count(*) FROM pgpubsub.dead_letter") == 1);
+            assertThat(listener.stats().deadLettered()).isEqualTo(1);
+        }
+        assertThat(db.strings("SELECT n || ':' || attempt FROM handled")).containsExactly("2:3");
+        DeadLetter letter = dead.list(null, 10).getFirst();
+        assertThat(letter.payload()).isEqualTo("{\"n\": 1}");
+        assertThat(letter.reason()).isEqualTo("attempt 3 of 3 never finished (its process died or lost its connection)");
+        assertThat(letter.errors()).singleElement().extracting(DeadLetter.Failure::error).asString()
+                .contains("never finished");
+        assertThat(calls).hasValue(1);
+    }
+
+    @Test
+    void poisonRowsGoToTheDeadLettersWithoutAHandlerCallAndWithoutBlockingTheirChannel() throws Exception {
+        List<String> poison = List.of("{\"n\": \"not a number\"}", "[1, 2, 3]", "null", "\"just text\"", "42");
+        for (String payload : poison) {
+            db.execute("INSERT INTO pgpubsub.notification (channel, payload) VALUES ('orders', '" + payload + "')");
+        }
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) VALUES ('orders', "
+                + "jsonb_build_object('n', 1, 'pad', repeat('x', 5000)))"); // larger than this listener loads
+        Fixtures.publishOrders(db, 100, 110);
+        // A channel no listener serves is not poison: its rows wait.
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) VALUES ('nobody_serves_this', '{\"n\": 1}')");
+        AtomicInteger calls = new AtomicInteger();
+        try (Listener listener = listenerFor(db).maxPayloadBytes(4_096).batchSize(4).on(ORDERS, (o, ctx) -> {
+            calls.incrementAndGet();
+            recordHandled(ctx, o.n(), "x");
+        }).start()) {
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 10
+                    && count(db, "SELECT count(*) FROM pgpubsub.dead_letter") == poison.size() + 1);
+            assertThat(listener.stats().deadLettered()).isEqualTo(poison.size() + 1);
+            assertThat(listener.stats().tasksFailed()).isZero();
+        }
+        assertThat(calls).hasValue(10);
+        assertThat(db.strings("SELECT payload::text FROM pgpubsub.dead_letter WHERE reason LIKE '%does not map to%' "
+                + "OR reason LIKE '%JSON null%' ORDER BY id")).containsExactlyElementsOf(
+                        List.of("{\"n\": \"not a number\"}", "[1, 2, 3]", "null", "\"just text\"", "42"));
+        assertThat(db.strings("SELECT reason FROM pgpubsub.dead_letter WHERE reason LIKE 'payload of %'")).singleElement()
+                .asString().contains("larger than the listener loads (4096 bytes)");
+        assertThat(db.strings("SELECT channel FROM pgpubsub.notification")).containsExactly("nobody_serves_this");
+    }
+}
