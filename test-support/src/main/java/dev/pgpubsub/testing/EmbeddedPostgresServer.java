@@ -122,6 +122,33 @@ public final class EmbeddedPostgresServer implements PostgresServer {
         stop();
     }
 
+    /**
+     * Stops the server the way {@code pg_ctl stop -m immediate} does (SIGQUIT to the postmaster):
+     * sessions are cut without a checkpoint, so {@link #start()} runs crash recovery.
+     */
+    public synchronized void stopImmediately() {
+        if (running == null) {
+            return;
+        }
+        ProcessHandle postmaster = ProcessHandle.of(postmasterPid())
+                .orElseThrow(() -> new IllegalStateException("No postmaster process for " + dataDir));
+        try {
+            Process quit = new ProcessBuilder("kill", "-QUIT", Long.toString(postmaster.pid())).inheritIO().start();
+            if (!quit.waitFor(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS) || quit.exitValue() != 0) {
+                throw new IllegalStateException("Could not send SIGQUIT to the postmaster " + postmaster.pid());
+            }
+            postmaster.onExit().get(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while stopping Postgres", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("The postmaster did not exit within " + KILL_WAIT + " of SIGQUIT", e);
+        }
+        stop(); // releases the data directory lock; its attempt to stop the stopped server fails harmlessly
+    }
+
     /** Whether the server was started and not stopped or killed since. */
     public synchronized boolean isRunning() {
         return running != null;

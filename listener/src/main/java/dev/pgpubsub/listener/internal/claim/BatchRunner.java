@@ -8,6 +8,7 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +24,9 @@ import org.slf4j.LoggerFactory;
 final class BatchRunner {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchRunner.class);
+
+    /** The shortest claim renewal while a failed batch is redone one task at a time. */
+    static final Duration MIN_LEASE = Duration.ofSeconds(1);
 
     /** Longest stored error text. */
     static final int MAX_ERROR_CHARS = 2_000;
@@ -127,9 +131,19 @@ final class BatchRunner {
         c.rollback();
         slot.batch(null);
         recordFailure(c, channel, policy, failed, error);
+        // The others are unlocked now, and redone one per transaction: renew their claim as it goes,
+        // or a slow redo would let other workers count them again (charging attempts they never had).
+        ClaimedTask culprit = failed;
+        List<ClaimedTask> rest = claimed.stream().filter(t -> t != culprit && loaded.containsKey(t.id())).toList();
+        Duration lease = policy.backoff().initial().compareTo(MIN_LEASE) < 0 ? MIN_LEASE : policy.backoff().initial();
+        long renewedAt = 0;
         int completed = 0;
-        for (ClaimedTask task : claimed) {
-            if (task != failed && loaded.containsKey(task.id()) && runOne(c, channel, handler, policy, task, slot)) {
+        for (int i = 0; i < rest.size(); i++) {
+            if (System.nanoTime() - renewedAt > lease.toNanos() / 2) {
+                statements.renew(c, ids(rest.subList(i, rest.size())), lease);
+                renewedAt = System.nanoTime();
+            }
+            if (runOne(c, channel, handler, policy, rest.get(i), slot)) {
                 completed++;
             }
         }

@@ -46,6 +46,7 @@ public final class ClaimStatements {
     private final String buryLoaded;
     private final String nextDue;
     private final String release;
+    private final String renew;
 
     /** Statements for the installation in {@code schema}. */
     public ClaimStatements(String schema) {
@@ -102,6 +103,7 @@ public final class ClaimStatements {
         // in the gap (not due then, not future now) and wait for the safety-net poll.
         this.nextDue = "SELECT extract(epoch FROM min(run_at) - now()) FROM " + table + " WHERE channel = ?";
         this.release = "UPDATE " + table + " SET run_at = now(), attempts = greatest(attempts - 1, 0) WHERE id = ANY(?)";
+        this.renew = "UPDATE " + table + " SET run_at = greatest(run_at, now() + make_interval(secs => ?)) WHERE id = ANY(?)";
     }
 
     /** The history {@code errors} with one more failure, keeping the last {@value #ERROR_HISTORY}. */
@@ -284,6 +286,23 @@ public final class ClaimStatements {
             int released = ps.executeUpdate();
             c.commit();
             return released;
+        } finally {
+            array.free();
+        }
+    }
+
+    /**
+     * Keeps counted rows that wait for their run (unlocked: their batch failed and they are redone
+     * one by one) from becoming due again for {@code lease}, so that no other worker counts them a
+     * second time meanwhile; commits.
+     */
+    public void renew(Connection c, long[] ids, Duration lease) throws SQLException {
+        Array array = bigints(c, ids);
+        try (PreparedStatement ps = c.prepareStatement(renew)) {
+            ps.setDouble(1, lease.toNanos() / 1e9);
+            ps.setArray(2, array);
+            ps.executeUpdate();
+            c.commit();
         } finally {
             array.free();
         }

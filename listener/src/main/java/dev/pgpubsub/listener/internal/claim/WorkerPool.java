@@ -250,6 +250,9 @@ public final class WorkerPool {
             close(c); // back to its pool, which drops it (it is broken): the hung thread may never return it
         }
         slot.thread.interrupt();
+        synchronized (this) {
+            threads.remove(slot.thread); // a shutdown does not wait for it
+        }
         int stuck;
         synchronized (abandoned) {
             abandoned.removeIf(t -> !t.isAlive());
