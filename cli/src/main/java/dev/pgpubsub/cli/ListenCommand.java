@@ -2,6 +2,7 @@ package dev.pgpubsub.cli;
 
 import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.listener.Listener;
+import dev.pgpubsub.listener.RetryPolicy;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -60,6 +61,33 @@ final class ListenCommand implements Callable<Integer> {
             description = "Safety-net poll for due rows without a wake-up (default: ${DEFAULT-VALUE}).")
     Duration pollInterval;
 
+    @Option(names = "--handler-timeout", defaultValue = "5m", converter = DurationConverter.class,
+            description = "How long one handler call may run before its transaction is aborted and the task retried "
+                    + "(default: ${DEFAULT-VALUE}; @Listen(timeout) overrides it per channel).")
+    Duration handlerTimeout;
+
+    @Option(names = "--max-attempts", defaultValue = "25",
+            description = "Attempts per task before it moves to the dead letters (default: ${DEFAULT-VALUE}; "
+                    + "@Listen(maxAttempts) overrides it per channel).")
+    int maxAttempts;
+
+    @Option(names = "--retry-delay", defaultValue = "1s", converter = DurationConverter.class,
+            description = "Delay after a first failure; it doubles with every failure (default: ${DEFAULT-VALUE}).")
+    Duration retryDelay;
+
+    @Option(names = "--max-retry-delay", defaultValue = "1h", converter = DurationConverter.class,
+            description = "Longest delay between attempts (default: ${DEFAULT-VALUE}).")
+    Duration maxRetryDelay;
+
+    @Option(names = "--statement-timeout", defaultValue = "30s", converter = DurationConverter.class,
+            description = "Statement timeout of the library's own queries (default: ${DEFAULT-VALUE}).")
+    Duration statementTimeout;
+
+    @Option(names = "--outage-limit", defaultValue = "15m", converter = DurationConverter.class,
+            description = "How long the database may stay unusable before the process exits with code 3 "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration outageLimit;
+
     @Option(names = "--poll-only", negatable = true, defaultValue = "false", fallbackValue = "true",
             description = "No LISTEN connection: poll every --poll-interval (for PgBouncer in transaction mode; default: ${DEFAULT-VALUE}).")
     boolean pollOnly;
@@ -80,9 +108,18 @@ final class ListenCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String url = connection.url();
         List<Object> beans = HandlerLoader.load(handlers, loader);
-        Listener.Builder builder = Listener.builder().jdbcUrl(url).user(connection.user).password(connection.password())
-                .schema(connection.schema).workers(workers).batchSize(batchSize).recoveryFetchSize(fetchSize)
-                .recoverOnStart(recover).shutdownGrace(shutdownGrace).pollInterval(pollInterval).pollOnly(pollOnly);
+        StopSignal stop = signals.get();
+        Listener.Builder builder;
+        try {
+            builder = Listener.builder().jdbcUrl(url).user(connection.user).password(connection.password())
+                    .schema(connection.schema).workers(workers).batchSize(batchSize).recoveryFetchSize(fetchSize)
+                    .recoverOnStart(recover).shutdownGrace(shutdownGrace).pollInterval(pollInterval).pollOnly(pollOnly)
+                    .handlerTimeout(handlerTimeout).statementTimeout(statementTimeout).outageLimit(outageLimit)
+                    .retryPolicy(RetryPolicy.DEFAULT.withMaxAttempts(maxAttempts).withDelays(retryDelay, maxRetryDelay))
+                    .onFailure(cause -> stop.release("the database stayed unusable for longer than " + outageLimit));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError(e.getMessage(), e);
+        }
         if (System.console() != null) {
             builder.onRecoveryProgress(new ConsoleProgress());
         }
@@ -97,11 +134,18 @@ final class ListenCommand implements Callable<Integer> {
             int applied = PgPubSub.migrate(connection.dataSource(), connection.schema);
             err.println("pgpubsub: schema '" + connection.schema + "' migrated (" + applied + " migration(s) applied)");
         }
-        StopSignal stop = signals.get();
         try (listener) {
             listener.start();
             stop.await();
-            err.println("pgpubsub: stopping; running handlers have " + shutdownGrace.toSeconds() + " s to finish");
+            if (listener.failure().isEmpty()) {
+                err.println("pgpubsub: stopping; running handlers have " + shutdownGrace.toSeconds() + " s to finish");
+            }
+        }
+        if (listener.failure().isPresent()) {
+            err.println("pgpubsub: stopped: the database stayed unusable for longer than " + outageLimit + " ("
+                    + listener.failure().get() + "); exiting with code " + ExitCodes.DATABASE_UNREACHABLE
+                    + " so that a supervisor restarts the process");
+            return ExitCodes.DATABASE_UNREACHABLE;
         }
         err.println("pgpubsub: stopped");
         return ExitCodes.OK;

@@ -10,7 +10,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The standalone process: {@code pgpubsub [listen|migrate|status|publish] [options]}. Settings come
+ * The standalone process: {@code pgpubsub [listen|migrate|status|publish|dead-letters] [options]}. Settings come
  * from flags, then environment variables ({@code PGPUBSUB_*}), then a properties file
  * ({@code --config}); see docs/configuration.md. Exit codes: 0 done, 1 failure, 2 bad configuration,
  * 3 database unreachable, 130 a second stop signal.
@@ -46,7 +46,8 @@ public final class Main {
                 .addSubcommand("listen", new ListenCommand(sources, err, signals, loader))
                 .addSubcommand("migrate", new MigrateCommand(out))
                 .addSubcommand("status", new StatusCommand(out))
-                .addSubcommand("publish", new PublishCommand(out));
+                .addSubcommand("publish", new PublishCommand(out))
+                .addSubcommand("dead-letters", new DeadLettersCommand(out));
         cli.setDefaultValueProvider(sources);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));

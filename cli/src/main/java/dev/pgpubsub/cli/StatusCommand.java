@@ -9,16 +9,17 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * {@code pgpubsub status}: per channel, rows pending, due, oldest due, retrying. Channels are found
+ * {@code pgpubsub status}: per channel, rows pending, due, oldest due, retrying, dead letters. Channels are found
  * by skipping through the index (one probe per channel) and counts stop at a cap, so the work is
  * bounded however large the table.
  */
-@Command(name = "status", description = "Show, per channel: pending rows, due rows, how long the oldest due row has waited, rows waiting for a retry.",
+@Command(name = "status", description = "Show, per channel: pending rows, due rows, how long the oldest due row has waited, rows waiting for a retry, dead letters.",
         mixinStandardHelpOptions = true)
 final class StatusCommand implements Callable<Integer> {
 
@@ -37,18 +38,21 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() throws SQLException {
         String table = Names.requireSchema(connection.schema) + ".notification";
+        String deadTable = connection.schema + ".dead_letter";
         try (Connection c = connection.dataSource().getConnection()) {
-            List<String> channels = channels(c, table);
-            out.printf("%-32s %10s %10s %14s %10s%n", "channel", "pending", "due", "oldest due", "retrying");
+            TreeSet<String> channels = new TreeSet<>(channels(c, table));
+            channels.addAll(channels(c, deadTable));
+            out.printf("%-32s %10s %10s %14s %10s %12s%n", "channel", "pending", "due", "oldest due", "retrying", "dead letters");
             for (String channel : channels) {
-                out.printf("%-32s %10s %10s %14s %10s%n", channel,
+                out.printf("%-32s %10s %10s %14s %10s %12s%n", channel,
                         capped(c, "SELECT 1 FROM " + table + " WHERE channel = ?", channel),
                         capped(c, "SELECT 1 FROM " + table + " WHERE channel = ? AND run_at <= now()", channel),
                         oldestDue(c, table, channel),
-                        capped(c, "SELECT 1 FROM " + table + " WHERE channel = ? AND attempts > 0 AND run_at > now()", channel));
+                        capped(c, "SELECT 1 FROM " + table + " WHERE channel = ? AND attempts > 0 AND run_at > now()", channel),
+                        capped(c, "SELECT 1 FROM " + deadTable + " WHERE channel = ?", channel));
             }
             if (channels.isEmpty()) {
-                out.println("(no pending tasks)");
+                out.println("(no pending tasks and no dead letters)");
             }
         }
         return ExitCodes.OK;

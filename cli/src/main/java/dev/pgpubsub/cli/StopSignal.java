@@ -34,6 +34,12 @@ class StopSignal {
         }
     }
 
+    /** Releases {@link #await()} without a signal, e.g. when the listener gave up; says why. */
+    void release(String why) {
+        System.err.println("pgpubsub: stopping: " + why);
+        stop.countDown();
+    }
+
     /** Waits for the first signal. */
     void await() throws InterruptedException {
         stop.await();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.testing.EmbeddedPostgresServer;
 import dev.pgpubsub.testing.PostgresServer;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
@@ -92,9 +93,35 @@ class CliTest {
         Run status = run(args("status"));
         assertThat(status.code()).isZero();
         assertThat(status.out().lines().map(l -> l.trim().replaceAll("\\s+", " ")))
-                .contains("channel pending due oldest due retrying")
-                .anyMatch(l -> l.matches("orders 2 1 0:00:0\\d 0"))
-                .anyMatch(l -> l.matches("invoices 1 1 0:00:0\\d 0"));
+                .contains("channel pending due oldest due retrying dead letters")
+                .anyMatch(l -> l.matches("orders 2 1 0:00:0\\d 0 0"))
+                .anyMatch(l -> l.matches("invoices 1 1 0:00:0\\d 0 0"));
+    }
+
+    @Test
+    void deadLettersAreListedRequeuedAndPurgedAndStatusCountsThem() throws Exception {
+        db.execute("DELETE FROM pgpubsub.dead_letter");
+        db.execute("INSERT INTO pgpubsub.dead_letter (id, channel, payload, created_at, attempts, errors, reason) VALUES "
+                + "(901, 'refunds', '{\"n\": 1}', now(), 25, '[{\"attempt\": 25, \"at\": \"2026-11-23T10:00:00+00:00\", "
+                + "\"error\": \"java.lang.IllegalStateException: bank offline\"}]', 'failed 25 of 25 attempts'), "
+                + "(902, 'refunds', '{\"n\": 2}', now(), 1, '[]', 'payload of 9000000 bytes is larger than the listener loads')");
+
+        Run list = run(args("dead-letters"));
+        assertThat(list.code()).isZero();
+        assertThat(list.out()).contains("901").contains("failed 25 of 25 attempts").contains("bank offline").contains("902");
+        assertThat(run(args("status")).out().lines().map(l -> l.trim().replaceAll("\\s+", " ")))
+                .anyMatch(l -> l.equals("refunds 0 0 - 0 2"));
+
+        Run unnamed = run(args("dead-letters", "requeue"));
+        assertThat(unnamed.code()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(unnamed.err()).contains("--channel NAME or --id");
+
+        assertThat(run(args("dead-letters", "requeue", "--id", "901")).out()).contains("1 dead letter(s) re-queued");
+        assertThat(db.strings("SELECT id || ':' || attempts FROM pgpubsub.notification WHERE channel = 'refunds'"))
+                .containsExactly("901:0");
+        assertThat(run(args("dead-letters", "purge", "--channel", "refunds")).out()).contains("1 dead letter(s) purged");
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.dead_letter")).isZero();
+        assertThat(run(args("dead-letters", "list")).out()).contains("(no dead letters)");
     }
 
     @Test
@@ -175,5 +202,27 @@ class CliTest {
         assertThat(r.code()).isZero();
         assertThat(db.number("SELECT count(DISTINCT n) FROM handled")).isEqualTo(20);
         assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
+    }
+
+    @Test
+    void listenExitsWithThreeWhenTheDatabaseStaysAwayForLongerThanTheOutageLimit(EmbeddedPostgresServer server)
+            throws Exception {
+        try (TestDatabase own = server.createDatabase("cli_outage")) {
+            PgPubSub.migrate(own.dataSource());
+            StopSignal stop = new StopSignal();
+            CompletableFuture<Run> listening = CompletableFuture.supplyAsync(() -> run(stop, "listen", "--jdbc-url",
+                    own.jdbcUrl(), "--user", own.user(), "--handler", TestHandlers.Orders.class.getName(),
+                    "--outage-limit", "2s"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> own.number("SELECT count(*) FROM pg_stat_activity "
+                    + "WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%-listen'") == 1);
+            server.stop();
+            try {
+                Run r = listening.get(120, TimeUnit.SECONDS);
+                assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.DATABASE_UNREACHABLE);
+                assertThat(r.err()).contains("stayed unusable for longer than PT2S").contains("exiting with code 3");
+            } finally {
+                server.start();
+            }
+        }
     }
 }

@@ -51,7 +51,7 @@ class TimeoutTest {
                 .on(ORDERS, (o, ctx) -> {
                     recordHandled(ctx, o.n(), Thread.currentThread().getName());
                     if (ctx.id() == hung && ctx.attempt() == 1) {
-                        while (true) {
+                        while (never.getCount() > 0) { // until the test ends
                             try {
                                 never.await(); // deaf to its interruption, as a stuck handler is
                             } catch (InterruptedException ignored) {

@@ -58,17 +58,20 @@ public final class ClaimStatements {
         // The locked rows are a MATERIALIZED CTE, computed exactly once: as a subquery in FROM, a
         // plan could rescan it per row of the other side, relocking each time (seen to burn CPU for
         // minutes after an ANALYZE changed the estimates).
+        // Joins with the CTEs are written as "id = ANY(ARRAY(SELECT ...))": whatever the row estimate
+        // of a generic plan, that is an index probe per id, never a scan of the whole table.
         String counting = " AS MATERIALIZED (SELECT id, run_at, attempts FROM " + table + " WHERE %s FOR UPDATE SKIP LOCKED),"
                 // Due rows that already had their last attempt: it died unfinished. To the dead letters.
-                + " buried AS (DELETE FROM " + table + " n USING due WHERE n.id = due.id AND due.attempts >= ?"
-                + " RETURNING n.id, n.channel, n.payload, n.created_at, n.attempts, n.errors),"
+                + " buried AS (DELETE FROM " + table + " WHERE id = ANY(ARRAY(SELECT id FROM due WHERE attempts >= ?))"
+                + " RETURNING id, channel, payload, created_at, attempts, errors),"
                 + " dead AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, reason)"
                 + " SELECT id, channel, payload, created_at, attempts, " + appendError("buried.errors", "attempts", "'" + DIED + "'")
                 + ", 'attempt ' || attempts || ' of ' || attempts || ' never finished (its process died or lost its connection)'"
                 + " FROM buried RETURNING id),"
                 + " counted AS (UPDATE " + table + " n SET attempts = n.attempts + 1, run_at = now() + " + delay
-                + " FROM due WHERE n.id = due.id AND due.attempts < ? RETURNING n.id, due.run_at, n.attempts)"
-                + " SELECT id, run_at, attempts FROM counted UNION ALL SELECT id, NULL, -1 FROM dead";
+                + " WHERE n.id = ANY(ARRAY(SELECT id FROM due WHERE attempts < ?)) RETURNING n.id, n.attempts)"
+                + " SELECT counted.id, due.run_at, counted.attempts FROM counted JOIN due ON due.id = counted.id"
+                + " UNION ALL SELECT id, NULL, -1 FROM dead";
         this.count = "WITH due" + counting.formatted("channel = ? AND run_at <= now() ORDER BY run_at, id LIMIT ?");
         this.countByIds = "WITH due" + counting.formatted("id = ANY(?) AND channel = ? AND run_at <= now()");
         // The rows were counted (claimed) by this worker in step 1, so step 2 waits for their locks
@@ -81,7 +84,7 @@ public final class ClaimStatements {
         // go to the dead letters in the same statement, and come back as NULL.
         this.lockAndDelete = "WITH locked AS MATERIALIZED (SELECT id FROM " + table
                 + " WHERE id = ANY(?) ORDER BY id FOR UPDATE),"
-                + " gone AS (DELETE FROM " + table + " WHERE id IN (SELECT id FROM locked)"
+                + " gone AS (DELETE FROM " + table + " WHERE id = ANY(ARRAY(SELECT id FROM locked))"
                 + " AND set_config('idle_in_transaction_session_timeout', ?, true) IS NOT NULL"
                 + " AND set_config('statement_timeout', ?, true) IS NOT NULL"
                 + " RETURNING id, channel, payload::text AS body, created_at, attempts, errors),"
@@ -104,6 +107,11 @@ public final class ClaimStatements {
         this.nextDue = "SELECT extract(epoch FROM min(run_at) - now()) FROM " + table + " WHERE channel = ?";
         this.release = "UPDATE " + table + " SET run_at = now(), attempts = greatest(attempts - 1, 0) WHERE id = ANY(?)";
         this.renew = "UPDATE " + table + " SET run_at = greatest(run_at, now() + make_interval(secs => ?)) WHERE id = ANY(?)";
+    }
+
+    /** The SQL of step 1 and step 2, with {@code ?} placeholders, for plan checks. */
+    public List<String> claimSql() {
+        return List.of(count, countByIds, lockAndDelete);
     }
 
     /** The history {@code errors} with one more failure, keeping the last {@value #ERROR_HISTORY}. */
