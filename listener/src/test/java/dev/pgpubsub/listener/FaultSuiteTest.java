@@ -145,6 +145,8 @@ class FaultSuiteTest {
                     assertThat(child.stop(Duration.ofSeconds(60))).isZero();
                 }
                 long dead = count(db, "SELECT count(*) FROM pgpubsub.dead_letter");
+                System.out.println("FAULT dead letters by reason: " + Fixtures.strings(db, "SELECT reason || ': ' || count(*) "
+                        + "FROM pgpubsub.dead_letter GROUP BY reason ORDER BY reason"));
                 System.out.printf("FAULT four processes, 5%% failures, one killed: tasks=%d faults=1 lost=%d duplicated=%d "
                         + "dead_letters=%d drain_after_kill_ms=%d%n", COMPETING_TASKS, lost(db, COMPETING_TASKS),
                         duplicated(db), dead, drained / 1_000_000);

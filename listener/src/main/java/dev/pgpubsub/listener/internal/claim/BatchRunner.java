@@ -25,9 +25,6 @@ final class BatchRunner {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchRunner.class);
 
-    /** The shortest claim renewal while a failed batch is redone one task at a time. */
-    static final Duration MIN_LEASE = Duration.ofSeconds(1);
-
     /** Longest stored error text. */
     static final int MAX_ERROR_CHARS = 2_000;
 
@@ -135,7 +132,7 @@ final class BatchRunner {
         // or a slow redo would let other workers count them again (charging attempts they never had).
         ClaimedTask culprit = failed;
         List<ClaimedTask> rest = claimed.stream().filter(t -> t != culprit && loaded.containsKey(t.id())).toList();
-        Duration lease = policy.backoff().initial().compareTo(MIN_LEASE) < 0 ? MIN_LEASE : policy.backoff().initial();
+        Duration lease = ClaimStatements.CLAIM_LEASE;
         long renewedAt = 0;
         int completed = 0;
         for (int i = 0; i < rest.size(); i++) {

@@ -17,8 +17,9 @@ import java.util.Map;
  * The SQL of claiming, in two transactions per batch:
  * <ol>
  *   <li><b>count</b>: lock the channel's due rows ({@code FOR UPDATE SKIP LOCKED}), add one to their
- *       attempts and move their run_at to when a retry would be due, then commit. A claim that dies
- *       with its process is thus counted, and its rows come back after the retry delay. Rows that
+ *       attempts and move their run_at to when a retry would be due (at least {@link #CLAIM_LEASE}
+ *       ahead), then commit. A claim that dies with its process is thus counted, and its rows come
+ *       back after that delay. Rows that
  *       already had their last attempt (it died unfinished) move to the dead letters instead;</li>
  *   <li><b>run</b>: lock the counted rows again by id and delete them,
  *       run the handlers in the same transaction, commit. Handler writes and deletions commit together,
@@ -30,6 +31,11 @@ public final class ClaimStatements {
 
     /** The exponent of the backoff is capped so that {@code power} never overflows. */
     private static final int MAX_EXPONENT = 30;
+    /**
+     * The shortest claim: rows whose claim died with its process are due again after the longer of
+     * this and their retry delay.
+     */
+    public static final Duration CLAIM_LEASE = Duration.ofSeconds(5);
     /** Failures kept per task: the last ten. */
     static final int ERROR_HISTORY = 10;
     /** {@link #recordFailure} moved the task to the dead letters. */
@@ -54,7 +60,11 @@ public final class ClaimStatements {
         String table = schema + ".notification";
         String dead = schema + ".dead_letter";
         // The delay after the attempt being counted, cut at random by up to jitter of itself.
-        String delay = "make_interval(secs => least(? * power(2, least(n.attempts, " + MAX_EXPONENT + ")), ?) * (1 - ? * random()))";
+        // The claim's lease: the delay a retry of this attempt would get, but at least CLAIM_LEASE, so
+        // that a worker briefly stalled between its two steps (a GC pause, a busy CPU) does not see
+        // its rows counted again by another worker, charging them an attempt nobody ran.
+        String delay = "make_interval(secs => greatest(" + CLAIM_LEASE.toSeconds() + ", least(? * power(2, least(n.attempts, "
+                + MAX_EXPONENT + ")), ?) * (1 - ? * random())))";
         // The locked rows are a MATERIALIZED CTE, computed exactly once: as a subquery in FROM, a
         // plan could rescan it per row of the other side, relocking each time (seen to burn CPU for
         // minutes after an ANALYZE changed the estimates).
