@@ -79,7 +79,7 @@ public final class Main {
 
     /** {@code listen} when no command is named. */
     static String[] withDefaultCommand(String[] args) {
-        boolean named = args.length > 0 && Set.of("listen", "migrate", "status", "publish").contains(args[0]);
+        boolean named = args.length > 0 && Set.of("listen", "migrate", "status", "publish", "dead-letters").contains(args[0]);
         boolean rootHelp = args.length > 0 && Set.of("-h", "--help", "-V", "--version").contains(args[0]);
         if (named || rootHelp) {
             return args;
