@@ -3,6 +3,7 @@ package dev.pgpubsub.listener;
 import static dev.pgpubsub.listener.Fixtures.ORDERS;
 
 import dev.pgpubsub.listener.Fixtures.Order;
+import dev.pgpubsub.testing.MemorySampler;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;

@@ -1,7 +1,7 @@
-package dev.pgpubsub.listener;
+package dev.pgpubsub.testing;
 
-import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
+import java.lang.reflect.Method;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -14,16 +14,31 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Samples, every 100 ms, the heap in use after the latest garbage collection, the JDK's direct
  * buffers, Netty's own direct memory (pgjdbc-ng's buffers, which the JDK does not count) and the
- * process's resident set; keeps the maxima.
+ * process's resident set; keeps the maxima, and every sample of the heap after GC (for charts).
  */
-final class MemorySampler {
+public final class MemorySampler {
+
+    /** Netty's counter of its direct memory, when Netty is on the classpath (found by reflection). */
+    private static final Method NETTY_DIRECT = nettyDirect();
 
     private final AtomicLong heapAfterGc = new AtomicLong();
     private final AtomicLong jdkDirect = new AtomicLong();
     private final AtomicLong nettyDirect = new AtomicLong();
     private final AtomicLong rss = new AtomicLong();
 
-    static MemorySampler start() {
+    private final java.util.concurrent.ConcurrentLinkedQueue<long[]> heapSamples = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final long started = System.nanoTime();
+
+    private static Method nettyDirect() {
+        try {
+            return Class.forName("io.netty.util.internal.PlatformDependent").getMethod("usedDirectMemory");
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /** Starts sampling every 100 ms on a daemon thread. */
+    public static MemorySampler start() {
         MemorySampler sampler = new MemorySampler();
         Thread t = new Thread(() -> {
             while (true) {
@@ -48,11 +63,27 @@ final class MemorySampler {
             }
         }
         heapAfterGc.accumulateAndGet(heap, Math::max);
+        if (heapSamples.size() < 100_000) {
+            heapSamples.add(new long[] {(System.nanoTime() - started) / 1_000_000, heap});
+        }
         List<BufferPoolMXBean> buffers = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class);
         long direct = buffers.stream().filter(b -> b.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
         jdkDirect.accumulateAndGet(direct, Math::max);
-        nettyDirect.accumulateAndGet(PlatformDependent.usedDirectMemory(), Math::max);
+        nettyDirect.accumulateAndGet(netty(), Math::max);
         rss.accumulateAndGet(residentSetBytes(), Math::max);
+    }
+
+    private static long netty() {
+        try {
+            return NETTY_DIRECT == null ? 0 : (long) NETTY_DIRECT.invoke(null);
+        } catch (ReflectiveOperationException e) {
+            return 0;
+        }
+    }
+
+    /** The heap in use after GC at each sample: {milliseconds since start, bytes}. */
+    public List<long[]> heapSamples() {
+        return List.copyOf(heapSamples);
     }
 
     private static long residentSetBytes() {
@@ -69,7 +100,7 @@ final class MemorySampler {
     }
 
     /** "heapAfterGc=... jdkDirect=... nettyDirect=... rss=..." in bytes (maxima). */
-    String report() {
+    public String report() {
         sample();
         return "heapAfterGc=" + heapAfterGc.get() + " jdkDirect=" + jdkDirect.get() + " nettyDirect=" + nettyDirect.get()
                 + " rss=" + rss.get();
