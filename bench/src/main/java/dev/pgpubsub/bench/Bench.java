@@ -1,0 +1,297 @@
+package dev.pgpubsub.bench;
+
+import dev.pgpubsub.testing.EmbeddedPostgresServer;
+import dev.pgpubsub.testing.PostgresServer;
+import dev.pgpubsub.testing.TestDatabase;
+import dev.pgpubsub.testing.TestServers;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The benchmark harness. Runs the scenarios on an embedded Postgres (or on the server of a given
+ * JDBC URL, creating a database per run), each variant {@code --repeat} times, interleaved (A B A B),
+ * prints a table of medians and ranges, and writes {@code results.json}, {@code results.csv} and
+ * {@code recovery-heap.png} to {@code --out}. See docs/performance.md.
+ *
+ * <pre>
+ * Bench [JDBC_URL] [--size smoke|full] [--repeat N] [--only burn-down,latency,recovery,publishing,drivers]
+ *       [--million] [--out DIR]
+ * </pre>
+ */
+public final class Bench {
+
+    /** Every scenario, in the order they run. */
+    static final List<String> SCENARIOS = List.of("burn-down", "latency", "recovery", "publishing", "drivers");
+
+    /**
+     * What to run.
+     *
+     * @param jdbcUrl  a server to use, or null for an embedded one
+     * @param full     full sizes, or the smoke sizes that the build runs
+     * @param repeat   runs per variant
+     * @param only     the scenarios to run
+     * @param million  add the 1,000,000-row sizes
+     * @param out      where the result files go
+     */
+    record Settings(String jdbcUrl, boolean full, int repeat, Set<String> only, boolean million, Path out) {
+
+        static Settings parse(String[] args) {
+            String url = null;
+            boolean full = true;
+            Integer repeat = null;
+            Set<String> only = new LinkedHashSet<>(SCENARIOS);
+            boolean million = false;
+            Path out = Path.of("target", "bench");
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--size" -> full = switch (args[++i]) {
+                        case "full" -> true;
+                        case "smoke" -> false;
+                        default -> throw new IllegalArgumentException("--size is '" + args[i] + "': give smoke or full");
+                    };
+                    case "--repeat" -> repeat = Integer.parseInt(args[++i]);
+                    case "--only" -> {
+                        only = new LinkedHashSet<>(List.of(args[++i].split(",")));
+                        if (!SCENARIOS.containsAll(only)) {
+                            throw new IllegalArgumentException("--only names " + only + "; the scenarios are " + SCENARIOS);
+                        }
+                    }
+                    case "--million" -> million = true;
+                    case "--out" -> out = Path.of(args[++i]);
+                    default -> {
+                        if (args[i].startsWith("jdbc:postgresql:") && url == null) {
+                            url = args[i];
+                        } else {
+                            throw new IllegalArgumentException("Unknown argument '" + args[i] + "'; usage: Bench [JDBC_URL] "
+                                    + "[--size smoke|full] [--repeat N] [--only " + String.join(",", SCENARIOS)
+                                    + "] [--million] [--out DIR]");
+                        }
+                    }
+                }
+            }
+            return new Settings(url, full, repeat != null ? repeat : full ? 3 : 1, only, million, out);
+        }
+    }
+
+    private final Settings settings;
+    private final PostgresServer server;
+    private final PrintStream out;
+    private final Results results = new Results();
+    private final Map<Long, List<long[]>> heapSamples = new LinkedHashMap<>();
+    private int databases;
+
+    private Bench(Settings settings, PostgresServer server, PrintStream out) {
+        this.settings = settings;
+        this.server = server;
+        this.out = out;
+    }
+
+    /** Runs the harness; exits non-zero on a failure. */
+    public static void main(String[] args) {
+        try {
+            run(Settings.parse(args), System.out);
+        } catch (Exception e) {
+            System.err.println("bench: " + e);
+            e.printStackTrace();
+            System.exit(1);
+        }
+        System.exit(0);
+    }
+
+    /** Runs the scenarios of {@code settings}; returns every result (also written to the output folder). */
+    static List<Result> run(Settings settings, PrintStream out) throws Exception {
+        PostgresServer server = settings.jdbcUrl() != null ? TestServers.external(settings.jdbcUrl()) : TestServers.embedded();
+        try {
+            Bench bench = new Bench(settings, server, out);
+            return bench.runAll();
+        } finally {
+            if (server instanceof EmbeddedPostgresServer embedded) {
+                embedded.close();
+            }
+        }
+    }
+
+    private List<Result> runAll() throws Exception {
+        Map<String, String> machine = Machine.describe(server);
+        out.println("pgpubsub benchmarks, " + (settings.full() ? "full" : "smoke") + " sizes, " + settings.repeat()
+                + " run(s) per variant: " + machine);
+        Instant started = Instant.now();
+        for (int run = 1; run <= settings.repeat(); run++) {
+            out.printf("-- run %d of %d%n", run, settings.repeat());
+            if (settings.only().contains("burn-down")) {
+                burnDown();
+            }
+            if (settings.only().contains("latency")) {
+                latency();
+            }
+            if (settings.only().contains("publishing")) {
+                publishing();
+            }
+            if (settings.only().contains("drivers")) {
+                drivers();
+            }
+            if (settings.only().contains("recovery")) {
+                recovery(run == 1);
+            }
+        }
+        List<Result> all = results.all();
+        List<Result> withRatios = new ArrayList<>(all);
+        withRatios.addAll(Report.ratios(results));
+        Report.print(withRatios, out);
+        Files.createDirectories(settings.out());
+        Report.writeJson(settings.out().resolve("results.json"), machine, settings, started, withRatios);
+        Report.writeCsv(settings.out().resolve("results.csv"), withRatios);
+        if (!heapSamples.isEmpty()) {
+            Chart.recoveryHeap(settings.out().resolve("recovery-heap.png"), heapSamples);
+        }
+        out.println("Written: " + settings.out().toAbsolutePath().normalize() + "/{results.json, results.csv"
+                + (heapSamples.isEmpty() ? "" : ", recovery-heap.png") + "}");
+        return withRatios;
+    }
+
+    private TestDatabase fresh() {
+        return server.createDatabase("bench" + ++databases);
+    }
+
+    private void burnDown() throws Exception {
+        long n = settings.full() ? 100_000 : 1_000;
+        List<long[]> sizes = new ArrayList<>();
+        sizes.add(new long[] {n});
+        if (settings.million()) {
+            sizes.add(new long[] {1_000_000});
+        }
+        int[][] ours = settings.full() ? new int[][] {{1, 100}, {4, 100}, {16, 100}, {4, 10}, {10, 1}}
+                : new int[][] {{4, 100}, {10, 1}};
+        for (long[] size : sizes) {
+            for (int[] variant : ours) {
+                // Each of ours is followed by its raw ceiling where there is one: interleaved, same session.
+                measureBurnDown(size[0], variant[0], variant[1]);
+                if ((variant[0] == 4 && variant[1] == 100) || (variant[0] == 10 && variant[1] == 1)) {
+                    measureRaw(size[0], variant[0], variant[1]);
+                }
+            }
+        }
+    }
+
+    private void measureBurnDown(long n, int workers, int batch) throws Exception {
+        String variant = "pgpubsub " + count(n) + " workers=" + workers + " batch=" + batch;
+        try (TestDatabase db = fresh()) {
+            double[] r = Scenarios.burnDown(db, n, workers, batch, false);
+            record("burn-down", variant, "tasks/s", r[0]);
+            record("burn-down", variant, "commits/task", r[1]);
+        }
+    }
+
+    private void measureRaw(long n, int threads, int batch) throws Exception {
+        String variant = "raw SQL " + count(n) + " threads=" + threads + " batch=" + batch;
+        try (TestDatabase db = fresh()) {
+            double[] r = Scenarios.rawBurnDown(db, n, threads, batch);
+            record("burn-down", variant, "tasks/s", r[0]);
+            record("burn-down", variant, "commits/task", r[1]);
+        }
+    }
+
+    private void latency() throws Exception {
+        int[] rates = settings.full() ? new int[] {300, 3_000} : new int[] {300};
+        Duration duration = settings.full() ? Duration.ofSeconds(10) : Duration.ofSeconds(1);
+        for (int rate : rates) {
+            try (TestDatabase db = fresh()) {
+                latencyFigures("pgpubsub " + rate + "/s", Scenarios.latency(db, rate, duration));
+            }
+            try (TestDatabase db = fresh()) {
+                latencyFigures("raw INSERT+NOTIFY " + rate + "/s", Scenarios.rawLatency(db, rate, duration));
+            }
+        }
+    }
+
+    private void latencyFigures(String variant, long[] micros) {
+        Percentiles p = new Percentiles(micros);
+        record("latency", variant, "p50 ms", p.at(50) / 1000);
+        record("latency", variant, "p95 ms", p.at(95) / 1000);
+        record("latency", variant, "p99 ms", p.at(99) / 1000);
+        record("latency", variant, "max ms", p.max() / 1000);
+    }
+
+    private void publishing() throws Exception {
+        int single = settings.full() ? 1_000 : 25;
+        int batches = settings.full() ? 10 : 1;
+        for (boolean wakeUp : new boolean[] {true, false}) {
+            String how = wakeUp ? "with NOTIFY" : "without NOTIFY";
+            try (TestDatabase db = fresh()) {
+                record("publishing", "8 threads, 1 task/tx, " + how, "tasks/s", Scenarios.publishing(db, 8, single, 1, wakeUp));
+            }
+            try (TestDatabase db = fresh()) {
+                record("publishing", "8 threads, 1,000 tasks/tx, " + how, "tasks/s",
+                        Scenarios.publishing(db, 8, batches, 1_000, wakeUp));
+            }
+        }
+    }
+
+    private void drivers() throws Exception {
+        long n = settings.full() ? 100_000 : 1_000;
+        for (boolean ng : new boolean[] {false, true}) {
+            try (TestDatabase db = fresh()) {
+                double[] r = Scenarios.burnDown(db, n, 4, 100, ng);
+                record("drivers", "workers on " + (ng ? "pgjdbc-ng" : "the standard driver") + ", " + count(n), "tasks/s", r[0]);
+            }
+        }
+    }
+
+    private void recovery(boolean keepSamples) throws Exception {
+        List<Long> backlogs = new ArrayList<>(settings.full() ? List.of(10_000L, 100_000L) : List.of(1_000L, 4_000L));
+        if (settings.million()) {
+            backlogs.add(1_000_000L);
+        }
+        for (long backlog : backlogs) {
+            try (TestDatabase db = fresh()) {
+                Scenarios.seed(db, backlog);
+                Map<String, String> r = Child.recover(db, backlog);
+                String variant = count(backlog) + " rows, -Xmx64m";
+                record("recovery", variant, "heap after GC MiB", Long.parseLong(r.get("heapAfterGc")) / 1048576.0);
+                record("recovery", variant, "direct MiB",
+                        (Long.parseLong(r.get("jdkDirect")) + Long.parseLong(r.get("nettyDirect"))) / 1048576.0);
+                record("recovery", variant, "RSS MiB", Long.parseLong(r.get("rss")) / 1048576.0);
+                record("recovery", variant, "rows/s", backlog / Double.parseDouble(r.get("seconds")));
+                if (keepSamples) {
+                    heapSamples.put(backlog, Child.samples(r.get("samples")));
+                }
+            }
+        }
+    }
+
+    private void record(String scenario, String variant, String metric, double value) {
+        results.add(scenario, variant, metric, value);
+        out.printf(Locale.ROOT, "  %-11s %-52s %-18s %12.2f%n", scenario, variant, metric, value);
+    }
+
+    static String count(long n) {
+        return n >= 1_000_000 && n % 1_000_000 == 0 ? n / 1_000_000 + "M" : n >= 1_000 && n % 1_000 == 0 ? n / 1_000 + "k"
+                : Long.toString(n);
+    }
+
+    /** The driver's version, as it reports it. */
+    static String driverVersion(String url) {
+        try {
+            var driver = DriverManager.getDriver(url);
+            return driver.getMajorVersion() + "." + driver.getMinorVersion();
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    static void write(Path file, String text) throws IOException {
+        Files.writeString(file, text);
+    }
+}

@@ -1,0 +1,95 @@
+package dev.pgpubsub.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The table, the ratios to the ceilings, and the JSON and CSV files. */
+final class Report {
+
+    private Report() {
+    }
+
+    /** Ours against the raw ceilings and the recovery sizes against each other, from the medians. */
+    static List<Result> ratios(Results results) {
+        List<Result> ratios = new ArrayList<>();
+        for (String size : List.of("1k", "100k", "1M")) {
+            ratio(ratios, results, "burn-down", "batched (4 workers, batch 100) / raw batched, " + size,
+                    "pgpubsub " + size + " workers=4 batch=100", "raw SQL " + size + " threads=4 batch=100", "tasks/s", false);
+            ratio(ratios, results, "burn-down", "one per transaction (10 workers) / raw one-row, " + size,
+                    "pgpubsub " + size + " workers=10 batch=1", "raw SQL " + size + " threads=10 batch=1", "tasks/s", false);
+        }
+        for (String rate : List.of("300/s", "3000/s")) {
+            for (String metric : List.of("p50 ms", "p99 ms")) {
+                ratio(ratios, results, "latency", "pgpubsub - raw, " + rate + ", " + metric, "pgpubsub " + rate,
+                        "raw INSERT+NOTIFY " + rate, metric, true);
+            }
+        }
+        return ratios;
+    }
+
+    private static void ratio(List<Result> into, Results results, String scenario, String name, String ours, String raw,
+            String metric, boolean difference) {
+        double a = results.median(scenario, ours, metric);
+        double b = results.median(scenario, raw, metric);
+        if (!Double.isNaN(a) && !Double.isNaN(b)) {
+            into.add(new Result(scenario + " (derived)", name, difference ? "difference, ms" : "ratio",
+                    List.of(difference ? a - b : a / b)));
+        }
+    }
+
+    static void print(List<Result> results, PrintStream out) {
+        out.println();
+        out.printf(Locale.ROOT, "%-22s %-56s %-18s %12s %12s %12s%n", "scenario", "variant", "metric", "median", "min", "max");
+        for (Result r : results) {
+            out.printf(Locale.ROOT, "%-22s %-56s %-18s %12.2f %12.2f %12.2f%n", r.scenario(), r.variant(), r.metric(), r.median(),
+                    r.min(), r.max());
+        }
+    }
+
+    static void writeJson(Path file, Map<String, String> machine, Bench.Settings settings, Instant started,
+            List<Result> results) throws IOException {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("started", started.toString());
+        root.put("size", settings.full() ? "full" : "smoke");
+        root.put("repeat", settings.repeat());
+        root.put("machine", machine);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Result r : results) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("scenario", r.scenario());
+            row.put("variant", r.variant());
+            row.put("metric", r.metric());
+            row.put("median", r.median());
+            row.put("min", r.min());
+            row.put("max", r.max());
+            row.put("runs", r.runs());
+            rows.add(row);
+        }
+        root.put("results", rows);
+        Files.writeString(file, JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(root));
+    }
+
+    static void writeCsv(Path file, List<Result> results) throws IOException {
+        StringBuilder csv = new StringBuilder("scenario,variant,metric,median,min,max,runs\n");
+        for (Result r : results) {
+            csv.append(quote(r.scenario())).append(',').append(quote(r.variant())).append(',').append(quote(r.metric()))
+                    .append(String.format(Locale.ROOT, ",%.4f,%.4f,%.4f,", r.median(), r.min(), r.max()))
+                    .append(quote(r.runs().stream().map(v -> String.format(Locale.ROOT, "%.4f", v)).toList().toString()))
+                    .append('\n');
+        }
+        Files.writeString(file, csv);
+    }
+
+    private static String quote(String text) {
+        return "\"" + text.replace("\"", "\"\"") + "\"";
+    }
+}

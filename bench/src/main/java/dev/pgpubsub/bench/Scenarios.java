@@ -1,0 +1,336 @@
+package dev.pgpubsub.bench;
+
+import com.impossibl.postgres.api.jdbc.PGConnection;
+import com.impossibl.postgres.api.jdbc.PGNotificationListener;
+import dev.pgpubsub.core.Channel;
+import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.core.Publisher;
+import dev.pgpubsub.listener.Listener;
+import dev.pgpubsub.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.LongStream;
+
+/** The measurements themselves, each on a fresh database given by the caller. */
+final class Scenarios {
+
+    /** A benchmark task. */
+    record Task(long n) {
+    }
+
+    static final Channel<Task> BENCH = Channel.of("bench", Task.class);
+    private static final Duration LIMIT = Duration.ofMinutes(30);
+
+    private Scenarios() {
+    }
+
+    /** Installs pgpubsub and {@code n} due tasks, as a backlog published while no listener ran. */
+    static void seed(TestDatabase db, long n) throws SQLException {
+        PgPubSub.migrate(db.dataSource());
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'bench', jsonb_build_object('n', g) "
+                + "FROM generate_series(1, " + n + ") g");
+        db.execute("VACUUM ANALYZE pgpubsub.notification");
+    }
+
+    /** Transactions committed in the database so far (flushed statistics of ended sessions included). */
+    static long commits(TestDatabase db) throws SQLException {
+        return db.number("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+    }
+
+    /**
+     * Our claim loop (no start-up recovery) burning down {@code n} seeded tasks with no-op handlers.
+     *
+     * @return {tasks per second, commits per task}
+     */
+    static double[] burnDown(TestDatabase db, long n, int workers, int batch, boolean pgjdbcNgWorkers) throws Exception {
+        seed(db, n);
+        long commitsBefore = commits(db);
+        String url = pgjdbcNgWorkers ? db.jdbcUrl().replace("jdbc:postgresql:", "jdbc:pgsql:") : db.jdbcUrl();
+        long start = System.nanoTime();
+        long elapsed;
+        try (Listener listener = Listener.builder().jdbcUrl(url).user(db.user()).password(password(db)).workers(workers)
+                .batchSize(batch).recoverOnStart(false).pollInterval(Duration.ofMinutes(10))
+                .on(BENCH, (task, context) -> { }).start()) {
+            awaitDone(() -> listener.stats().tasksDone() >= n);
+            elapsed = System.nanoTime() - start;
+        }
+        return new double[] {n / seconds(elapsed), (commitsAfterSessionsEnd(db, commitsBefore)) / (double) n};
+    }
+
+    /**
+     * The raw ceiling: hand-written JDBC, {@code threads} connections each deleting batches of due rows
+     * with {@code FOR UPDATE SKIP LOCKED} and committing per batch, until the table is empty.
+     *
+     * @return {rows per second, commits per row}
+     */
+    static double[] rawBurnDown(TestDatabase db, long n, int threads, int batch) throws Exception {
+        seed(db, n);
+        long commitsBefore = commits(db);
+        String sql = "DELETE FROM pgpubsub.notification WHERE id IN (SELECT id FROM pgpubsub.notification "
+                + "WHERE channel = 'bench' AND run_at <= now() ORDER BY run_at, id LIMIT " + batch
+                + " FOR UPDATE SKIP LOCKED) RETURNING id, payload::text";
+        AtomicLong done = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Connection> connections = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            Connection c = db.connect();
+            c.setAutoCommit(false);
+            connections.add(c);
+        }
+        long start = System.nanoTime();
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            for (Connection c : connections) {
+                running.add(pool.submit(() -> {
+                    try (PreparedStatement ps = c.prepareStatement(sql)) {
+                        while (true) {
+                            int rows = 0;
+                            try (ResultSet rs = ps.executeQuery()) {
+                                while (rs.next()) {
+                                    rs.getString(2);
+                                    rows++;
+                                }
+                            }
+                            c.commit();
+                            if (rows == 0) {
+                                return null;
+                            }
+                            done.addAndGet(rows);
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : running) {
+                f.get(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+            for (Connection c : connections) {
+                c.close();
+            }
+        }
+        long elapsed = System.nanoTime() - start;
+        if (done.get() != n) {
+            throw new IllegalStateException("raw burn-down deleted " + done.get() + " rows of " + n);
+        }
+        return new double[] {n / seconds(elapsed), commitsAfterSessionsEnd(db, commitsBefore) / (double) n};
+    }
+
+    /**
+     * Live latency of ours: a publisher at a fixed rate, each task in its own transaction; the time from
+     * the publisher's call to commit to the handler's start, in microseconds.
+     */
+    static long[] latency(TestDatabase db, int ratePerSecond, Duration duration) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        int count = (int) (ratePerSecond * duration.toMillis() / 1000);
+        AtomicLongArray committing = new AtomicLongArray(count);
+        AtomicLongArray started = new AtomicLongArray(count);
+        CountDownLatch all = new CountDownLatch(count);
+        Publisher publisher = Publisher.create();
+        try (Listener listener = Listener.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(password(db))
+                .on(BENCH, (task, context) -> {
+                    started.set((int) task.n(), System.nanoTime());
+                    all.countDown();
+                }).start(); Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            warmUp(publisher, c, db);
+            long interval = 1_000_000_000L / ratePerSecond;
+            long next = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                LockSupport.parkNanos(next - System.nanoTime());
+                publisher.in(c).publish(BENCH, new Task(i));
+                committing.set(i, System.nanoTime());
+                c.commit();
+                next += interval;
+            }
+            if (!all.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("not every task was handled within " + LIMIT);
+            }
+        }
+        long[] micros = new long[count];
+        for (int i = 0; i < count; i++) {
+            micros[i] = (started.get(i) - committing.get(i)) / 1_000;
+        }
+        return micros;
+    }
+
+    private static void warmUp(Publisher publisher, Connection c, TestDatabase db) throws Exception {
+        // Tasks of another channel (no handler): the publisher's statements and the JIT warm up.
+        for (int i = 0; i < 200; i++) {
+            publisher.in(c).publish(Channel.of("warmup", Task.class), new Task(i));
+            c.commit();
+        }
+        db.execute("DELETE FROM pgpubsub.notification WHERE channel = 'warmup'");
+    }
+
+    /**
+     * The raw latency ceiling: INSERT + NOTIFY (with the row's number as payload) in one transaction,
+     * received by a pgjdbc-ng connection listening on its own; microseconds from the call to commit
+     * to the notification's arrival.
+     */
+    static long[] rawLatency(TestDatabase db, int ratePerSecond, Duration duration) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        int count = (int) (ratePerSecond * duration.toMillis() / 1000);
+        AtomicLongArray committing = new AtomicLongArray(count);
+        AtomicLongArray received = new AtomicLongArray(count);
+        CountDownLatch all = new CountDownLatch(count);
+        Properties props = new Properties();
+        props.setProperty("user", db.user());
+        if (!db.password().isEmpty()) {
+            props.setProperty("password", db.password());
+        }
+        try (Connection listen = DriverManager.getConnection(db.pgjdbcNgUrl(), props); Connection c = db.connect()) {
+            listen.unwrap(PGConnection.class).addNotificationListener(new PGNotificationListener() {
+                @Override
+                public void notification(int processId, String channel, String payload) {
+                    if (!payload.startsWith("w")) {
+                        received.set(Integer.parseInt(payload), System.nanoTime());
+                        all.countDown();
+                    }
+                }
+            });
+            try (Statement s = listen.createStatement()) {
+                s.execute("LISTEN raw_bench");
+            }
+            c.setAutoCommit(false);
+            try (PreparedStatement insert = c.prepareStatement(
+                    "INSERT INTO pgpubsub.notification (channel, payload) VALUES ('raw', jsonb_build_object('n', ?))");
+                    PreparedStatement notify = c.prepareStatement("SELECT pg_notify('raw_bench', ?)")) {
+                for (int i = 0; i < 200; i++) {
+                    insert.setLong(1, i);
+                    insert.executeUpdate();
+                    notify.setString(1, "w" + i);
+                    notify.executeQuery().close();
+                    c.commit();
+                }
+                long interval = 1_000_000_000L / ratePerSecond;
+                long next = System.nanoTime();
+                for (int i = 0; i < count; i++) {
+                    LockSupport.parkNanos(next - System.nanoTime());
+                    insert.setLong(1, i);
+                    insert.executeUpdate();
+                    notify.setString(1, Integer.toString(i));
+                    notify.executeQuery().close();
+                    committing.set(i, System.nanoTime());
+                    c.commit();
+                    next += interval;
+                }
+            }
+            if (!all.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("not every notification arrived within " + LIMIT);
+            }
+        }
+        long[] micros = new long[count];
+        for (int i = 0; i < count; i++) {
+            micros[i] = (received.get(i) - committing.get(i)) / 1_000;
+        }
+        return micros;
+    }
+
+    /**
+     * Publishing throughput: {@code threads} threads, {@code perThread} transactions each of
+     * {@code batch} tasks; {@code wakeUp} false writes the rows without NOTIFY (the same INSERT).
+     *
+     * @return tasks per second
+     */
+    static double publishing(TestDatabase db, int threads, int perThread, int batch, boolean wakeUp) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        Publisher publisher = Publisher.create();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch ready = new CountDownLatch(threads);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> running = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            running.add(pool.submit(() -> {
+                try (Connection c = db.connect();
+                        PreparedStatement plain = c.prepareStatement(
+                                "INSERT INTO pgpubsub.notification (channel, payload) SELECT 'bench', jsonb_build_object('n', g) "
+                                        + "FROM generate_series(?::bigint, ?::bigint) g")) {
+                    c.setAutoCommit(false);
+                    ready.countDown();
+                    go.await();
+                    for (int i = 0; i < perThread; i++) {
+                        long from = ((long) thread * perThread + i) * batch;
+                        if (wakeUp) {
+                            if (batch == 1) {
+                                publisher.in(c).publish(BENCH, new Task(from));
+                            } else {
+                                publisher.in(c).publishAll(BENCH, LongStream.range(from, from + batch).mapToObj(Task::new).toList());
+                            }
+                        } else {
+                            plain.setLong(1, from);
+                            plain.setLong(2, from + batch - 1);
+                            plain.executeUpdate();
+                        }
+                        c.commit();
+                    }
+                }
+                return null;
+            }));
+        }
+        ready.await();
+        long start = System.nanoTime();
+        go.countDown();
+        try {
+            for (Future<?> f : running) {
+                f.get(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        long elapsed = System.nanoTime() - start;
+        long rows = db.number("SELECT count(*) FROM pgpubsub.notification");
+        long expected = (long) threads * perThread * batch;
+        if (rows != expected) {
+            throw new IllegalStateException("published " + rows + " rows, expected " + expected);
+        }
+        return expected / seconds(elapsed);
+    }
+
+    private static long commitsAfterSessionsEnd(TestDatabase db, long before) throws Exception {
+        // Sessions report their counters when they end (the pools above are closed by now), and
+        // running ones at most once a second: wait that long.
+        Thread.sleep(1_200);
+        return commits(db) - before;
+    }
+
+    @FunctionalInterface
+    interface Condition {
+        boolean met() throws Exception;
+    }
+
+    static void awaitDone(Condition condition) throws Exception {
+        long deadline = System.nanoTime() + LIMIT.toNanos();
+        while (!condition.met()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("not done within " + LIMIT);
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    static String password(TestDatabase db) {
+        return db.password().isEmpty() ? null : db.password();
+    }
+
+    static double seconds(long nanos) {
+        return nanos / 1e9;
+    }
+}
