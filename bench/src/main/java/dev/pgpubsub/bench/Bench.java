@@ -26,14 +26,14 @@ import java.util.Set;
  * {@code recovery-heap.png} to {@code --out}. See docs/performance.md.
  *
  * <pre>
- * Bench [JDBC_URL] [--size smoke|full] [--repeat N] [--only burn-down,latency,recovery,publishing,drivers]
+ * Bench [JDBC_URL] [--size smoke|full] [--repeat N] [--only burn-down,latency,recovery,publishing,drivers,peer]
  *       [--million] [--out DIR]
  * </pre>
  */
 public final class Bench {
 
     /** Every scenario, in the order they run. */
-    static final List<String> SCENARIOS = List.of("burn-down", "latency", "recovery", "publishing", "drivers");
+    static final List<String> SCENARIOS = List.of("burn-down", "latency", "recovery", "publishing", "drivers", "peer");
 
     /**
      * What to run.
@@ -142,6 +142,9 @@ public final class Bench {
             if (settings.only().contains("drivers")) {
                 drivers();
             }
+            if (settings.only().contains("peer")) {
+                peer();
+            }
             if (settings.only().contains("recovery")) {
                 recovery(run == 1);
             }
@@ -246,6 +249,17 @@ public final class Bench {
                 double[] r = Scenarios.burnDown(db, n, 4, 100, ng);
                 record("drivers", "workers on " + (ng ? "pgjdbc-ng" : "the standard driver") + ", " + count(n), "tasks/s", r[0]);
             }
+        }
+    }
+
+    /** Ours and db-scheduler, alternately, on the same backlog of due no-op tasks. */
+    private void peer() throws Exception {
+        long n = settings.full() ? 100_000 : 1_000;
+        try (TestDatabase db = fresh()) {
+            record("peer", "pgpubsub " + count(n) + " workers=4 batch=100", "tasks/s", Scenarios.burnDown(db, n, 4, 100, false)[0]);
+        }
+        try (TestDatabase db = fresh()) {
+            record("peer", "db-scheduler " + count(n) + " threads=10 lock-and-fetch", "tasks/s", Peer.dbSchedulerBurnDown(db, n, 10));
         }
     }
 

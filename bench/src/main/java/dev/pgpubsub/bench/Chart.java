@@ -54,7 +54,7 @@ final class Chart {
             int x = left + pct * plotW / 100;
             g.drawString(pct + "%", x - 10, top + plotH + 18);
         }
-        g.drawString("share of the drain's duration", left + plotW / 2 - 80, top + plotH + 40);
+        g.drawString("share of the recovering process's run time", left + plotW / 2 - 100, top + plotH + 40);
         int i = 0;
         for (Map.Entry<Long, List<long[]>> entry : samplesByBacklog.entrySet()) {
             List<long[]> samples = entry.getValue();

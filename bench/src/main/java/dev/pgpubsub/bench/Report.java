@@ -27,6 +27,10 @@ final class Report {
             ratio(ratios, results, "burn-down", "one per transaction (10 workers) / raw one-row, " + size,
                     "pgpubsub " + size + " workers=10 batch=1", "raw SQL " + size + " threads=10 batch=1", "tasks/s", false);
         }
+        for (String size : List.of("1k", "100k")) {
+            ratio(ratios, results, "peer", "pgpubsub / db-scheduler, " + size, "pgpubsub " + size + " workers=4 batch=100",
+                    "db-scheduler " + size + " threads=10 lock-and-fetch", "tasks/s", false);
+        }
         for (String rate : List.of("300/s", "3000/s")) {
             for (String metric : List.of("p50 ms", "p99 ms")) {
                 ratio(ratios, results, "latency", "pgpubsub - raw, " + rate + ", " + metric, "pgpubsub " + rate,

@@ -20,8 +20,8 @@ class BenchSmokeTest {
         List<Result> results = Bench.run(Bench.Settings.parse(new String[] {"--size", "smoke", "--out", out.toString()}),
                 new PrintStream(printed, true, StandardCharsets.UTF_8));
 
-        assertThat(results).extracting(Result::scenario).contains("burn-down", "latency", "recovery", "publishing", "drivers",
-                "burn-down (derived)", "latency (derived)");
+        assertThat(results).extracting(Result::scenario).contains("burn-down", "latency", "recovery", "publishing", "drivers", "peer",
+                "burn-down (derived)", "latency (derived)", "peer (derived)");
         assertThat(results).filteredOn(r -> r.metric().equals("tasks/s") || r.metric().equals("rows/s"))
                 .allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive());
         assertThat(results).filteredOn(r -> r.metric().equals("commits/task"))
