@@ -3,6 +3,8 @@ package dev.pgpubsub.bench;
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.pgpubsub.testing.TestDatabase;
 import java.time.Duration;
 import java.util.concurrent.atomic.LongAdder;
@@ -30,15 +32,21 @@ final class Peer {
         db.execute("VACUUM ANALYZE scheduled_tasks");
         LongAdder done = new LongAdder();
         OneTimeTask<Void> task = Tasks.oneTime("bench").execute((instance, context) -> done.increment());
-        Scheduler scheduler = Scheduler.create(db.dataSource(), task).threads(threads)
-                .pollUsingLockAndFetch(0.5, 3.0).pollingInterval(Duration.ofSeconds(1)).build();
-        long start = System.nanoTime();
-        scheduler.start();
-        try {
-            Scenarios.awaitDone(() -> done.sum() >= n && db.number("SELECT count(*) FROM scheduled_tasks") == 0);
-        } finally {
-            scheduler.stop();
+        // A pool, as db-scheduler is meant to be run (it takes a connection per operation).
+        HikariConfig config = new HikariConfig();
+        config.setDataSource(db.dataSource());
+        config.setMaximumPoolSize(threads + 2);
+        try (HikariDataSource pool = new HikariDataSource(config)) {
+            Scheduler scheduler = Scheduler.create(pool, task).threads(threads)
+                    .pollUsingLockAndFetch(0.5, 3.0).pollingInterval(Duration.ofSeconds(1)).build();
+            long start = System.nanoTime();
+            scheduler.start();
+            try {
+                Scenarios.awaitDone(() -> done.sum() >= n && db.number("SELECT count(*) FROM scheduled_tasks") == 0);
+            } finally {
+                scheduler.stop();
+            }
+            return n / Scenarios.seconds(System.nanoTime() - start);
         }
-        return n / Scenarios.seconds(System.nanoTime() - start);
     }
 }
