@@ -28,8 +28,9 @@ class BenchSmokeTest {
                 .allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive().isLessThan(3));
         assertThat(results).filteredOn(r -> r.metric().equals("p50 ms"))
                 .allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive().isLessThan(10_000));
+        // Zero when a short run needed no collection at all.
         assertThat(results).filteredOn(r -> r.metric().equals("heap after GC MiB"))
-                .allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive().isLessThan(64));
+                .allSatisfy(r -> assertThat(r.median()).as(r.variant()).isGreaterThanOrEqualTo(0).isLessThan(64));
 
         assertThat(Files.readString(out.resolve("results.json"))).contains("\"machine\"").contains("\"cores\"")
                 .contains("\"postgres\"").contains("\"burn-down\"");

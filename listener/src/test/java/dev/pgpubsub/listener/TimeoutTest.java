@@ -47,7 +47,7 @@ class TimeoutTest {
         long[] ids = Fixtures.publishOrders(db, 1, 6);
         long hung = ids[2];
         try (Listener listener = listenerFor(db).workers(1).recoverOnStart(inRecovery).retryPolicy(FAST)
-                .handlerTimeout(Duration.ofMillis(300))
+                .handlerTimeout(Duration.ofSeconds(1))
                 .on(ORDERS, (o, ctx) -> {
                     recordHandled(ctx, o.n(), Thread.currentThread().getName());
                     if (ctx.id() == hung && ctx.attempt() == 1) {
@@ -62,7 +62,7 @@ class TimeoutTest {
                 }).start()) {
             long started = System.nanoTime();
             await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 5);
-            System.out.printf("FAULT handler hung in Java (timeout 300 ms, %s): tasks=5 faults=1 lost=0 duplicated=0 "
+            System.out.printf("FAULT handler hung in Java (timeout 1 s, %s): tasks=5 faults=1 lost=0 duplicated=0 "
                     + "recovery_ms=%d%n", inRecovery ? "in start-up recovery" : "in the claim loop",
                     (System.nanoTime() - started) / 1_000_000);
             ListenerStats stats = listener.stats();
@@ -85,7 +85,7 @@ class TimeoutTest {
     @Test
     void aHandlerHungInTheDatabaseIsStoppedByTheServerToo() throws Exception {
         Fixtures.publishOrders(db, 1, 3);
-        try (Listener listener = listenerFor(db).retryPolicy(FAST).handlerTimeout(Duration.ofMillis(400))
+        try (Listener listener = listenerFor(db).retryPolicy(FAST).handlerTimeout(Duration.ofSeconds(1))
                 .on(ORDERS, (o, ctx) -> {
                     recordHandled(ctx, o.n(), "x");
                     if (o.n() == 1 && ctx.attempt() == 1) {
