@@ -4,7 +4,6 @@ import dev.pgpubsub.testing.EmbeddedPostgresServer;
 import dev.pgpubsub.testing.PostgresServer;
 import dev.pgpubsub.testing.TestDatabase;
 import dev.pgpubsub.testing.TestServers;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -303,9 +302,5 @@ public final class Bench {
         } catch (Exception e) {
             return "unknown";
         }
-    }
-
-    static void write(Path file, String text) throws IOException {
-        Files.writeString(file, text);
     }
 }

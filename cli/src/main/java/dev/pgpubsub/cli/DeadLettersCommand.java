@@ -32,7 +32,8 @@ final class DeadLettersCommand implements Callable<Integer> {
     @Option(names = "--channel", paramLabel = "NAME", description = "Only this channel's dead letters.")
     String channel;
 
-    @Option(names = "--id", split = ",", paramLabel = "ID", description = "Only these dead letters (task ids); repeatable or comma-separated.")
+    @Option(names = "--id", split = ",", paramLabel = "ID",
+            description = "requeue or purge these dead letters (task ids); repeatable or comma-separated.")
     List<Long> ids;
 
     @Option(names = "--limit", defaultValue = "50", description = "At most this many listed, oldest first (default: ${DEFAULT-VALUE}).")
@@ -48,12 +49,12 @@ final class DeadLettersCommand implements Callable<Integer> {
     public Integer call() {
         DeadLetters dead = DeadLetters.of(connection.dataSource(), connection.schema);
         if (action == Action.list) {
+            if (ids != null) {
+                throw new ConfigError("dead-letters list takes --channel NAME and --limit N; --id is for requeue and purge");
+            }
             List<DeadLetter> letters = dead.list(channel, limit);
             out.printf("%-12s %-24s %8s %-20s %s%n", "id", "channel", "attempts", "dead at", "reason / last error");
             for (DeadLetter letter : letters) {
-                if (ids != null && !ids.contains(letter.id())) {
-                    continue;
-                }
                 out.printf("%-12d %-24s %8d %-20s %s%n", letter.id(), letter.channel(), letter.attempts(),
                         letter.deadAt().toString().substring(0, 19), letter.reason());
                 if (!letter.errors().isEmpty()) {

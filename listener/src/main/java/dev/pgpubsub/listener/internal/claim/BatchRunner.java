@@ -95,8 +95,9 @@ final class BatchRunner {
         batches.increment();
         RegisteredHandler handler = registry.get(channel);
         ChannelPolicy policy = policies.get(channel);
-        slot.batch(ids(claimed));
-        Map<Long, LoadedTask> loaded = statements.lockAndDelete(c, ids(claimed), policy.handlerTimeout(), maxPayloadBytes);
+        long[] ids = ids(claimed);
+        slot.batch(ids);
+        Map<Long, LoadedTask> loaded = statements.lockAndDelete(c, ids, policy.handlerTimeout(), maxPayloadBytes);
         TransactionView view = new TransactionView(c);
         ClaimedTask failed = null;
         Throwable error = null;

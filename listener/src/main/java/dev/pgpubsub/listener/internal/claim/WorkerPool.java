@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -277,7 +278,7 @@ public final class WorkerPool {
                     e.toString());
         }
         if (batch != null) {
-            long[] others = java.util.Arrays.stream(batch).filter(id -> id != call.taskId()).toArray();
+            long[] others = Arrays.stream(batch).filter(id -> id != call.taskId()).toArray();
             release(others, "of a batch aborted by another task's timeout");
         }
         if (slot.workerNumber == 0 ? !isClosed() : running) {
@@ -383,10 +384,10 @@ public final class WorkerPool {
     private void giveBack(Connection c, WorkerSlot slot) {
         try {
             if (settings.statementTimeout() != null && !slot.abandoned()) {
+                c.setAutoCommit(true); // outside any transaction here: no round trip, and RESET needs no commit
                 try (Statement s = c.createStatement()) {
                     s.execute("RESET statement_timeout");
                 }
-                c.commit();
             }
         } catch (SQLException | RuntimeException e) {
             LOG.debug("Could not reset the statement timeout", e);
@@ -403,14 +404,14 @@ public final class WorkerPool {
     private Connection connection() throws SQLException {
         Connection c = dataSource.getConnection();
         try {
-            c.setAutoCommit(false);
-            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             if (settings.statementTimeout() != null) {
+                c.setAutoCommit(true); // a session setting, in one round trip without a commit
                 try (Statement s = c.createStatement()) {
                     s.execute("SET statement_timeout = " + settings.statementTimeout().toMillis());
                 }
-                c.commit();
             }
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             return c;
         } catch (SQLException | RuntimeException e) {
             c.close();
@@ -471,11 +472,14 @@ public final class WorkerPool {
         }
     }
 
+    /** A turn succeeded: the outage, if there was one, is over. Reads only, unless there was one. */
     private void recovered() {
-        if (failingSince.getAndSet(0) != 0) {
+        if (failingSince.get() != 0 && failingSince.getAndSet(0) != 0) {
             LOG.info("Claiming works again");
         }
-        errorStreaks.clear();
+        if (!errorStreaks.isEmpty()) {
+            errorStreaks.clear();
+        }
     }
 
     /** A database error on a turn: retry the channel with backoff; give up after the outage limit. */
