@@ -60,7 +60,7 @@ final class Chart {
             List<long[]> samples = entry.getValue();
             g.setColor(COLORS[i % COLORS.length]);
             g.setStroke(new BasicStroke(2f));
-            long last = samples.isEmpty() ? 1 : Math.max(1, samples.getLast()[0]);
+            long last = samples.isEmpty() ? 1 : Math.max(1, samples.get(samples.size() - 1)[0]);
             int px = -1;
             int py = -1;
             for (long[] s : samples) {

@@ -22,8 +22,8 @@ final class Machine {
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         m.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         try (TestDatabase db = server.createDatabase("bench_machine")) {
-            m.put("postgres", db.strings("SELECT version()").getFirst());
-            m.put("synchronous_commit", db.strings("SHOW synchronous_commit").getFirst());
+            m.put("postgres", db.strings("SELECT version()").get(0));
+            m.put("synchronous_commit", db.strings("SHOW synchronous_commit").get(0));
             m.put("postgres server", server instanceof dev.pgpubsub.testing.EmbeddedPostgresServer ? "embedded, same machine"
                     : "given by URL");
             m.put("driver org.postgresql", Bench.driverVersion(db.jdbcUrl()));

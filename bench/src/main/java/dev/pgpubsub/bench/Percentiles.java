@@ -18,7 +18,7 @@ final class Percentiles {
             return Double.NaN;
         }
         int rank = (int) Math.ceil(p / 100 * sorted.length);
-        return sorted[Math.clamp(rank - 1, 0, sorted.length - 1)];
+        return sorted[Math.max(0, Math.min(rank - 1, sorted.length - 1))];
     }
 
     double max() {

@@ -58,7 +58,7 @@ final class DeadLettersCommand implements Callable<Integer> {
                 out.printf("%-12d %-24s %8d %-20s %s%n", letter.id(), letter.channel(), letter.attempts(),
                         letter.deadAt().toString().substring(0, 19), letter.reason());
                 if (!letter.errors().isEmpty()) {
-                    out.printf("%-12s %s%n", "", letter.errors().getLast().error());
+                    out.printf("%-12s %s%n", "", letter.errors().get(letter.errors().size() - 1).error());
                 }
             }
             if (letters.isEmpty()) {

@@ -17,10 +17,13 @@ import picocli.CommandLine.Command;
  */
 public final class Main {
 
-    @Command(name = "pgpubsub", mixinStandardHelpOptions = true, version = "pgpubsub 0.1.0",
+    @Command(name = "pgpubsub", mixinStandardHelpOptions = true, versionProvider = BuildVersion.class,
             description = "Postgres as a reliable task bus. Without a command: listen.")
     static final class Root {
     }
+
+    /** The command that runs when none is named. */
+    private static final String LISTEN = "listen";
 
     private Main() {
     }
@@ -43,7 +46,7 @@ public final class Main {
             return ExitCodes.BAD_CONFIGURATION;
         }
         CommandLine cli = new CommandLine(new Root())
-                .addSubcommand("listen", new ListenCommand(sources, err, signals, loader))
+                .addSubcommand(LISTEN, new ListenCommand(sources, err, signals, loader))
                 .addSubcommand("migrate", new MigrateCommand(out))
                 .addSubcommand("status", new StatusCommand(out))
                 .addSubcommand("publish", new PublishCommand(out))
@@ -63,7 +66,7 @@ public final class Main {
             }
             return Failures.exitCode(e);
         });
-        String[] effective = withDefaultCommand(args);
+        String[] effective = withDefaultCommand(args, cli.getSubcommands().keySet());
         try {
             CommandLine sub = cli.getSubcommands().get(effective.length > 0 ? effective[0] : "");
             if (sub != null) {
@@ -78,14 +81,14 @@ public final class Main {
     }
 
     /** {@code listen} when no command is named. */
-    static String[] withDefaultCommand(String[] args) {
-        boolean named = args.length > 0 && Set.of("listen", "migrate", "status", "publish", "dead-letters").contains(args[0]);
+    static String[] withDefaultCommand(String[] args, Set<String> commands) {
+        boolean named = args.length > 0 && commands.contains(args[0]);
         boolean rootHelp = args.length > 0 && Set.of("-h", "--help", "-V", "--version").contains(args[0]);
         if (named || rootHelp) {
             return args;
         }
         String[] withListen = new String[args.length + 1];
-        withListen[0] = "listen";
+        withListen[0] = LISTEN;
         System.arraycopy(args, 0, withListen, 1, args.length);
         return withListen;
     }

@@ -71,6 +71,15 @@ class CliTest {
     }
 
     @Test
+    void versionIsTheBuildsVersion() {
+        String built = System.getProperty("pgpubsub.build.version");
+        assertThat(built).as("the build passes its version to the tests").isNotBlank();
+        Run version = run("--version");
+        assertThat(version.code()).isZero();
+        assertThat(version.out().trim()).isEqualTo("pgpubsub " + built);
+    }
+
+    @Test
     void migrateSaysWhatItDidAndIsANoOpTheSecondTime(PostgresServer server) throws Exception {
         try (TestDatabase fresh = server.createDatabase("cli_migrate")) {
             String[] migrate = {"migrate", "--jdbc-url", fresh.jdbcUrl(), "--user", fresh.user()};

@@ -6,7 +6,6 @@ import dev.pgpubsub.core.internal.PublishStatements;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
-import org.jooq.DSLContext;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -21,8 +20,8 @@ import tools.jackson.databind.json.JsonMapper;
  * connection.commit();   // the task appears and listeners are woken only now
  * }</pre>
  *
- * <p>Works with any Postgres JDBC driver, and with jOOQ. A publisher is immutable and thread-safe;
- * create one and share it.
+ * <p>Works with any Postgres JDBC driver; with jOOQ, publish through {@link JooqPublisher}. A
+ * publisher is immutable and thread-safe; create one and share it.
  */
 public final class Publisher {
 
@@ -61,17 +60,6 @@ public final class Publisher {
             throw new IllegalArgumentException("The connection is null: pass the JDBC connection whose transaction the task belongs to");
         }
         return new TxPublishers.OnConnection(this, transaction);
-    }
-
-    /**
-     * Publishes inside the jOOQ transaction {@code transaction} runs in, e.g. the {@code DSLContext} of
-     * {@code dsl.transaction(cfg -> publisher.in(cfg.dsl()).publish(...))}.
-     */
-    public TxPublisher in(DSLContext transaction) {
-        if (transaction == null) {
-            throw new IllegalArgumentException("The DSLContext is null: pass the DSLContext of the transaction the task belongs to");
-        }
-        return new TxPublishers.OnDsl(this, transaction);
     }
 
     /**

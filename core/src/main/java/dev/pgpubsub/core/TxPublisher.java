@@ -5,7 +5,7 @@ import java.util.Collection;
 
 /**
  * Publishes inside one transaction of the caller's, obtained from
- * {@link Publisher#in(java.sql.Connection)} or {@link Publisher#in(org.jooq.DSLContext)}.
+ * {@link Publisher#in(java.sql.Connection)} or {@link JooqPublisher#in(Publisher, org.jooq.DSLContext)}.
  *
  * <p>Published tasks become visible, and their channels' listeners are woken, when that transaction
  * commits; if it rolls back, nothing was published. Every argument is checked before any SQL runs, and

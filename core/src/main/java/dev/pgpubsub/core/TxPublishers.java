@@ -9,9 +9,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import javax.sql.DataSource;
-import org.jooq.DSLContext;
 
-/** The two ways into a caller's transaction, and the checks and encoding they share. */
+/** The ways into a caller's transaction (JDBC here, jOOQ in {@link JooqPublisher}), and the checks and encoding they share. */
 final class TxPublishers {
 
     /** At most this many rows go in one round trip of a batch. */
@@ -46,36 +45,6 @@ final class TxPublishers {
         }
     }
 
-    /** Publishes on the connection of a jOOQ transaction; arguments are checked before one is acquired. */
-    record OnDsl(Publisher publisher, DSLContext dsl) implements TxPublisher {
-
-        @Override
-        public <P extends Record> long publish(Channel<P> channel, P payload) {
-            check(publisher, channel, payload);
-            return dsl.connectionResult(c -> one(publisher, c, channel, payload, null));
-        }
-
-        @Override
-        public <P extends Record> long publish(Channel<P> channel, P payload, Instant runAt) {
-            check(publisher, channel, payload);
-            Instant at = requireRunAt(channel, runAt);
-            return dsl.connectionResult(c -> one(publisher, c, channel, payload, at));
-        }
-
-        @Override
-        public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads) {
-            checkAll(publisher, channel, payloads);
-            return dsl.connectionResult(c -> all(publisher, c, channel, payloads, null));
-        }
-
-        @Override
-        public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads, Instant runAt) {
-            checkAll(publisher, channel, payloads);
-            Instant at = requireRunAt(channel, runAt);
-            return dsl.connectionResult(c -> all(publisher, c, channel, payloads, at));
-        }
-    }
-
     static <T> T inNewTransaction(Publisher publisher, DataSource dataSource, Publisher.Work<T> work) {
         try (Connection c = dataSource.getConnection()) {
             boolean autoCommit = c.getAutoCommit();
@@ -99,7 +68,7 @@ final class TxPublishers {
         }
     }
 
-    private static <P extends Record> long one(Publisher publisher, Connection c, Channel<P> channel, P payload,
+    static <P extends Record> long one(Publisher publisher, Connection c, Channel<P> channel, P payload,
             Instant runAt) {
         check(publisher, channel, payload);
         String json = new String(encodeBytes(publisher, channel, payload), StandardCharsets.UTF_8);
@@ -111,7 +80,7 @@ final class TxPublishers {
         }
     }
 
-    private static <P extends Record> long[] all(Publisher publisher, Connection c, Channel<P> channel,
+    static <P extends Record> long[] all(Publisher publisher, Connection c, Channel<P> channel,
             Collection<? extends P> payloads, Instant runAt) {
         checkAll(publisher, channel, payloads);
         if (payloads.isEmpty()) {
@@ -149,7 +118,7 @@ final class TxPublishers {
         return done + chunkIds.length;
     }
 
-    private static <P extends Record> void check(Publisher publisher, Channel<P> channel, P payload) {
+    static <P extends Record> void check(Publisher publisher, Channel<P> channel, P payload) {
         if (channel == null) {
             throw new IllegalArgumentException("The channel is null: pass a Channel, e.g. Channel.of(\"orders\", OrderPlaced.class)");
         }
@@ -164,7 +133,7 @@ final class TxPublishers {
         }
     }
 
-    private static <P extends Record> void checkAll(Publisher publisher, Channel<P> channel, Collection<? extends P> payloads) {
+    static <P extends Record> void checkAll(Publisher publisher, Channel<P> channel, Collection<? extends P> payloads) {
         if (payloads == null) {
             throw new IllegalArgumentException("The payload collection for channel '"
                     + (channel == null ? null : channel.name()) + "' is null: pass an empty collection to publish nothing");
@@ -194,7 +163,7 @@ final class TxPublishers {
         return json;
     }
 
-    private static Instant requireRunAt(Channel<?> channel, Instant runAt) {
+    static Instant requireRunAt(Channel<?> channel, Instant runAt) {
         if (runAt == null) {
             throw new IllegalArgumentException("runAt is null for channel '" + (channel == null ? null : channel.name())
                     + "': pass the earliest time to run the task, or use the overload without runAt to run it now");

@@ -45,7 +45,7 @@ class DeadLettersTest {
     void listsOldestFirstWithTheirErrorHistory() {
         List<DeadLetter> all = dead.list(null, 10);
         assertThat(all).extracting(DeadLetter::id).containsExactly(101L, 102L, 103L);
-        DeadLetter first = all.getFirst();
+        DeadLetter first = all.get(0);
         assertThat(first.channel()).isEqualTo("orders");
         assertThat(first.payload()).isEqualTo("{\"n\": 1}");
         assertThat(first.attempts()).isEqualTo(3);

@@ -57,7 +57,7 @@ class PayloadRoundTripTest {
                 new Money(new BigDecimal("12345678901234567890.12"), "EUR"));
         long id = Publisher.create().publish(db.dataSource(), ORDERS, order);
 
-        String json = db.strings("SELECT payload::text FROM pgpubsub.notification WHERE id = " + id).getFirst();
+        String json = db.strings("SELECT payload::text FROM pgpubsub.notification WHERE id = " + id).get(0);
         assertThat(CODEC.read("orders", json, Order.class)).isEqualTo(order);
     }
 
@@ -68,7 +68,7 @@ class PayloadRoundTripTest {
             c.createStatement().execute("SELECT pgpubsub.publish('slim', jsonb_build_object('id', '" + id
                     + "', 'addedByANewerVersion', jsonb_build_object('x', 1)))");
         }
-        String json = db.strings("SELECT payload::text FROM pgpubsub.notification WHERE channel = 'slim'").getFirst();
+        String json = db.strings("SELECT payload::text FROM pgpubsub.notification WHERE channel = 'slim'").get(0);
         assertThat(CODEC.read("slim", json, Slim.class)).isEqualTo(new Slim(id));
     }
 

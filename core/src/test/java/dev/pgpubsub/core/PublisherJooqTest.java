@@ -47,8 +47,8 @@ class PublisherJooqTest {
         dsl.transaction(cfg -> {
             cfg.dsl().execute("CREATE TABLE IF NOT EXISTS invoice (number bigint)");
             cfg.dsl().execute("INSERT INTO invoice VALUES (1)");
-            publisher.in(cfg.dsl()).publish(INVOICES, new Invoice(1));
-            publisher.in(cfg.dsl()).publishAll(INVOICES, List.of(new Invoice(2), new Invoice(3)));
+            JooqPublisher.in(publisher, cfg.dsl()).publish(INVOICES, new Invoice(1));
+            JooqPublisher.in(publisher, cfg.dsl()).publishAll(INVOICES, List.of(new Invoice(2), new Invoice(3)));
         });
         assertThat(db.number("SELECT count(*) FROM pgpubsub.notification WHERE channel = 'invoices'")).isEqualTo(3);
     }
@@ -56,7 +56,7 @@ class PublisherJooqTest {
     @Test
     void aRolledBackJooqTransactionPublishesNothing() throws SQLException {
         assertThatThrownBy(() -> dsl.transaction(cfg -> {
-            publisher.in(cfg.dsl()).publish(INVOICES, new Invoice(1));
+            JooqPublisher.in(publisher, cfg.dsl()).publish(INVOICES, new Invoice(1));
             throw new IllegalStateException("business rule failed");
         })).hasMessageContaining("business rule failed");
         assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
@@ -64,7 +64,7 @@ class PublisherJooqTest {
 
     @Test
     void aDslContextOutsideATransactionIsRefused() throws SQLException {
-        assertThatThrownBy(() -> publisher.in(dsl).publish(INVOICES, new Invoice(1)))
+        assertThatThrownBy(() -> JooqPublisher.in(publisher, dsl).publish(INVOICES, new Invoice(1)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("autocommit");
         assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();

@@ -4,7 +4,7 @@ package dev.pgpubsub.listener;
  * Handles the tasks of one channel, inside the transaction that claims and deletes them.
  *
  * <p>Returning commits the handler's writes made through {@link TaskContext#connection()} (or
- * {@link TaskContext#dsl()}) together with the deletion of the task: they are committed exactly
+ * {@link JooqTasks#dsl(TaskContext)}) together with the deletion of the task: they are committed exactly
  * once. Throwing rolls both back; the task is retried later. Effects outside the database (an
  * e-mail, an HTTP call) may happen more than once: make them idempotent.
  *

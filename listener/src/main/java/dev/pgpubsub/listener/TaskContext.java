@@ -2,24 +2,20 @@ package dev.pgpubsub.listener;
 
 import java.sql.Connection;
 import java.time.Instant;
-import org.jooq.DSLContext;
 
 /**
  * What a handler knows about the task it runs, and the transaction it runs in.
  *
  * <p>The transaction is the one that claimed the task and deletes it: write through
- * {@link #connection()} or {@link #dsl()} and those writes commit exactly when the task is marked
+ * {@link #connection()} (or jOOQ's view of it, {@link JooqTasks#dsl(TaskContext)}) and those writes commit exactly when the task is marked
  * done. The connection refuses {@code commit}, {@code rollback}, {@code close},
  * {@code setAutoCommit} and {@code abort}: return to commit, throw to roll back. Savepoints work.
- * Do not keep the context, its connection or its DSLContext after the handler returns.
+ * Do not keep the context or its connection after the handler returns.
  */
 public interface TaskContext {
 
     /** The claiming transaction's connection (READ COMMITTED). */
     Connection connection();
-
-    /** A jOOQ view of {@link #connection()}; do not start jOOQ transactions on it. */
-    DSLContext dsl();
 
     /** The task's id. */
     long id();

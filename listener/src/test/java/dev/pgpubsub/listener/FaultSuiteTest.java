@@ -89,13 +89,14 @@ class FaultSuiteTest {
             try (Listener listener = listenerFor(db).retryPolicy(QUICK).on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "x"))
                     .start()) {
                 AtomicReference<Exception> publishing = new AtomicReference<>();
-                Thread publisher = Thread.ofPlatform().start(() -> {
+                Thread publisher = new Thread(() -> {
                     try {
                         publishSteadily(db, TASKS, 20);
                     } catch (Exception e) {
                         publishing.set(e);
                     }
                 });
+                publisher.start();
                 await().atMost(DRAIN).until(() -> count(db, "SELECT count(*) FROM handled") >= TASKS / 4);
                 if (mode.equals("fast")) {
                     server.stop();
@@ -136,7 +137,7 @@ class FaultSuiteTest {
                     assertThat(child.await(Duration.ofSeconds(60))).isEqualTo("READY");
                 }
                 await().atMost(DRAIN).until(() -> count(db, "SELECT count(*) FROM handled WHERE by = 'p0'") >= 200);
-                children.getFirst().kill();
+                children.get(0).kill();
                 long killed = System.nanoTime();
                 await().atMost(DRAIN).pollInterval(Duration.ofMillis(100))
                         .until(() -> count(db, "SELECT count(*) FROM pgpubsub.notification") == 0);
@@ -245,7 +246,7 @@ class FaultSuiteTest {
         }
 
         private Chaos(Duration every, Fault fault) {
-            this.thread = Thread.ofPlatform().daemon().start(() -> {
+            this.thread = new Thread(() -> {
                 while (!stopped) {
                     try {
                         Thread.sleep(every.toMillis()); // the pace of the faults, not a wait for a condition
@@ -258,6 +259,8 @@ class FaultSuiteTest {
                     }
                 }
             });
+            thread.setDaemon(true);
+            thread.start();
         }
 
         static Chaos every(Duration every, Fault fault) {

@@ -54,7 +54,7 @@ class ListenerTest {
         try (Listener listener = listenerFor(db).pollInterval(NO_POLL).on(ORDERS, (order, ctx) -> {
             recordHandled(ctx, order.n(), "one");
             seen.add(ctx);
-            contexts.add(ctx.channel() + " " + ctx.attempt() + " " + ctx.dsl().fetchValue("SELECT count(*) FROM handled"));
+            contexts.add(ctx.channel() + " " + ctx.attempt() + " " + JooqTasks.dsl(ctx).fetchValue("SELECT count(*) FROM handled"));
         }).start()) {
             Instant before = Instant.now().minusSeconds(5);
             long id = publisher.publish(db.dataSource(), ORDERS, new Order(42));
@@ -180,7 +180,7 @@ class ListenerTest {
             publisher.inNewTransaction(db.dataSource(),
                     (tx, c) -> tx.publish(ORDERS, new Order(1), Instant.now().plusMillis(1_500)));
             await().atMost(AWAIT).until(() -> ranAt.size() == 1);
-            assertThat(ranAt.getFirst() - publishedAt).isGreaterThanOrEqualTo(1_400);
+            assertThat(ranAt.get(0) - publishedAt).isGreaterThanOrEqualTo(1_400);
             assertThat(listener.stats().wakeUps()).isEqualTo(1);
         }
     }

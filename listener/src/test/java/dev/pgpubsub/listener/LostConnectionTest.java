@@ -31,13 +31,13 @@ class LostConnectionTest {
         try (Listener listener = listenerFor(db).pollInterval(Duration.ofHours(1))
                 .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "x")).start()) {
             await().atMost(AWAIT).until(() -> db.strings(LISTEN_BACKEND).size() == 1);
-            String before = db.strings(LISTEN_BACKEND).getFirst();
+            String before = db.strings(LISTEN_BACKEND).get(0);
 
             db.execute("SELECT pg_terminate_backend(" + before + ")");
             publisher.publish(db.dataSource(), ORDERS, new Order(1)); // its wake-up may reach nobody
 
             await().atMost(AWAIT).until(() -> db.strings(LISTEN_BACKEND).size() == 1
-                    && !db.strings(LISTEN_BACKEND).getFirst().equals(before));
+                    && !db.strings(LISTEN_BACKEND).get(0).equals(before));
             await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
 
             long wakeUps = listener.stats().wakeUps();

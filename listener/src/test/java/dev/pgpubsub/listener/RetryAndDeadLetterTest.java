@@ -57,7 +57,7 @@ class RetryAndDeadLetterTest {
             id = Publisher.create().inNewTransaction(db.dataSource(), (tx, c) -> tx.publish(ORDERS, new Order(7)));
             await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM pgpubsub.dead_letter") == 1);
 
-            DeadLetter letter = dead.list("orders", 10).getFirst();
+            DeadLetter letter = dead.list("orders", 10).get(0);
             assertThat(letter.id()).isEqualTo(id);
             assertThat(letter.attempts()).isEqualTo(3);
             assertThat(letter.reason()).isEqualTo("failed 3 of 3 attempts");
@@ -88,7 +88,7 @@ class RetryAndDeadLetterTest {
             await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM pgpubsub.dead_letter") == 1);
         }
         assertThat(bean.calls).hasValue(2);
-        assertThat(dead.list(null, 1).getFirst().reason()).isEqualTo("failed 2 of 2 attempts");
+        assertThat(dead.list(null, 1).get(0).reason()).isEqualTo("failed 2 of 2 attempts");
     }
 
     /** A handler bean whose channel allows two attempts. */
@@ -117,7 +117,7 @@ class RetryAndDeadLetterTest {
             assertThat(listener.stats().deadLettered()).isEqualTo(1);
         }
         assertThat(db.strings("SELECT n || ':' || attempt FROM handled")).containsExactly("2:3");
-        DeadLetter letter = dead.list(null, 10).getFirst();
+        DeadLetter letter = dead.list(null, 10).get(0);
         assertThat(letter.payload()).isEqualTo("{\"n\": 1}");
         assertThat(letter.reason()).isEqualTo("attempt 3 of 3 never finished (its process died or lost its connection)");
         assertThat(letter.errors()).singleElement().extracting(DeadLetter.Failure::error).asString()

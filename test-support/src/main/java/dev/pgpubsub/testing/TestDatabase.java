@@ -78,7 +78,7 @@ public record TestDatabase(PostgresServer server, String name) implements AutoCl
 
     /** Runs {@code sql} on a connection of its own and returns the first column of its first row as a number. */
     public long number(String sql) throws SQLException {
-        return Long.parseLong(strings(sql).getFirst());
+        return Long.parseLong(strings(sql).get(0));
     }
 
     /** Runs {@code sql} (autocommit) on a connection of its own. */

@@ -98,7 +98,7 @@ final class BatchRunner {
         long[] ids = ids(claimed);
         slot.batch(ids);
         Map<Long, LoadedTask> loaded = statements.lockAndDelete(c, ids, policy.handlerTimeout(), maxPayloadBytes);
-        TransactionView view = new TransactionView(c);
+        Connection guarded = GuardedConnection.wrap(c);
         ClaimedTask failed = null;
         Throwable error = null;
         int buried = 0;
@@ -108,7 +108,7 @@ final class BatchRunner {
                 continue; // another listener holds or finished it
             }
             try {
-                if (!run(c, handler, policy, task, row, view, slot)) {
+                if (!run(c, handler, policy, task, row, guarded, slot)) {
                     buried++;
                 }
             } catch (WorkerSlot.Abandoned e) {
@@ -160,7 +160,7 @@ final class BatchRunner {
         }
         boolean ran;
         try {
-            ran = run(c, handler, policy, task, row, new TransactionView(c), slot);
+            ran = run(c, handler, policy, task, row, GuardedConnection.wrap(c), slot);
         } catch (WorkerSlot.Abandoned e) {
             throw e;
         } catch (Throwable t) {
@@ -183,7 +183,7 @@ final class BatchRunner {
      * letters in this transaction) when it has no readable payload.
      */
     private boolean run(Connection c, RegisteredHandler handler, ChannelPolicy policy, ClaimedTask task, LoadedTask row,
-            TransactionView view, WorkerSlot slot) throws Exception {
+            Connection guarded, WorkerSlot slot) throws Exception {
         if (row.payload() == null) {
             // Too large to load: lockAndDelete already moved it to the dead letters.
             buried(handler.channel(), List.of(task.id()), "payload larger than " + maxPayloadBytes + " bytes");
@@ -203,7 +203,7 @@ final class BatchRunner {
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
         try {
             handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(),
-                    row.publishedAt(), view.connection(), view));
+                    row.publishedAt(), guarded));
         } finally {
             slot.calling(null);
         }

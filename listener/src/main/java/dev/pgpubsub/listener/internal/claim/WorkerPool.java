@@ -96,7 +96,7 @@ public final class WorkerPool {
         this.timer = new DueTimer(scheduler, queue, channels);
         this.runner = new BatchRunner(statements, registry, settings.policies(), codec, settings.maxPayloadBytes(), timer);
         long shortest = settings.policies().values().stream().mapToLong(p -> p.handlerTimeout().toMillis()).min().orElse(1_000);
-        long every = Math.clamp(shortest / 10, 10, 1_000);
+        long every = Math.max(10, Math.min(shortest / 10, 1_000));
         watchdog.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
     }
 
