@@ -28,7 +28,12 @@ public final class Main {
     private Main() {
     }
 
-    /** Runs the process; exits with the command's exit code. */
+    /**
+     * Runs the process; exits with the command's exit code.
+     *
+     * @param args an optional command ({@code listen} when none is named) and its options, e.g.
+     *             {@code migrate --jdbc-url jdbc:postgresql://localhost:5432/shop}
+     */
     public static void main(String[] args) {
         int code = run(args, System.getenv(), System.out, System.err, StopSignal::installed,
                 Thread.currentThread().getContextClassLoader());

@@ -22,7 +22,14 @@ import java.util.Objects;
  */
 public record Channel<P extends Record>(String name, Class<P> payloadType) {
 
-    /** Validates the name and the payload type; see {@link #of(String, Class)}. */
+    /**
+     * Validates the name and the payload type; see {@link #of(String, Class)}.
+     *
+     * @param name        the channel name: ASCII letters, digits and underscores, starting with a
+     *                    letter or underscore
+     * @param payloadType the record class of its payloads; not null
+     * @throws IllegalArgumentException when the name breaks the naming rule (the message says how)
+     */
     public Channel {
         Names.requireChannel(name);
         Objects.requireNonNull(payloadType, () -> "Channel '" + name + "' has no payload type: pass the record class of its payloads");
@@ -31,6 +38,11 @@ public record Channel<P extends Record>(String name, Class<P> payloadType) {
     /**
      * A channel named {@code name} whose payloads are {@code payloadType} records.
      *
+     * @param name        the channel name: ASCII letters, digits and underscores, starting with a
+     *                    letter or underscore
+     * @param payloadType the record class of its payloads; not null
+     * @param <P>         the payload type
+     * @return the channel
      * @throws IllegalArgumentException when the name breaks the naming rule (the message says how)
      */
     public static <P extends Record> Channel<P> of(String name, Class<P> payloadType) {

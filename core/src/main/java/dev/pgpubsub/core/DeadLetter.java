@@ -19,7 +19,18 @@ import java.util.List;
 public record DeadLetter(long id, String channel, String payload, Instant createdAt, int attempts, List<Failure> errors,
         String reason, Instant deadAt) {
 
-    /** Copies the list. */
+    /**
+     * Copies the list.
+     *
+     * @param id        the task's id, kept when it is re-queued
+     * @param channel   the channel it was published to
+     * @param payload   its payload, as JSON text
+     * @param createdAt when it was published
+     * @param attempts  how many attempts it had
+     * @param errors    the failures of its last attempts (at most 10), oldest first; copied
+     * @param reason    why it is here, in one line
+     * @param deadAt    when it was moved here
+     */
     public DeadLetter {
         errors = List.copyOf(errors);
     }

@@ -43,12 +43,25 @@ public final class DeadLetters {
         this.schema = Names.requireSchema(schema);
     }
 
-    /** The dead letters of the installation in {@value PgPubSub#DEFAULT_SCHEMA}. */
+    /**
+     * The dead letters of the installation in {@value PgPubSub#DEFAULT_SCHEMA}.
+     *
+     * @param dataSource the database pgpubsub is installed in
+     * @return a view of its dead letters; each call runs its own transaction
+     * @throws IllegalArgumentException when {@code dataSource} is null
+     */
     public static DeadLetters of(DataSource dataSource) {
         return new DeadLetters(dataSource, PgPubSub.DEFAULT_SCHEMA);
     }
 
-    /** The dead letters of the installation in {@code schema}. */
+    /**
+     * The dead letters of the installation in {@code schema}.
+     *
+     * @param dataSource the database pgpubsub is installed in
+     * @param schema     the schema of the installation
+     * @return a view of its dead letters; each call runs its own transaction
+     * @throws IllegalArgumentException when {@code dataSource} is null or the schema name is not valid
+     */
     public static DeadLetters of(DataSource dataSource, String schema) {
         return new DeadLetters(dataSource, schema);
     }
@@ -57,6 +70,10 @@ public final class DeadLetters {
      * Up to {@code limit} dead letters, oldest first.
      *
      * @param channel only this channel's, or null for all
+     * @param limit   the most to return; 1 or more
+     * @return the dead letters, ordered by when they died
+     * @throws IllegalArgumentException when {@code limit} is less than 1
+     * @throws PgPubSubException when the database cannot be reached or pgpubsub is not installed there
      */
     public List<DeadLetter> list(String channel, int limit) {
         if (limit < 1) {
@@ -84,7 +101,12 @@ public final class DeadLetters {
         });
     }
 
-    /** How many dead letters each channel has (channels without any are absent), by channel name. */
+    /**
+     * How many dead letters each channel has (channels without any are absent), by channel name.
+     *
+     * @return the counts, keyed and ordered by channel name
+     * @throws PgPubSubException when the database cannot be reached or pgpubsub is not installed there
+     */
     public Map<String, Long> countByChannel() {
         return run("count dead letters", c -> {
             Map<String, Long> counts = new LinkedHashMap<>();
@@ -104,24 +126,48 @@ public final class DeadLetters {
      * error history kept) and wakes their channels' listeners. Ids that are not dead letters are
      * ignored.
      *
+     * @param ids the ids of the dead letters to re-queue
      * @return how many were re-queued
+     * @throws IllegalArgumentException when {@code ids} is null
+     * @throws PgPubSubException when the database cannot be reached or pgpubsub is not installed there
      */
     public int requeue(long... ids) {
         return move("WHERE id = ANY(?)", ps -> ps.setArray(1, bigints(ps.getConnection(), ids)));
     }
 
-    /** Re-queues every dead letter of {@code channel}; see {@link #requeue(long...)}. */
+    /**
+     * Re-queues every dead letter of {@code channel}; see {@link #requeue(long...)}.
+     *
+     * @param channel the channel whose dead letters to re-queue
+     * @return how many were re-queued
+     * @throws IllegalArgumentException when the channel name is not valid
+     * @throws PgPubSubException when the database cannot be reached or pgpubsub is not installed there
+     */
     public int requeueChannel(String channel) {
         String name = Names.requireChannel(channel);
         return move("WHERE channel = ?", ps -> ps.setString(1, name));
     }
 
-    /** Deletes these dead letters for good; returns how many were deleted. */
+    /**
+     * Deletes these dead letters for good; returns how many were deleted.
+     *
+     * @param ids the ids of the dead letters to delete; ids that are not dead letters are ignored
+     * @return how many were deleted
+     * @throws IllegalArgumentException when {@code ids} is null
+     * @throws PgPubSubException when the database cannot be reached or pgpubsub is not installed there
+     */
     public int purge(long... ids) {
         return delete("WHERE id = ANY(?)", ps -> ps.setArray(1, bigints(ps.getConnection(), ids)));
     }
 
-    /** Deletes every dead letter of {@code channel} for good; returns how many were deleted. */
+    /**
+     * Deletes every dead letter of {@code channel} for good; returns how many were deleted.
+     *
+     * @param channel the channel whose dead letters to delete
+     * @return how many were deleted
+     * @throws IllegalArgumentException when the channel name is not valid
+     * @throws PgPubSubException when the database cannot be reached or pgpubsub is not installed there
+     */
     public int purgeChannel(String channel) {
         String name = Names.requireChannel(channel);
         return delete("WHERE channel = ?", ps -> ps.setString(1, name));

@@ -24,6 +24,11 @@ public final class JooqPublisher {
      * Publishes with {@code publisher}'s settings inside the transaction {@code transaction} runs in,
      * e.g. the {@code cfg.dsl()} of {@code dsl.transaction(cfg -> ...)}. A {@code DSLContext} outside a
      * transaction (autocommit) is refused, as {@link Publisher#in(java.sql.Connection)} refuses one.
+     *
+     * @param publisher   the publisher whose settings (schema, payload cap, JSON mapper) apply
+     * @param transaction the jOOQ context of the transaction the tasks belong to
+     * @return a publisher bound to that transaction
+     * @throws IllegalArgumentException when an argument is null
      */
     public static TxPublisher in(Publisher publisher, DSLContext transaction) {
         if (publisher == null) {

@@ -22,6 +22,7 @@ public final class PgPubSub {
      * Creates or upgrades the schema {@value #DEFAULT_SCHEMA}. Running it again is a no-op, and
      * processes that run it at once are serialized by the database.
      *
+     * @param dataSource the database to install into; its user needs the right to create the schema
      * @return how many migrations were applied (0 when the schema was up to date)
      * @throws PgPubSubException when the database refuses the migration
      */
@@ -32,9 +33,10 @@ public final class PgPubSub {
     /**
      * Creates or upgrades the installation in {@code schema}.
      *
-     * @param schema lower-case letters, digits and underscores, at most 31 bytes
+     * @param dataSource the database to install into; its user needs the right to create the schema
+     * @param schema     lower-case letters, digits and underscores, at most 31 bytes
      * @return how many migrations were applied (0 when the schema was up to date)
-     * @throws IllegalArgumentException when the schema name is not valid
+     * @throws IllegalArgumentException when {@code dataSource} is null or the schema name is not valid
      * @throws PgPubSubException when the database refuses the migration
      */
     public static int migrate(DataSource dataSource, String schema) {
@@ -47,12 +49,24 @@ public final class PgPubSub {
     /**
      * Creates (or replaces) the triggers of trigger channels, in one transaction, for the
      * installation in {@link #DEFAULT_SCHEMA}; see {@link TriggerChannel}.
+     *
+     * @param dataSource the database of the tables; its user must own them
+     * @param channels   the trigger channels whose triggers to create
+     * @throws PgPubSubException when the database refuses the triggers (none is then created)
      */
     public static void installTriggers(DataSource dataSource, TriggerChannel... channels) {
         installTriggers(dataSource, DEFAULT_SCHEMA, channels);
     }
 
-    /** Creates (or replaces) the triggers of trigger channels for the installation in {@code schema}. */
+    /**
+     * Creates (or replaces) the triggers of trigger channels for the installation in {@code schema}.
+     *
+     * @param dataSource the database of the tables; its user must own them
+     * @param schema     the schema of the installation the triggers publish to
+     * @param channels   the trigger channels whose triggers to create
+     * @throws IllegalArgumentException when the schema name is not valid, or a channel name too long for it
+     * @throws PgPubSubException when the database refuses the triggers (none is then created)
+     */
     public static void installTriggers(DataSource dataSource, String schema, TriggerChannel... channels) {
         StringBuilder sql = new StringBuilder();
         for (TriggerChannel channel : channels) {
@@ -61,7 +75,15 @@ public final class PgPubSub {
         execute(dataSource, sql.toString(), "install the triggers of " + java.util.List.of(channels));
     }
 
-    /** Removes the triggers of trigger channels (their published tasks stay). */
+    /**
+     * Removes the triggers of trigger channels (their published tasks stay).
+     *
+     * @param dataSource the database of the tables; its user must own them
+     * @param schema     the schema of the installation the triggers publish to
+     * @param channels   the trigger channels whose triggers to drop; triggers that do not exist are skipped
+     * @throws IllegalArgumentException when the schema name is not valid
+     * @throws PgPubSubException when the database refuses to drop the triggers (none is then dropped)
+     */
     public static void dropTriggers(DataSource dataSource, String schema, TriggerChannel... channels) {
         StringBuilder sql = new StringBuilder();
         for (TriggerChannel channel : channels) {

@@ -40,12 +40,20 @@ public final class Publisher {
         this.statements = new PublishStatements(schema);
     }
 
-    /** A publisher with the default settings (schema {@value PgPubSub#DEFAULT_SCHEMA}, 1 MiB payload cap). */
+    /**
+     * A publisher with the default settings (schema {@value PgPubSub#DEFAULT_SCHEMA}, 1 MiB payload cap).
+     *
+     * @return a new publisher
+     */
     public static Publisher create() {
         return builder().build();
     }
 
-    /** A builder for a publisher with settings of its own. */
+    /**
+     * A builder for a publisher with settings of its own.
+     *
+     * @return a builder with every setting at its default
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -54,6 +62,11 @@ public final class Publisher {
      * Publishes inside the transaction open on {@code transaction}. The connection must not be in
      * autocommit mode: a task published in autocommit would commit on its own, apart from the data it
      * belongs with. Use {@link #publish(DataSource, Channel, Record)} to publish in a transaction of its own.
+     *
+     * @param transaction the connection whose open transaction the tasks belong to; the caller commits
+     *                    or rolls it back
+     * @return a publisher bound to that transaction
+     * @throws IllegalArgumentException when {@code transaction} is null
      */
     public TxPublisher in(Connection transaction) {
         if (transaction == null) {
@@ -66,7 +79,13 @@ public final class Publisher {
      * Publishes one task in a transaction of its own on a connection from {@code dataSource}, and
      * commits it.
      *
+     * @param dataSource the database pgpubsub is installed in
+     * @param channel    the channel to publish to
+     * @param payload    the task's data, written as JSON
+     * @param <P>        the payload type
      * @return the task's id
+     * @throws IllegalArgumentException when an argument is null or not valid, or the payload is over the cap
+     * @throws PgPubSubException when the database cannot be reached or refuses the task (nothing is then published)
      */
     public <P extends Record> long publish(DataSource dataSource, Channel<P> channel, P payload) {
         return inNewTransaction(dataSource, (tx, connection) -> tx.publish(channel, payload));
@@ -76,7 +95,13 @@ public final class Publisher {
      * Runs {@code work} in a new transaction on a connection from {@code dataSource}: commits when it
      * returns, rolls back when it throws.
      *
+     * @param dataSource the database pgpubsub is installed in
+     * @param work       what to do in the transaction
+     * @param <T>        what {@code work} returns
      * @return what {@code work} returned
+     * @throws IllegalArgumentException when {@code dataSource} is null
+     * @throws PgPubSubException when the database cannot be reached, or {@code work} throws an
+     *                           {@link SQLException} (the transaction is then rolled back)
      */
     public <T> T inNewTransaction(DataSource dataSource, Work<T> work) {
         if (dataSource == null) {
@@ -85,12 +110,20 @@ public final class Publisher {
         return TxPublishers.inNewTransaction(this, dataSource, work);
     }
 
-    /** The schema this publisher writes to. */
+    /**
+     * The schema this publisher writes to.
+     *
+     * @return the schema of the installation
+     */
     public String schema() {
         return schema;
     }
 
-    /** The largest payload, in bytes of JSON, this publisher accepts. */
+    /**
+     * The largest payload, in bytes of JSON, this publisher accepts.
+     *
+     * @return the cap, in bytes
+     */
     public int maxPayloadBytes() {
         return maxPayloadBytes;
     }
@@ -110,7 +143,14 @@ public final class Publisher {
      */
     @FunctionalInterface
     public interface Work<T> {
-        /** Publishes (and may use {@code connection} for more work in the same transaction). */
+        /**
+         * Publishes (and may use {@code connection} for more work in the same transaction).
+         *
+         * @param tx         publishes in the transaction
+         * @param connection the transaction's connection; do not commit, roll back or close it
+         * @return the result of the work, handed back by {@link #inNewTransaction(DataSource, Work)}
+         * @throws SQLException when SQL of the work's own fails; the transaction is then rolled back
+         */
         T run(TxPublisher tx, Connection connection) throws SQLException;
     }
 
@@ -123,13 +163,25 @@ public final class Publisher {
         private Builder() {
         }
 
-        /** The schema pgpubsub is installed in; default {@value PgPubSub#DEFAULT_SCHEMA}. */
+        /**
+         * The schema pgpubsub is installed in; default {@value PgPubSub#DEFAULT_SCHEMA}.
+         *
+         * @param schema lower-case letters, digits and underscores, at most 31 bytes
+         * @return this builder
+         * @throws IllegalArgumentException when the schema name is not valid
+         */
         public Builder schema(String schema) {
             this.schema = Names.requireSchema(schema);
             return this;
         }
 
-        /** The cap on one payload's JSON, in bytes; default 1 MiB. */
+        /**
+         * The cap on one payload's JSON, in bytes; default 1 MiB.
+         *
+         * @param maxPayloadBytes the largest payload to accept, in bytes of JSON; at least 2
+         * @return this builder
+         * @throws IllegalArgumentException when {@code maxPayloadBytes} is less than 2
+         */
         public Builder maxPayloadBytes(int maxPayloadBytes) {
             if (maxPayloadBytes < 2) {
                 throw new IllegalArgumentException("maxPayloadBytes is " + maxPayloadBytes
@@ -143,6 +195,10 @@ public final class Publisher {
          * The Jackson mapper for payloads; default: the library's, which ignores unknown properties on
          * read. A mapper of your own should ignore them too, or rows written by a newer publisher will
          * not read during a rolling deploy. Never enable default typing.
+         *
+         * @param mapper the mapper to write payloads with
+         * @return this builder
+         * @throws IllegalArgumentException when {@code mapper} is null
          */
         public Builder jsonMapper(JsonMapper mapper) {
             if (mapper == null) {
@@ -152,7 +208,11 @@ public final class Publisher {
             return this;
         }
 
-        /** The publisher. */
+        /**
+         * The publisher.
+         *
+         * @return a new publisher with these settings
+         */
         public Publisher build() {
             return new Publisher(this);
         }

@@ -57,17 +57,34 @@ public final class TriggerChannel {
         this.when = b.when;
     }
 
-    /** A trigger channel on {@code table} in schema {@code public}. */
+    /**
+     * A trigger channel on {@code table} in schema {@code public}.
+     *
+     * @param table the table's name, as Postgres stores it (not quoted, case-sensitive)
+     * @return a builder for the channel
+     * @throws IllegalArgumentException when the name is empty, holds a NUL or is over 63 bytes
+     */
     public static Builder forTable(String table) {
         return forTable("public", table);
     }
 
-    /** A trigger channel on {@code schema.table}. */
+    /**
+     * A trigger channel on {@code schema.table}.
+     *
+     * @param schema the table's schema, as Postgres stores it (not quoted, case-sensitive)
+     * @param table  the table's name, as Postgres stores it (not quoted, case-sensitive)
+     * @return a builder for the channel
+     * @throws IllegalArgumentException when a name is empty, holds a NUL or is over 63 bytes
+     */
     public static Builder forTable(String schema, String table) {
         return new Builder(requireIdentifier("table schema", schema), requireIdentifier("table", table));
     }
 
-    /** The channel the changes are published to. */
+    /**
+     * The channel the changes are published to.
+     *
+     * @return the channel name
+     */
     public String channel() {
         return channel;
     }
@@ -76,6 +93,10 @@ public final class TriggerChannel {
      * The SQL that (re)creates this channel's triggers for the installation in {@code schema}:
      * drops any earlier definition of them first, so that running it again replaces them cleanly.
      * Needs the schema installed ({@link PgPubSub#migrate}).
+     *
+     * @param schema the schema of the installation the triggers publish to
+     * @return SQL statements, one a line, to run in one transaction
+     * @throws IllegalArgumentException when the schema name is not valid, or the channel name too long for it
      */
     public String installSql(String schema) {
         Names.requireSchema(schema);
@@ -113,7 +134,13 @@ public final class TriggerChannel {
         return sql.toString();
     }
 
-    /** The SQL that removes this channel's triggers (the tasks already published stay). */
+    /**
+     * The SQL that removes this channel's triggers (the tasks already published stay).
+     *
+     * @param schema the schema of the installation the triggers publish to
+     * @return {@code DROP TRIGGER IF EXISTS} statements, one a line
+     * @throws IllegalArgumentException when the schema name is not valid
+     */
     public String dropSql(String schema) {
         Names.requireSchema(schema);
         StringBuilder sql = new StringBuilder();
@@ -170,7 +197,14 @@ public final class TriggerChannel {
             this.table = table;
         }
 
-        /** The channel to publish the changes to (required; at most 49 bytes). */
+        /**
+         * The channel to publish the changes to (required; at most 49 bytes).
+         *
+         * @param channel the channel name: ASCII letters, digits and underscores, starting with a
+         *                letter or underscore
+         * @return this builder
+         * @throws IllegalArgumentException when the name breaks the naming rule or is too long
+         */
         public Builder channel(String channel) {
             Names.requireChannel(channel);
             if (channel.length() > MAX_CHANNEL_BYTES) {
@@ -182,7 +216,13 @@ public final class TriggerChannel {
             return this;
         }
 
-        /** The events to capture; default all three. */
+        /**
+         * The events to capture; default all three.
+         *
+         * @param events one or more events
+         * @return this builder
+         * @throws IllegalArgumentException when no event is given
+         */
         public Builder events(Event... events) {
             if (events == null || events.length == 0) {
                 throw new IllegalArgumentException("No events: give at least one of INSERT, UPDATE, DELETE");
@@ -195,6 +235,10 @@ public final class TriggerChannel {
          * Captures an update only when one of these columns actually changes
          * ({@code WHEN (OLD.c IS DISTINCT FROM NEW.c)}; {@code UPDATE OF c} alone would fire whenever
          * c is assigned, even to its old value). Inserts and deletes are not affected.
+         *
+         * @param columns the columns' names, as Postgres stores them; none to capture every update
+         * @return this builder
+         * @throws IllegalArgumentException when a name is empty, holds a NUL or is over 63 bytes
          */
         public Builder onlyWhenChanged(String... columns) {
             List<String> checked = new ArrayList<>();
@@ -208,6 +252,10 @@ public final class TriggerChannel {
         /**
          * An extra condition for the row triggers, as SQL (trusted text of your own, never user
          * input): reference {@code NEW} for inserts and updates, {@code OLD} for deletes.
+         *
+         * @param condition a boolean SQL expression, e.g. {@code NEW.status <> 'draft'}
+         * @return this builder
+         * @throws IllegalArgumentException when the condition is null or blank
          */
         public Builder when(String condition) {
             if (condition == null || condition.isBlank()) {
@@ -217,7 +265,12 @@ public final class TriggerChannel {
             return this;
         }
 
-        /** The trigger channel. */
+        /**
+         * The trigger channel.
+         *
+         * @return a new trigger channel with these settings
+         * @throws IllegalArgumentException when no channel was named
+         */
         public TriggerChannel build() {
             if (channel == null) {
                 throw new IllegalArgumentException("No channel: call channel(\"order_changes\") to name where changes of "

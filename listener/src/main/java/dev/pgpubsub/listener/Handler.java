@@ -13,6 +13,13 @@ package dev.pgpubsub.listener;
 @FunctionalInterface
 public interface Handler<P extends Record> {
 
-    /** Handles one task. */
+    /**
+     * Handles one task.
+     *
+     * @param payload the task's payload, read from its JSON
+     * @param context the task's id, channel and attempt, and the connection of the claiming transaction
+     * @throws Exception when the task failed: the transaction rolls back and the task is retried, or
+     *                   moves to the dead letters after its last attempt
+     */
     void handle(P payload, TaskContext context) throws Exception;
 }

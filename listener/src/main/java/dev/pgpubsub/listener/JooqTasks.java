@@ -26,6 +26,10 @@ public final class JooqTasks {
      * A {@code DSLContext} on the task's transaction ({@link TaskContext#connection()}): what it writes
      * commits exactly when the task is marked done. Like the connection, it refuses to commit or roll
      * back; do not start jOOQ transactions on it, and do not keep it after the handler returns.
+     *
+     * @param context the context the handler was called with
+     * @return a {@code DSLContext} (dialect {@code POSTGRES}) on the task's connection
+     * @throws IllegalArgumentException when {@code context} is null
      */
     public static DSLContext dsl(TaskContext context) {
         if (context == null) {

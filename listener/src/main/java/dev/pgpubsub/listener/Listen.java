@@ -27,12 +27,18 @@ import java.lang.annotation.Target;
 @Target(ElementType.METHOD)
 public @interface Listen {
 
-    /** The channel name: ASCII letters, digits and underscores, starting with a letter or underscore. */
+    /**
+     * The channel name: ASCII letters, digits and underscores, starting with a letter or underscore.
+     *
+     * @return the name of the channel this method handles
+     */
     String value();
 
     /**
      * Attempts in all before a task of this channel moves to the dead letters; 0 (the default) leaves
      * it to the listener's {@link RetryPolicy}.
+     *
+     * @return the attempts allowed in all, or 0 for the listener's policy
      */
     int maxAttempts() default 0;
 
@@ -40,6 +46,8 @@ public @interface Listen {
      * How long one call of this handler may run before its transaction is aborted and the task
      * retried, e.g. {@code "30s"}, {@code "5m"} or {@code "PT1H"}; empty (the default) leaves it to
      * the listener's handler timeout.
+     *
+     * @return the timeout as text, or empty for the listener's
      */
     String timeout() default "";
 }

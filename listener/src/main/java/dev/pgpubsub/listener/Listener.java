@@ -106,17 +106,29 @@ public final class Listener implements AutoCloseable {
         this.name = "pgpubsub-" + INSTANCES.incrementAndGet();
     }
 
-    /** A builder; {@link Builder#build()} checks every setting and handler. */
+    /**
+     * A builder; {@link Builder#build()} checks every setting and handler.
+     *
+     * @return a builder with every setting at its default and no handlers
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The channels this listener serves, in registration order. */
+    /**
+     * The channels this listener serves, in registration order.
+     *
+     * @return the channel names
+     */
     public List<String> channels() {
         return registry.all().stream().map(RegisteredHandler::channel).toList();
     }
 
-    /** Counters since start; all zero before. */
+    /**
+     * Counters since start; all zero before.
+     *
+     * @return a snapshot of the counters
+     */
     public ListenerStats stats() {
         WorkerPool pool;
         synchronized (this) {
@@ -130,6 +142,8 @@ public final class Listener implements AutoCloseable {
      * Why this listener stopped by itself, if it did: the database stayed unusable for longer than
      * its outage limit ({@link Builder#outageLimit}). Empty while it runs, and after a
      * {@link #close()}.
+     *
+     * @return the cause of the stop, or empty
      */
     public java.util.Optional<Throwable> failure() {
         return java.util.Optional.ofNullable(failure);
@@ -333,6 +347,10 @@ public final class Listener implements AutoCloseable {
          * The database: a {@code jdbc:postgresql:} (or {@code jdbc:pgsql:}) URL. The LISTEN connection
          * is built from it (always with pgjdbc-ng), and so is the worker pool unless
          * {@link #dataSource(DataSource)} is given.
+         *
+         * @param jdbcUrl the URL, e.g. {@code jdbc:postgresql://localhost:5432/shop}; it must name a database
+         * @return this builder
+         * @throws IllegalArgumentException when the URL is empty, not a Postgres URL or names no database
          */
         public Builder jdbcUrl(String jdbcUrl) {
             DatabaseAddress.parse(jdbcUrl);
@@ -340,13 +358,23 @@ public final class Listener implements AutoCloseable {
             return this;
         }
 
-        /** The user to connect as (else the URL's {@code user} parameter). */
+        /**
+         * The user to connect as (else the URL's {@code user} parameter).
+         *
+         * @param user the role name; null for the URL's
+         * @return this builder
+         */
         public Builder user(String user) {
             this.user = user;
             return this;
         }
 
-        /** The password (else the URL's {@code password} parameter). */
+        /**
+         * The password (else the URL's {@code password} parameter).
+         *
+         * @param password the password; null for the URL's
+         * @return this builder
+         */
         public Builder password(String password) {
             this.password = password;
             return this;
@@ -356,25 +384,46 @@ public final class Listener implements AutoCloseable {
          * Where workers get connections (any Postgres driver, ideally a pool). It must serve
          * {@code workers + 1} connections at once; {@link Listener#start()} checks. Default: a HikariCP
          * pool of that size built from {@link #jdbcUrl(String)}.
+         *
+         * @param dataSource the source of worker connections; null for the default pool
+         * @return this builder
          */
         public Builder dataSource(DataSource dataSource) {
             this.dataSource = dataSource;
             return this;
         }
 
-        /** The schema pgpubsub is installed in; default {@value PgPubSub#DEFAULT_SCHEMA}. */
+        /**
+         * The schema pgpubsub is installed in; default {@value PgPubSub#DEFAULT_SCHEMA}.
+         *
+         * @param schema lower-case letters, digits and underscores, at most 31 bytes
+         * @return this builder
+         * @throws IllegalArgumentException when the schema name is not valid
+         */
         public Builder schema(String schema) {
             this.schema = Names.requireSchema(schema);
             return this;
         }
 
-        /** How many handlers run at once; default {@value #DEFAULT_WORKERS}. */
+        /**
+         * How many handlers run at once; default {@value #DEFAULT_WORKERS}.
+         *
+         * @param workers 1 to 1,000
+         * @return this builder
+         * @throws IllegalArgumentException when {@code workers} is out of range
+         */
         public Builder workers(int workers) {
             this.workers = requireRange("workers", workers, 1, 1_000);
             return this;
         }
 
-        /** Rows claimed and committed per transaction; default {@value #DEFAULT_BATCH_SIZE}. */
+        /**
+         * Rows claimed and committed per transaction; default {@value #DEFAULT_BATCH_SIZE}.
+         *
+         * @param batchSize 1 to 10,000
+         * @return this builder
+         * @throws IllegalArgumentException when {@code batchSize} is out of range
+         */
         public Builder batchSize(int batchSize) {
             this.batchSize = requireRange("batchSize", batchSize, 1, 10_000);
             return this;
@@ -383,6 +432,12 @@ public final class Listener implements AutoCloseable {
         /**
          * Retry delays of every channel's default policy: {@code initial * 2^(attempt - 1)}, at most
          * {@code max}; default 1 s up to 1 h. A shorthand for {@link #retryPolicy(RetryPolicy)}.
+         *
+         * @param initial the delay after the first failure; positive
+         * @param max     the longest delay; at least {@code initial}
+         * @return this builder
+         * @throws IllegalArgumentException when a delay is null or not positive, or {@code max} is shorter
+         *                                  than {@code initial}
          */
         public Builder retryBackoff(Duration initial, Duration max) {
             requirePositive("retryBackoff initial", initial);
@@ -398,6 +453,10 @@ public final class Listener implements AutoCloseable {
         /**
          * How failed tasks are retried, and after how many attempts they move to the dead letters,
          * for every channel without a policy of its own; default {@link RetryPolicy#DEFAULT}.
+         *
+         * @param policy the default policy; {@code @Listen(maxAttempts)} may still change its attempts per channel
+         * @return this builder
+         * @throws IllegalArgumentException when {@code policy} is null
          */
         public Builder retryPolicy(RetryPolicy policy) {
             this.retryPolicy = requireNonNull("retryPolicy", policy);
@@ -407,6 +466,11 @@ public final class Listener implements AutoCloseable {
         /**
          * The retry policy of one channel; it wins over the handler's {@code @Listen(maxAttempts)} and
          * over {@link #retryPolicy(RetryPolicy)}.
+         *
+         * @param channel the channel; {@link #build()} refuses one this listener does not serve
+         * @param policy  the channel's policy
+         * @return this builder
+         * @throws IllegalArgumentException when the channel name is not valid or {@code policy} is null
          */
         public Builder retryPolicy(String channel, RetryPolicy policy) {
             channelRetryPolicies.put(Names.requireChannel(channel), requireNonNull("retryPolicy", policy));
@@ -418,13 +482,25 @@ public final class Listener implements AutoCloseable {
          * it is retried as a failed attempt) and its worker thread replaced, for every channel without
          * a timeout of its own; default 5 min. The server enforces it too: the handler's statements and
          * idle gaps in the claiming transaction are bounded by it.
+         *
+         * @param timeout a positive duration
+         * @return this builder
+         * @throws IllegalArgumentException when {@code timeout} is null, zero or negative
          */
         public Builder handlerTimeout(Duration timeout) {
             this.handlerTimeout = requirePositive("handlerTimeout", timeout);
             return this;
         }
 
-        /** The handler timeout of one channel; it wins over {@code @Listen(timeout)} and {@link #handlerTimeout(Duration)}. */
+        /**
+         * The handler timeout of one channel; it wins over {@code @Listen(timeout)} and {@link #handlerTimeout(Duration)}.
+         *
+         * @param channel the channel; {@link #build()} refuses one this listener does not serve
+         * @param timeout a positive duration
+         * @return this builder
+         * @throws IllegalArgumentException when the channel name is not valid, or {@code timeout} is null,
+         *                                  zero or negative
+         */
         public Builder handlerTimeout(String channel, Duration timeout) {
             channelHandlerTimeouts.put(Names.requireChannel(channel), requirePositive("handlerTimeout", timeout));
             return this;
@@ -434,6 +510,10 @@ public final class Listener implements AutoCloseable {
          * The statement timeout of the library's own queries (claims, failures, recovery reads), set
          * on the worker connections: a query stuck behind a lock fails, and is retried with backoff,
          * instead of hanging; default 30 s. Handlers' statements are bounded by the handler timeout.
+         *
+         * @param timeout a positive duration
+         * @return this builder
+         * @throws IllegalArgumentException when {@code timeout} is null, zero or negative
          */
         public Builder statementTimeout(Duration timeout) {
             this.statementTimeout = requirePositive("statementTimeout", timeout);
@@ -444,6 +524,10 @@ public final class Listener implements AutoCloseable {
          * Payloads larger than this many bytes of JSON text are moved to the dead letters without
          * being loaded, so that a hand-inserted giant cannot exhaust the heap; default 8 MiB. Memory
          * for payloads is at most about {@code workers * batchSize} times this.
+         *
+         * @param bytes the largest payload to load, in bytes of JSON text; at least 1,024
+         * @return this builder
+         * @throws IllegalArgumentException when {@code bytes} is less than 1,024
          */
         public Builder maxPayloadBytes(int bytes) {
             this.maxPayloadBytes = requireRange("maxPayloadBytes", bytes, 1_024, Integer.MAX_VALUE);
@@ -454,6 +538,10 @@ public final class Listener implements AutoCloseable {
          * How many handler threads that overran their timeout (and cannot be stopped: Java has no way
          * to kill a thread) may be left running before timed-out workers are no longer replaced;
          * default: as many as workers. {@link ListenerStats#abandonedThreads()} reports them.
+         *
+         * @param threads 0 to 10,000
+         * @return this builder
+         * @throws IllegalArgumentException when {@code threads} is out of range
          */
         public Builder maxAbandonedThreads(int threads) {
             this.maxAbandonedThreads = requireRange("maxAbandonedThreads", threads, 0, 10_000);
@@ -464,6 +552,10 @@ public final class Listener implements AutoCloseable {
          * How long the database may stay unusable (the LISTEN connection cannot be restored, or every
          * claim fails) before the listener stops and reports it through {@link #onFailure} and
          * {@link Listener#failure()}; default 15 min. Until then it retries with backoff.
+         *
+         * @param limit a positive duration
+         * @return this builder
+         * @throws IllegalArgumentException when {@code limit} is null, zero or negative
          */
         public Builder outageLimit(Duration limit) {
             this.outageLimit = requirePositive("outageLimit", limit);
@@ -474,6 +566,10 @@ public final class Listener implements AutoCloseable {
          * Told (on a thread of its own, after the listener closed) when the listener stopped by itself
          * because the database stayed unusable for longer than {@link #outageLimit}; e.g. to exit the
          * process so that its supervisor restarts it.
+         *
+         * @param callback receives the cause of the stop; default: does nothing
+         * @return this builder
+         * @throws IllegalArgumentException when {@code callback} is null
          */
         public Builder onFailure(Consumer<Throwable> callback) {
             this.onFailure = requireNonNull("onFailure", callback);
@@ -484,6 +580,9 @@ public final class Listener implements AutoCloseable {
          * Poll only: no LISTEN connection; every channel is checked each {@link #pollInterval} (set it
          * short, e.g. 1 s). For connections through PgBouncer in transaction mode, where LISTEN does
          * not work; default false.
+         *
+         * @param pollOnly true to poll instead of LISTENing
+         * @return this builder
          */
         public Builder pollOnly(boolean pollOnly) {
             this.pollOnly = pollOnly;
@@ -494,19 +593,35 @@ public final class Listener implements AutoCloseable {
          * How often the LISTEN connection is checked with a round trip (timing out after the same
          * time, at most 10 s): a half-open connection, which never closes but delivers nothing, is
          * replaced within about twice this; default 15 s.
+         *
+         * @param interval a positive duration
+         * @return this builder
+         * @throws IllegalArgumentException when {@code interval} is null, zero or negative
          */
         public Builder listenPingInterval(Duration interval) {
             this.listenPingInterval = requirePositive("listenPingInterval", interval);
             return this;
         }
 
-        /** The safety-net poll interval; default 10 s. */
+        /**
+         * The safety-net poll interval; default 10 s.
+         *
+         * @param pollInterval how often every channel is checked for due rows; positive
+         * @return this builder
+         * @throws IllegalArgumentException when {@code pollInterval} is null, zero or negative
+         */
         public Builder pollInterval(Duration pollInterval) {
             this.pollInterval = requirePositive("pollInterval", pollInterval);
             return this;
         }
 
-        /** How long {@link Listener#close()} lets running handlers finish; default 30 s. */
+        /**
+         * How long {@link Listener#close()} lets running handlers finish; default 30 s.
+         *
+         * @param shutdownGrace zero (roll back at once) or more
+         * @return this builder
+         * @throws IllegalArgumentException when {@code shutdownGrace} is null or negative
+         */
         public Builder shutdownGrace(Duration shutdownGrace) {
             if (shutdownGrace == null || shutdownGrace.isNegative()) {
                 throw new IllegalArgumentException("shutdownGrace is " + shutdownGrace + ": give zero or more, e.g. Duration.ofSeconds(30)");
@@ -519,13 +634,22 @@ public final class Listener implements AutoCloseable {
          * Whether {@link Listener#start()} first drains the rows already due through a server-side
          * cursor, oldest first, in flat memory, before serving wake-ups; default true. Without it the
          * claim loop drains them too, in its own batches.
+         *
+         * @param recoverOnStart false to skip start-up recovery
+         * @return this builder
          */
         public Builder recoverOnStart(boolean recoverOnStart) {
             this.recoverOnStart = recoverOnStart;
             return this;
         }
 
-        /** Rows start-up recovery reads per round trip from its cursor; default {@value #DEFAULT_RECOVERY_FETCH_SIZE}. */
+        /**
+         * Rows start-up recovery reads per round trip from its cursor; default {@value #DEFAULT_RECOVERY_FETCH_SIZE}.
+         *
+         * @param fetchSize 1 to 100,000
+         * @return this builder
+         * @throws IllegalArgumentException when {@code fetchSize} is out of range
+         */
         public Builder recoveryFetchSize(int fetchSize) {
             this.recoveryFetchSize = requireRange("recoveryFetchSize", fetchSize, 1, 100_000);
             return this;
@@ -534,6 +658,10 @@ public final class Listener implements AutoCloseable {
         /**
          * Receives start-up recovery's progress after every batch, and once when it ends (e.g. to draw
          * a progress bar). Called on recovery's threads: return quickly and do not throw.
+         *
+         * @param observer receives each report
+         * @return this builder
+         * @throws IllegalArgumentException when {@code observer} is null
          */
         public Builder onRecoveryProgress(Consumer<RecoveryProgress> observer) {
             if (observer == null) {
@@ -543,7 +671,12 @@ public final class Listener implements AutoCloseable {
             return this;
         }
 
-        /** The Jackson mapper for payloads; it should ignore unknown properties (the default's does). */
+        /**
+         * The Jackson mapper for payloads; it should ignore unknown properties (the default's does).
+         *
+         * @param mapper the mapper to read payloads with; null for the library's
+         * @return this builder
+         */
         public Builder jsonMapper(JsonMapper mapper) {
             this.mapper = mapper;
             return this;
@@ -553,6 +686,10 @@ public final class Listener implements AutoCloseable {
          * Registers the {@link Listen} methods of each bean. Every method is checked now: a class with
          * none, a non-public method, a parameter that is neither a record nor a {@link TaskContext},
          * or a second handler for a channel is refused with a message naming the class and method.
+         *
+         * @param beans objects whose public {@link Listen} methods handle their channels
+         * @return this builder
+         * @throws IllegalArgumentException when a bean or one of its methods is refused
          */
         public Builder handlers(Object... beans) {
             for (Object bean : beans) {
@@ -561,7 +698,15 @@ public final class Listener implements AutoCloseable {
             return this;
         }
 
-        /** Registers a handler for a channel. */
+        /**
+         * Registers a handler for a channel.
+         *
+         * @param channel the channel, whose payload type the handler receives
+         * @param handler handles each task of the channel
+         * @param <P>     the payload type
+         * @return this builder
+         * @throws IllegalArgumentException when either argument is null, or the channel already has a handler
+         */
         @SuppressWarnings("unchecked")
         public <P extends Record> Builder on(Channel<P> channel, Handler<P> handler) {
             if (channel == null || handler == null) {
@@ -575,6 +720,9 @@ public final class Listener implements AutoCloseable {
         /**
          * Serves only these of the registered channels (e.g. to split channels across processes that
          * load the same handlers); default: all. A name without a handler is refused.
+         *
+         * @param names the channels to serve; null for all
+         * @return this builder
          */
         public Builder channels(List<String> names) {
             this.onlyChannels = names == null ? null : List.copyOf(names);
@@ -584,6 +732,14 @@ public final class Listener implements AutoCloseable {
         /**
          * Registers a handler for the changes a trigger channel publishes
          * ({@code dev.pgpubsub.core.TriggerChannel}), rows mapped to {@code rowType}.
+         *
+         * @param channel the trigger channel's name
+         * @param rowType the record each row maps to, by column name
+         * @param handler handles each change, with the row before and after it
+         * @param <T>     the row type
+         * @return this builder
+         * @throws IllegalArgumentException when an argument is null, the channel name is not valid, or the
+         *                                  channel already has a handler
          */
         @SuppressWarnings("unchecked")
         public <T> Builder onRowChanges(String channel, Class<T> rowType, Handler<RowChange<T>> handler) {
@@ -596,7 +752,13 @@ public final class Listener implements AutoCloseable {
             return this;
         }
 
-        /** The listener, not yet started; every setting and handler is checked here. */
+        /**
+         * The listener, not yet started; every setting and handler is checked here.
+         *
+         * @return a new listener; start it with {@link Listener#start()}
+         * @throws IllegalArgumentException when no JDBC URL or no handler was given, or a setting or
+         *                                  handler is not valid (the message says which)
+         */
         public Listener build() {
             if (jdbcUrl == null) {
                 throw new IllegalArgumentException("No JDBC URL: call jdbcUrl(\"jdbc:postgresql://host:5432/db\"); the LISTEN "
@@ -645,7 +807,13 @@ public final class Listener implements AutoCloseable {
             return value;
         }
 
-        /** {@link #build()} then {@link Listener#start()}. */
+        /**
+         * {@link #build()} then {@link Listener#start()}.
+         *
+         * @return the running listener
+         * @throws IllegalArgumentException when a setting or handler is not valid; see {@link #build()}
+         * @throws PgPubSubException when the listener cannot start; see {@link Listener#start()}
+         */
         public Listener start() {
             Listener listener = build();
             listener.start();

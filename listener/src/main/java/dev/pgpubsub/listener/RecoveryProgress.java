@@ -13,7 +13,11 @@ import java.time.Duration;
  */
 public record RecoveryProgress(long rowsDone, long rowsRead, long estimatedRows, Duration elapsed, boolean finished) {
 
-    /** Tasks done per second so far. */
+    /**
+     * Tasks done per second so far.
+     *
+     * @return {@code rowsDone} divided by the elapsed seconds; 0 before any time has elapsed
+     */
     public double rowsPerSecond() {
         double seconds = elapsed.toNanos() / 1e9;
         return seconds <= 0 ? 0 : rowsDone / seconds;

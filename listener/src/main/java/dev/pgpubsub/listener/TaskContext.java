@@ -14,18 +14,38 @@ import java.time.Instant;
  */
 public interface TaskContext {
 
-    /** The claiming transaction's connection (READ COMMITTED). */
+    /**
+     * The claiming transaction's connection (READ COMMITTED).
+     *
+     * @return the connection; valid only until the handler returns
+     */
     Connection connection();
 
-    /** The task's id. */
+    /**
+     * The task's id.
+     *
+     * @return the id the task was given when published
+     */
     long id();
 
-    /** The channel the task was published to. */
+    /**
+     * The channel the task was published to.
+     *
+     * @return the channel name
+     */
     String channel();
 
-    /** Which attempt this is: 1 the first time, counting claims that died with their process. */
+    /**
+     * Which attempt this is: 1 the first time, counting claims that died with their process.
+     *
+     * @return the attempt number, 1 or more
+     */
     int attempt();
 
-    /** When the task was published (the publishing transaction's start time). */
+    /**
+     * When the task was published (the publishing transaction's start time).
+     *
+     * @return the time the task was published
+     */
     Instant publishedAt();
 }

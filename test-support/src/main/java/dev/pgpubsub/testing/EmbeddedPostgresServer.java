@@ -43,6 +43,8 @@ public final class EmbeddedPostgresServer implements PostgresServer {
      * Initializes a new data directory under {@code workDir} and starts a server on a free port.
      *
      * @param workDir where binaries are unpacked and data directories are kept
+     * @return the running server
+     * @throws java.io.UncheckedIOException when the directories cannot be created or the server cannot start
      */
     public static EmbeddedPostgresServer start(Path workDir) {
         try {
@@ -149,12 +151,21 @@ public final class EmbeddedPostgresServer implements PostgresServer {
         stop(); // releases the data directory lock; its attempt to stop the stopped server fails harmlessly
     }
 
-    /** Whether the server was started and not stopped or killed since. */
+    /**
+     * Whether the server was started and not stopped or killed since.
+     *
+     * @return {@code true} while the server runs
+     */
     public synchronized boolean isRunning() {
         return running != null;
     }
 
-    /** The process id of the postmaster, read from its {@code postmaster.pid} file. */
+    /**
+     * The process id of the postmaster, read from its {@code postmaster.pid} file.
+     *
+     * @return the postmaster's process id
+     * @throws java.io.UncheckedIOException when the server is not running
+     */
     public long postmasterPid() {
         try (Stream<String> lines = Files.lines(dataDir.resolve("postmaster.pid"))) {
             return Long.parseLong(lines.findFirst().orElseThrow().trim());

@@ -37,7 +37,11 @@ public final class MemorySampler {
         }
     }
 
-    /** Starts sampling every 100 ms on a daemon thread. */
+    /**
+     * Starts sampling every 100 ms on a daemon thread.
+     *
+     * @return the sampler, already sampling; it runs until the JVM exits
+     */
     public static MemorySampler start() {
         MemorySampler sampler = new MemorySampler();
         Thread t = new Thread(() -> {
@@ -81,7 +85,11 @@ public final class MemorySampler {
         }
     }
 
-    /** The heap in use after GC at each sample: {milliseconds since start, bytes}. */
+    /**
+     * The heap in use after GC at each sample: {milliseconds since start, bytes}.
+     *
+     * @return a copy of the samples taken so far, oldest first (at most 100,000)
+     */
     public List<long[]> heapSamples() {
         return List.copyOf(heapSamples);
     }
@@ -99,7 +107,12 @@ public final class MemorySampler {
         return -1;
     }
 
-    /** "heapAfterGc=... jdkDirect=... nettyDirect=... rss=..." in bytes (maxima). */
+    /**
+     * "heapAfterGc=... jdkDirect=... nettyDirect=... rss=..." in bytes (maxima).
+     *
+     * @return the maxima seen so far, after taking one more sample; {@code rss=-1} where the
+     *         resident set cannot be read
+     */
     public String report() {
         sample();
         return "heapAfterGc=" + heapAfterGc.get() + " jdkDirect=" + jdkDirect.get() + " nettyDirect=" + nettyDirect.get()

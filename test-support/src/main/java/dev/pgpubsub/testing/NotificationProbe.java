@@ -29,7 +29,14 @@ public final class NotificationProbe implements AutoCloseable {
         this.connection = connection;
     }
 
-    /** Opens a connection to {@code db} that LISTENs on the given channels (names used verbatim). */
+    /**
+     * Opens a connection to {@code db} that LISTENs on the given channels (names used verbatim).
+     *
+     * @param db       the database to listen on
+     * @param channels the Postgres channel names to LISTEN on
+     * @return a probe that owns the listening connection; close it to stop listening
+     * @throws SQLException when the database cannot be reached or a LISTEN fails
+     */
     public static NotificationProbe listen(TestDatabase db, String... channels) throws SQLException {
         Connection c = db.connect();
         try (Statement s = c.createStatement()) {
@@ -44,7 +51,15 @@ public final class NotificationProbe implements AutoCloseable {
         return new NotificationProbe(db, c);
     }
 
-    /** Channel names of the notifications that arrived before a sentinel sent now, in order. */
+    /**
+     * Channel names of the notifications that arrived before a sentinel sent now, in order.
+     *
+     * @param timeout how long to wait for the sentinel
+     * @return the channel name of each notification received before the sentinel, one entry per
+     *         notification
+     * @throws SQLException when the database cannot be reached to send the sentinel or to read notifications
+     * @throws AssertionError when the sentinel does not arrive within {@code timeout}
+     */
     public List<String> receivedBeforeSentinel(Duration timeout) throws SQLException {
         try (Connection sender = db.connect(); Statement s = sender.createStatement()) {
             s.execute("NOTIFY " + quote(SENTINEL));

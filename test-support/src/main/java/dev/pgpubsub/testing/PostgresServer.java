@@ -16,24 +16,49 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public interface PostgresServer extends AutoCloseable {
 
-    /** Host name tests connect to. */
+    /**
+     * Host name tests connect to.
+     *
+     * @return the host name or address of the server
+     */
     String host();
 
-    /** Port tests connect to. */
+    /**
+     * Port tests connect to.
+     *
+     * @return the TCP port the server accepts connections on
+     */
     int port();
 
-    /** A superuser (or a role allowed to create databases). */
+    /**
+     * A superuser (or a role allowed to create databases).
+     *
+     * @return the name of that role
+     */
     String user();
 
-    /** The password of {@link #user()}; empty where the server trusts local connections. */
+    /**
+     * The password of {@link #user()}; empty where the server trusts local connections.
+     *
+     * @return the password, never {@code null}
+     */
     String password();
 
-    /** The database used for administration (creating and dropping test databases). */
+    /**
+     * The database used for administration (creating and dropping test databases).
+     *
+     * @return the name of that database
+     */
     String adminDatabase();
 
     /**
      * Creates a fresh, empty database whose name starts with a sanitized form of {@code hint}.
      * Closing the returned handle drops it.
+     *
+     * @param hint a word that tells the database apart, usually the test class's name; characters
+     *             other than letters, digits and underscores become underscores
+     * @return the new database
+     * @throws IllegalStateException when the database cannot be created
      */
     default TestDatabase createDatabase(String hint) {
         String name = DatabaseNames.next(hint);
@@ -46,7 +71,12 @@ public interface PostgresServer extends AutoCloseable {
         return new TestDatabase(this, name);
     }
 
-    /** Drops a database, disconnecting whoever is still connected to it. */
+    /**
+     * Drops a database, disconnecting whoever is still connected to it.
+     *
+     * @param name the name of the database; a database that does not exist is not an error
+     * @throws IllegalStateException when the database cannot be dropped
+     */
     default void dropDatabase(String name) {
         try (Connection c = connect(adminDatabase()); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)");
@@ -55,12 +85,23 @@ public interface PostgresServer extends AutoCloseable {
         }
     }
 
-    /** A JDBC URL for the standard driver, without credentials. */
+    /**
+     * A JDBC URL for the standard driver, without credentials.
+     *
+     * @param database the name of the database to connect to
+     * @return {@code jdbc:postgresql://host:port/database}
+     */
     default String jdbcUrl(String database) {
         return "jdbc:postgresql://" + host() + ":" + port() + "/" + database;
     }
 
-    /** Opens a connection with the standard driver. */
+    /**
+     * Opens a connection with the standard driver.
+     *
+     * @param database the name of the database to connect to
+     * @return a new connection as {@link #user()}, which the caller closes
+     * @throws SQLException when the server cannot be reached or refuses the connection
+     */
     default Connection connect(String database) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", user());

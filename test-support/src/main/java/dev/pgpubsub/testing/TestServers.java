@@ -41,7 +41,16 @@ public final class TestServers {
     private TestServers() {
     }
 
-    /** Chooses the source from the environment, as described on this class. */
+    /**
+     * Chooses the source from the environment, as described on this class.
+     *
+     * @param env           looks up an environment variable by name; {@code null} when it is not set
+     * @param properties    looks up a system property by name; {@code null} when it is not set
+     * @param dockerAnswers tells whether a Docker engine answers; asked only when neither the
+     *                      property nor the variable decides
+     * @return the source to start a server from
+     * @throws IllegalArgumentException when {@value #SOURCE_PROPERTY} names no source
+     */
     public static Source chooseSource(UnaryOperator<String> env, UnaryOperator<String> properties,
             BooleanSupplier dockerAnswers) {
         String forced = properties.apply(SOURCE_PROPERTY);
@@ -68,7 +77,13 @@ public final class TestServers {
         return server;
     }
 
-    /** Starts a server of the given source. */
+    /**
+     * Starts a server of the given source.
+     *
+     * @param source where the server comes from; {@link Source#URL} reads {@value #URL_VARIABLE}
+     * @return the running server, which the caller closes
+     * @throws IllegalStateException when {@code source} is {@link Source#URL} and {@value #URL_VARIABLE} is not set
+     */
     public static PostgresServer start(Source source) {
         return switch (source) {
             case URL -> {
@@ -83,22 +98,40 @@ public final class TestServers {
         };
     }
 
-    /** A server named by a {@code jdbc:postgresql:} URL (user and password as URL parameters). */
+    /**
+     * A server named by a {@code jdbc:postgresql:} URL (user and password as URL parameters).
+     *
+     * @param jdbcUrl the URL of the server; the database it names is the administration database
+     * @return the server; closing it leaves it running
+     * @throws IllegalArgumentException when {@code jdbcUrl} is not a {@code jdbc:postgresql:} URL
+     */
     public static PostgresServer external(String jdbcUrl) {
         return ExternalPostgresServer.fromUrl(jdbcUrl);
     }
 
-    /** Starts a container; fails where no Docker engine answers (see {@link #dockerAnswers()}). */
+    /**
+     * Starts a container; fails where no Docker engine answers (see {@link #dockerAnswers()}).
+     *
+     * @return the running container's server; closing it stops the container
+     */
     public static PostgresServer container() {
         return ContainerPostgresServer.start();
     }
 
-    /** Starts a new embedded server, which its owner may stop, restart and kill. */
+    /**
+     * Starts a new embedded server, which its owner may stop, restart and kill.
+     *
+     * @return the running server, its data kept under {@value #WORKDIR_PROPERTY} (or the temporary directory)
+     */
     public static EmbeddedPostgresServer embedded() {
         return EmbeddedPostgresServer.start(workDir());
     }
 
-    /** Whether a Docker engine answers. */
+    /**
+     * Whether a Docker engine answers.
+     *
+     * @return {@code true} when Testcontainers can reach a Docker engine
+     */
     public static boolean dockerAnswers() {
         try {
             return DockerClientFactory.instance().isDockerAvailable();
