@@ -2,7 +2,6 @@ package dev.pgpubsub.listener;
 
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
-import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
 
 /**
@@ -16,8 +15,6 @@ import org.jooq.impl.DSL;
  * }</pre>
  */
 public final class JooqTasks {
-
-    private static final Settings SETTINGS = new Settings().withExecuteLogging(false);
 
     private JooqTasks() {
     }
@@ -35,6 +32,6 @@ public final class JooqTasks {
         if (context == null) {
             throw new IllegalArgumentException("The TaskContext is null: pass the one your handler was called with");
         }
-        return DSL.using(context.connection(), SQLDialect.POSTGRES, SETTINGS);
+        return DSL.using(context.connection(), SQLDialect.POSTGRES);
     }
 }
