@@ -17,22 +17,22 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * The benchmark harness. Runs the scenarios on an embedded Postgres (or on the server of a given
  * JDBC URL, creating a database per run), each variant {@code --repeat} times, interleaved (A B A B),
  * prints a table of medians and ranges, and writes {@code results.json}, {@code results.csv} and
  * {@code recovery-heap.png} to {@code --out}. See docs/performance.md.
- *
- * <pre>
- * Bench [JDBC_URL] [--size smoke|full] [--repeat N] [--only burn-down,latency,recovery,publishing,drivers,peer]
- *       [--million] [--out DIR]
- * </pre>
  */
 public final class Bench {
 
     /** Every scenario, in the order they run. */
-    static final List<String> SCENARIOS = List.of("burn-down", "latency", "recovery", "publishing", "drivers", "peer");
+    static final List<String> SCENARIOS = List.of("burn-down", "channels", "latency", "recovery", "publishing", "drivers",
+            "peer", "profile");
 
     /**
      * What to run.
@@ -47,40 +47,66 @@ public final class Bench {
     record Settings(String jdbcUrl, boolean full, int repeat, Set<String> only, boolean million, Path out) {
 
         static Settings parse(String[] args) {
-            String url = null;
-            boolean full = true;
-            Integer repeat = null;
-            Set<String> only = new LinkedHashSet<>(SCENARIOS);
-            boolean million = false;
-            Path out = Path.of("target", "bench");
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "--size" -> full = switch (args[++i]) {
-                        case "full" -> true;
-                        case "smoke" -> false;
-                        default -> throw new IllegalArgumentException("--size is '" + args[i] + "': give smoke or full");
-                    };
-                    case "--repeat" -> repeat = Integer.parseInt(args[++i]);
-                    case "--only" -> {
-                        only = new LinkedHashSet<>(List.of(args[++i].split(",")));
-                        if (!SCENARIOS.containsAll(only)) {
-                            throw new IllegalArgumentException("--only names " + only + "; the scenarios are " + SCENARIOS);
-                        }
-                    }
-                    case "--million" -> million = true;
-                    case "--out" -> out = Path.of(args[++i]);
-                    default -> {
-                        if (args[i].startsWith("jdbc:postgresql:") && url == null) {
-                            url = args[i];
-                        } else {
-                            throw new IllegalArgumentException("Unknown argument '" + args[i] + "'; usage: Bench [JDBC_URL] "
-                                    + "[--size smoke|full] [--repeat N] [--only " + String.join(",", SCENARIOS)
-                                    + "] [--million] [--out DIR]");
-                        }
-                    }
-                }
+            Options options = new Options();
+            CommandLine cli = new CommandLine(options);
+            cli.parseArgs(args);
+            if (options.url != null && !options.url.startsWith("jdbc:postgresql:")) {
+                throw new CommandLine.ParameterException(cli, "The JDBC URL is '" + options.url
+                        + "': give a jdbc:postgresql:// URL, or none for an embedded server");
             }
-            return new Settings(url, full, repeat != null ? repeat : full ? 3 : 1, only, million, out);
+            Set<String> only = new LinkedHashSet<>(options.only == null ? SCENARIOS.stream()
+                    .filter(s -> !s.equals("profile")).toList() : options.only);
+            if (!SCENARIOS.containsAll(only)) {
+                throw new CommandLine.ParameterException(cli, "--only names " + only + "; the scenarios are " + SCENARIOS);
+            }
+            if (!List.of("smoke", "full").contains(options.size)) {
+                throw new CommandLine.ParameterException(cli, "--size is '" + options.size + "': give smoke or full");
+            }
+            boolean full = options.size.equals("full");
+            return new Settings(options.url, full, options.repeat != null ? options.repeat : full ? 3 : 1, only,
+                    options.million, options.out);
+        }
+    }
+
+    /** The command line. */
+    @Command(name = "bench", description = "pgpubsub's benchmarks against the raw SQL ceiling")
+    static final class Options {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "JDBC_URL", description = "a server to use (default: embedded)")
+        String url;
+
+        @Option(names = "--size", defaultValue = "full", description = "smoke or full (default: ${DEFAULT-VALUE})",
+                completionCandidates = Sizes.class)
+        String size;
+
+        @Option(names = "--repeat", description = "runs per variant (default: 3 at full size, 1 at smoke)")
+        Integer repeat;
+
+        @Option(names = "--only", split = ",", description = "scenarios to run: ${COMPLETION-CANDIDATES} "
+                + "(default: all but profile)", completionCandidates = ScenarioNames.class)
+        List<String> only;
+
+        @Option(names = "--million", description = "add the 1,000,000-row sizes")
+        boolean million;
+
+        @Option(names = "--out", defaultValue = "target/bench", description = "where the result files go")
+        Path out;
+
+        /** The sizes. */
+        static final class Sizes extends ArrayList<String> {
+            private static final long serialVersionUID = 1L;
+
+            Sizes() {
+                super(List.of("smoke", "full"));
+            }
+        }
+
+        /** The scenarios. */
+        static final class ScenarioNames extends ArrayList<String> {
+            private static final long serialVersionUID = 1L;
+
+            ScenarioNames() {
+                super(SCENARIOS);
+            }
         }
     }
 
@@ -132,6 +158,9 @@ public final class Bench {
             if (settings.only().contains("burn-down")) {
                 burnDown();
             }
+            if (settings.only().contains("channels")) {
+                channels();
+            }
             if (settings.only().contains("latency")) {
                 latency();
             }
@@ -146,6 +175,9 @@ public final class Bench {
             }
             if (settings.only().contains("recovery")) {
                 recovery(run == 1);
+            }
+            if (settings.only().contains("profile")) {
+                profile();
             }
         }
         List<Result> all = results.all();
@@ -193,6 +225,40 @@ public final class Bench {
             double[] r = Scenarios.burnDown(db, n, workers, batch, false);
             record("burn-down", variant, "tasks/s", r[0]);
             record("burn-down", variant, "commits/task", r[1]);
+            record("burn-down", variant, "WAL bytes/task", r[2]);
+            record("burn-down", variant, "JVM CPU us/task", r[3]);
+        }
+    }
+
+    /** Many channels of few tasks each against one channel of as many tasks, on one listener. */
+    private void channels() throws Exception {
+        int channels = settings.full() ? 1_000 : 20;
+        long per = 100;
+        try (TestDatabase db = fresh()) {
+            double[] r = Scenarios.channelsBurnDown(db, channels, per, 4, 100);
+            record("channels", count(channels) + " channels x " + per + " workers=4 batch=100", "tasks/s", r[0]);
+            record("channels", count(channels) + " channels x " + per + " workers=4 batch=100", "commits/task", r[1]);
+        }
+        try (TestDatabase db = fresh()) {
+            double[] r = Scenarios.channelsBurnDown(db, 1, channels * per, 4, 100);
+            record("channels", "1 channel x " + count(channels * per) + " workers=4 batch=100", "tasks/s", r[0]);
+            record("channels", "1 channel x " + count(channels * per) + " workers=4 batch=100", "commits/task", r[1]);
+        }
+    }
+
+    /** JVM CPU time per task, by layer, from a Flight Recorder profile of two burn-downs. */
+    private void profile() throws Exception {
+        long n = settings.full() ? 100_000 : 2_000;
+        for (int[] variant : new int[][] {{4, 100}, {10, 1}}) {
+            long tasks = variant[1] == 1 ? n / 5 : n;
+            try (TestDatabase db = fresh()) {
+                Map<String, Double> micros = Profile.perTask(() -> {
+                    Scenarios.burnDown(db, tasks, variant[0], variant[1], false);
+                    return tasks;
+                });
+                String name = "pgpubsub " + count(tasks) + " workers=" + variant[0] + " batch=" + variant[1];
+                micros.forEach((layer, us) -> record("profile", name + ": " + layer, "JVM CPU us/task", us));
+            }
         }
     }
 
@@ -202,6 +268,7 @@ public final class Bench {
             double[] r = Scenarios.rawBurnDown(db, n, threads, batch);
             record("burn-down", variant, "tasks/s", r[0]);
             record("burn-down", variant, "commits/task", r[1]);
+            record("burn-down", variant, "WAL bytes/task", r[2]);
         }
     }
 

@@ -31,6 +31,11 @@ final class Report {
             ratio(ratios, results, "peer", "pgpubsub / db-scheduler, " + size, "pgpubsub " + size + " workers=4 batch=100",
                     "db-scheduler " + size + " threads=10 lock-and-fetch", "tasks/s", false);
         }
+        for (String[] sizes : new String[][] {{"20", "2k"}, {"1k", "100k"}}) {
+            ratio(ratios, results, "channels", sizes[0] + " channels x 100 / 1 channel x " + sizes[1],
+                    sizes[0] + " channels x 100 workers=4 batch=100", "1 channel x " + sizes[1] + " workers=4 batch=100",
+                    "tasks/s", false);
+        }
         for (String rate : List.of("300/s", "3000/s")) {
             for (String metric : List.of("p50 ms", "p99 ms")) {
                 ratio(ratios, results, "latency", "pgpubsub - raw, " + rate + ", " + metric, "pgpubsub " + rate,

@@ -6,6 +6,7 @@ import dev.pgpubsub.core.Channel;
 import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.core.Publisher;
 import dev.pgpubsub.listener.Listener;
+import dev.pgpubsub.listener.ListenerBuilder;
 import dev.pgpubsub.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -48,6 +49,11 @@ final class Scenarios {
         db.execute("VACUUM ANALYZE pgpubsub.notification");
     }
 
+    /** The server's WAL position now, in bytes. */
+    static long walBytes(TestDatabase db) throws SQLException {
+        return db.number("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint");
+    }
+
     /** Transactions committed in the database so far (flushed statistics of ended sessions included). */
     static long commits(TestDatabase db) throws SQLException {
         return db.number("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
@@ -56,32 +62,65 @@ final class Scenarios {
     /**
      * Our claim loop (no start-up recovery) burning down {@code n} seeded tasks with no-op handlers.
      *
-     * @return {tasks per second, commits per task}
+     * @return {tasks per second, commits per task, WAL bytes per task, JVM CPU microseconds per task}
      */
     static double[] burnDown(TestDatabase db, long n, int workers, int batch, boolean pgjdbcNgWorkers) throws Exception {
         seed(db, n);
+        return burnDown(db, n, workers, batch, pgjdbcNgWorkers, List.of(BENCH));
+    }
+
+    /**
+     * {@code perChannel} tasks on each of {@code channels} channels, burnt down by one listener that
+     * serves them all.
+     *
+     * @return as {@link #burnDown(TestDatabase, long, int, int, boolean)}
+     */
+    static double[] channelsBurnDown(TestDatabase db, int channels, long perChannel, int workers, int batch)
+            throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        List<Channel<Task>> all = new ArrayList<>();
+        for (int c = 0; c < channels; c++) {
+            all.add(Channel.of(String.format("bench_%04d", c), Task.class));
+        }
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT format('bench_%s', lpad(c::text, 4, '0')), "
+                + "jsonb_build_object('n', g) FROM generate_series(0, " + (channels - 1) + ") c, generate_series(1, "
+                + perChannel + ") g ORDER BY g, c");
+        db.execute("VACUUM ANALYZE pgpubsub.notification");
+        return burnDown(db, channels * perChannel, workers, batch, false, all);
+    }
+
+    private static double[] burnDown(TestDatabase db, long n, int workers, int batch, boolean pgjdbcNgWorkers,
+            List<Channel<Task>> channels) throws Exception {
         long commitsBefore = commits(db);
+        long walBefore = walBytes(db);
         String url = pgjdbcNgWorkers ? db.jdbcUrl().replace("jdbc:postgresql:", "jdbc:pgsql:") : db.jdbcUrl();
+        ListenerBuilder builder = Listener.builder().jdbcUrl(url).user(db.user()).password(password(db)).workers(workers)
+                .batchSize(batch).recoverOnStart(false).pollInterval(Duration.ofMinutes(10));
+        channels.forEach(channel -> builder.on(channel, (task, context) -> { }));
+        long cpuBefore = Profile.processCpuNanos();
         long start = System.nanoTime();
         long elapsed;
-        try (Listener listener = Listener.builder().jdbcUrl(url).user(db.user()).password(password(db)).workers(workers)
-                .batchSize(batch).recoverOnStart(false).pollInterval(Duration.ofMinutes(10))
-                .on(BENCH, (task, context) -> { }).start()) {
+        long cpu;
+        try (Listener listener = builder.start()) {
             awaitDone(() -> listener.stats().tasksDone() >= n);
             elapsed = System.nanoTime() - start;
+            cpu = Profile.processCpuNanos() - cpuBefore;
         }
-        return new double[] {n / seconds(elapsed), (commitsAfterSessionsEnd(db, commitsBefore)) / (double) n};
+        long wal = walBytes(db) - walBefore;
+        return new double[] {n / seconds(elapsed), commitsAfterSessionsEnd(db, commitsBefore) / (double) n,
+            wal / (double) n, cpu / 1e3 / n};
     }
 
     /**
      * The raw ceiling: hand-written JDBC, {@code threads} connections each deleting batches of due rows
      * with {@code FOR UPDATE SKIP LOCKED} and committing per batch, until the table is empty.
      *
-     * @return {rows per second, commits per row}
+     * @return {rows per second, commits per row, WAL bytes per row}
      */
     static double[] rawBurnDown(TestDatabase db, long n, int threads, int batch) throws Exception {
         seed(db, n);
         long commitsBefore = commits(db);
+        long walBefore = walBytes(db);
         String sql = "DELETE FROM pgpubsub.notification WHERE id IN (SELECT id FROM pgpubsub.notification "
                 + "WHERE channel = 'bench' AND run_at <= now() ORDER BY run_at, id LIMIT " + batch
                 + " FOR UPDATE SKIP LOCKED) RETURNING id, payload::text";
@@ -129,7 +168,8 @@ final class Scenarios {
         if (done.get() != n) {
             throw new IllegalStateException("raw burn-down deleted " + done.get() + " rows of " + n);
         }
-        return new double[] {n / seconds(elapsed), commitsAfterSessionsEnd(db, commitsBefore) / (double) n};
+        long wal = walBytes(db) - walBefore;
+        return new double[] {n / seconds(elapsed), commitsAfterSessionsEnd(db, commitsBefore) / (double) n, wal / (double) n};
     }
 
     /**

@@ -17,11 +17,15 @@ class BenchSmokeTest {
     @Test
     void everyScenarioRunsAndWritesItsFiles(@TempDir Path out) throws Exception {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        List<Result> results = Bench.run(Bench.Settings.parse(new String[] {"--size", "smoke", "--out", out.toString()}),
-                new PrintStream(printed, true, StandardCharsets.UTF_8));
+        List<Result> results = Bench.run(Bench.Settings.parse(new String[] {"--size", "smoke", "--out", out.toString(),
+            "--only", String.join(",", Bench.SCENARIOS)}), new PrintStream(printed, true, StandardCharsets.UTF_8));
 
-        assertThat(results).extracting(Result::scenario).contains("burn-down", "latency", "recovery", "publishing", "drivers", "peer",
-                "burn-down (derived)", "latency (derived)", "peer (derived)");
+        assertThat(results).extracting(Result::scenario).contains("burn-down", "channels", "latency", "recovery", "publishing",
+                "drivers", "peer", "profile", "burn-down (derived)", "channels (derived)", "latency (derived)", "peer (derived)");
+        assertThat(results).filteredOn(r -> r.metric().equals("WAL bytes/task"))
+                .allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive());
+        assertThat(results).filteredOn(r -> r.scenario().equals("profile") && r.variant().endsWith(": total"))
+                .hasSize(2).allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive());
         assertThat(results).filteredOn(r -> r.metric().equals("tasks/s") || r.metric().equals("rows/s"))
                 .allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive());
         assertThat(results).filteredOn(r -> r.metric().equals("commits/task"))

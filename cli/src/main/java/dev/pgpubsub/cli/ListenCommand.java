@@ -2,6 +2,7 @@ package dev.pgpubsub.cli;
 
 import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.listener.Listener;
+import dev.pgpubsub.listener.ListenerBuilder;
 import dev.pgpubsub.listener.RetryPolicy;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -109,7 +110,7 @@ final class ListenCommand implements Callable<Integer> {
         String url = connection.url();
         List<Object> beans = HandlerLoader.load(handlers, loader);
         StopSignal stop = signals.get();
-        Listener.Builder builder;
+        ListenerBuilder builder;
         try {
             builder = Listener.builder().jdbcUrl(url).user(connection.user).password(connection.password())
                     .schema(connection.schema).workers(workers).batchSize(batchSize).recoveryFetchSize(fetchSize)

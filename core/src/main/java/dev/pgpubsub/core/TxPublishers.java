@@ -120,7 +120,7 @@ final class TxPublishers {
 
     static <P extends Record> void check(Publisher publisher, Channel<P> channel, P payload) {
         if (channel == null) {
-            throw new IllegalArgumentException("The channel is null: pass a Channel, e.g. Channel.of(\"orders\", OrderPlaced.class)");
+            throw nullChannel();
         }
         Names.requireChannel(channel.name(), publisher.schema());
         if (payload == null) {
@@ -134,6 +134,9 @@ final class TxPublishers {
     }
 
     static <P extends Record> void checkAll(Publisher publisher, Channel<P> channel, Collection<? extends P> payloads) {
+        if (channel == null) {
+            throw nullChannel();
+        }
         if (payloads == null) {
             throw new IllegalArgumentException("The payload collection for channel '"
                     + (channel == null ? null : channel.name()) + "' is null: pass an empty collection to publish nothing");
@@ -147,9 +150,13 @@ final class TxPublishers {
             check(publisher, channel, payload);
             index++;
         }
-        if (index == 0 && channel != null) {
+        if (index == 0) {
             Names.requireChannel(channel.name(), publisher.schema());
         }
+    }
+
+    private static IllegalArgumentException nullChannel() {
+        return new IllegalArgumentException("The channel is null: pass a Channel, e.g. Channel.of(\"orders\", OrderPlaced.class)");
     }
 
     /** The payload's JSON, within the cap; the arguments were checked. */
@@ -189,8 +196,8 @@ final class TxPublishers {
 
     private static PgPubSubException failure(Publisher publisher, Channel<?> channel, SQLException e) {
         String hint = switch (String.valueOf(e.getSQLState())) {
-            case "42P01", "42883", "3F000" -> " Is pgpubsub installed in schema '" + publisher.schema()
-                    + "'? Run PgPubSub.migrate(dataSource" + (publisher.schema().equals(PgPubSub.DEFAULT_SCHEMA) ? "" : ", \"" + publisher.schema() + "\"") + ").";
+            case "42P01", "42883", "3F000" -> " Is pgpubsub installed in schema '" + publisher.schema() + "'? "
+                    + Names.migrateHint(publisher.schema()) + ".";
             case "25P02" -> " The transaction had already failed; roll it back and retry.";
             default -> " Roll the transaction back; nothing it published will be delivered.";
         };

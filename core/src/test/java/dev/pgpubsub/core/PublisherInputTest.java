@@ -56,6 +56,12 @@ class PublisherInputTest {
     }
 
     @Test
+    void aNullChannelIsRefusedEvenWithNothingToPublish() throws SQLException {
+        assertRefusedWithoutSql(c -> Publisher.create().in(c).publishAll(null, List.of()), "The channel is null");
+        assertRefusedWithoutSql(c -> Publisher.create().in(c).publish(null, new Note("x")), "The channel is null");
+    }
+
+    @Test
     void aNullPayloadIsRefusedWithoutSql() throws SQLException {
         assertRefusedWithoutSql(c -> Publisher.create().in(c).publish(NOTES, null), "'notes' is null", Note.class.getName());
         assertRefusedWithoutSql(c -> Publisher.create().in(c).publishAll(NOTES, Arrays.asList(new Note("a"), null)),

@@ -5,7 +5,7 @@ package dev.pgpubsub.listener;
  * {@link java.util.ServiceLoader}: implement it on a class with {@link Listen} methods and a public
  * no-argument constructor, and name the class in
  * {@code META-INF/services/dev.pgpubsub.listener.HandlerBean} in its jar. Embedded use needs none of
- * this: pass beans to {@link Listener.Builder#handlers(Object...)}.
+ * this: pass beans to {@link ListenerBuilder#handlers(Object...)}.
  */
 public interface HandlerBean {
 }

@@ -3,7 +3,7 @@ package dev.pgpubsub.listener;
 import java.time.Duration;
 
 /**
- * How far start-up recovery has come; see {@link Listener.Builder#onRecoveryProgress}.
+ * How far start-up recovery has come; see {@link ListenerBuilder#onRecoveryProgress}.
  *
  * @param rowsDone      tasks run and committed so far
  * @param rowsRead      ids read from the cursor so far (some may have been taken by another listener)

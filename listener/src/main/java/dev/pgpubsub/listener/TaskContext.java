@@ -7,15 +7,21 @@ import java.time.Instant;
  * What a handler knows about the task it runs, and the transaction it runs in.
  *
  * <p>The transaction is the one that claimed the task and deletes it: write through
- * {@link #connection()} (or jOOQ's view of it, {@link JooqTasks#dsl(TaskContext)}) and those writes commit exactly when the task is marked
- * done. The connection refuses {@code commit}, {@code rollback}, {@code close},
- * {@code setAutoCommit} and {@code abort}: return to commit, throw to roll back. Savepoints work.
- * Do not keep the context or its connection after the handler returns.
+ * {@link #connection()} (or jOOQ's view of it, {@link JooqTasks#dsl(TaskContext)}) and those writes
+ * commit exactly when the task is marked done. The connection refuses whatever would end the
+ * transaction or reach past it: {@code commit}, {@code rollback()}, {@code close},
+ * {@code setAutoCommit}, {@code abort}, {@code setTransactionIsolation}, {@code setReadOnly},
+ * {@code setSchema}, {@code setCatalog}, {@code setNetworkTimeout}, {@code unwrap}, and SQL such as
+ * {@code COMMIT}, {@code ROLLBACK} or {@code BEGIN}; statements and result sets got from it are
+ * guarded the same way. Return to commit, throw to roll back. Savepoints work. A handler that
+ * catches an SQL error and returns leaves the transaction aborted, and fails: roll back to a
+ * savepoint after such an error instead. Do not keep the context or its connection after the
+ * handler returns.
  */
 public interface TaskContext {
 
     /**
-     * The claiming transaction's connection (READ COMMITTED).
+     * The claiming transaction's connection, at the isolation level its pool gives (Postgres's default: READ COMMITTED).
      *
      * @return the connection; valid only until the handler returns
      */

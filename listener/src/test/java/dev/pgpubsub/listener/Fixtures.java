@@ -52,7 +52,7 @@ final class Fixtures {
         return Publisher.create().inNewTransaction(db.dataSource(), (tx, c) -> tx.publishAll(ORDERS, orders));
     }
 
-    static Listener.Builder listenerFor(TestDatabase db) {
+    static ListenerBuilder listenerFor(TestDatabase db) {
         return Listener.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(db.password().isEmpty() ? null : db.password());
     }
 

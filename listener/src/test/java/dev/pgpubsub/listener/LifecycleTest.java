@@ -103,8 +103,8 @@ class LifecycleTest {
             assertThatThrownBy(listener::start)
                     .isInstanceOf(PgPubSubException.class)
                     .hasMessageContaining("at most 3 connections")
-                    .hasMessageContaining("needs 5 (4 workers + 1 for start-up recovery)")
-                    .hasMessageContaining("maximumPoolSize to at least 5");
+                    .hasMessageContaining("needs 6 (4 workers, 1 for start-up recovery and 1 for bookkeeping)")
+                    .hasMessageContaining("maximumPoolSize to at least 6");
         }
     }
 
@@ -112,7 +112,7 @@ class LifecycleTest {
     void anApplicationPoolThatIsLargeEnoughServesTheWorkers() throws Exception {
         HikariConfig config = new HikariConfig();
         config.setDataSource(db.dataSource());
-        config.setMaximumPoolSize(5);
+        config.setMaximumPoolSize(6);
         try (HikariDataSource pool = new HikariDataSource(config);
                 Listener listener = listenerFor(db).dataSource(pool).workers(4)
                         .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "pooled")).start()) {

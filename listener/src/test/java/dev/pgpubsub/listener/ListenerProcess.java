@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A listener in a JVM of its own, for the multi-process tests. Arguments: JDBC URL, user,
- * password (or "-"), name, failure rate (0..1), and optionally the maximum of attempts. It writes one {@code handled} row per task, fails
+ * password (or "-"), name, failure rate (0..1), and optionally the maximum of attempts and the workers. It writes one {@code handled} row per task, fails
  * at random at the given rate after writing (so the write must roll back), says READY once started,
  * and on stdin's end closes and reports its memory maxima and its calls.
  */
@@ -27,9 +27,10 @@ public final class ListenerProcess {
         String name = args[3];
         double failureRate = Double.parseDouble(args[4]);
         int maxAttempts = args.length > 5 ? Integer.parseInt(args[5]) : RetryPolicy.DEFAULT.maxAttempts();
+        int workers = args.length > 6 ? Integer.parseInt(args[6]) : Listener.DEFAULT_WORKERS;
         AtomicLong calls = new AtomicLong();
         MemorySampler memory = MemorySampler.start();
-        Listener listener = Listener.builder().jdbcUrl(url).user(user).password(password)
+        Listener listener = Listener.builder().jdbcUrl(url).user(user).password(password).workers(workers)
                 .retryPolicy(new RetryPolicy(maxAttempts, Duration.ofMillis(50), Duration.ofMillis(200), 0.2))
                 .on(ORDERS, (Order order, TaskContext context) -> {
                     calls.incrementAndGet();

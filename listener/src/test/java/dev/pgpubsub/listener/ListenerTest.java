@@ -212,7 +212,7 @@ class ListenerTest {
             await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
         }
         assertThat(refusals).hasSize(4).allSatisfy(message -> assertThat(message)
-                .contains("may not call Connection.").contains("Return to commit; throw to roll back"));
+                .contains("may not end the transaction").contains("Return to commit; throw to roll back"));
         assertThat(strings(db, "SELECT by FROM handled")).containsExactly("kept");
     }
 

@@ -114,7 +114,7 @@ class LostConnectionTest {
     private static com.zaxxer.hikari.HikariDataSource pooled(TestDatabase db) {
         com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
         config.setDataSource(db.dataSource());
-        config.setMaximumPoolSize(5);
+        config.setMaximumPoolSize(6);
         return new com.zaxxer.hikari.HikariDataSource(config);
     }
 }

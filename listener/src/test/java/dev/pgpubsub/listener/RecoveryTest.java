@@ -11,9 +11,12 @@ import static org.awaitility.Awaitility.await;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +40,34 @@ class RecoveryTest {
     static void backlog(TestDatabase db, String channel, int rows) throws SQLException {
         Fixtures.execute(db, "INSERT INTO pgpubsub.notification (channel, payload) SELECT '" + channel + "', "
                 + "jsonb_build_object('n', g, 'pad', repeat('x', 200)) FROM generate_series(1, " + rows + ") g");
+    }
+
+    /**
+     * close() during start-up recovery honours the shutdown grace: the chunk in flight finishes and
+     * commits, and nothing is charged an attempt. (It was aborted, its attempts counted.)
+     */
+    @Test
+    void closeDuringRecoveryLetsTheChunkInFlightFinishAndChargesNothing() throws Exception {
+        backlog(db, "orders", 20);
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Listener listener = listenerFor(db).workers(1).batchSize(5).shutdownGrace(Duration.ofSeconds(30))
+                .on(ORDERS, (o, ctx) -> {
+                    started.countDown();
+                    release.await();
+                    recordHandled(ctx, o.n(), "r");
+                }).start();
+        assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
+        Thread closer = new Thread(listener::close, "closer");
+        closer.start();
+        await().atMost(AWAIT).until(() -> closer.getState() == Thread.State.TIMED_WAITING
+                || closer.getState() == Thread.State.WAITING);
+        release.countDown();
+        closer.join(AWAIT.toMillis());
+        assertThat(closer.isAlive()).isFalse();
+        assertThat(count(db, "SELECT count(*) FROM handled")).as("the chunk in flight, finished").isEqualTo(5);
+        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).isEqualTo(15);
+        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification WHERE attempts > 0 OR run_at > now()")).isZero();
     }
 
     @Test
@@ -81,8 +112,8 @@ class RecoveryTest {
     @Test
     void twoListenersRecoveringTheSameFiftyThousandRowsHandleEachOnce() throws Exception {
         backlog(db, "orders", 50_000);
-        Listener.Builder builderA = listenerFor(db).on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "a"));
-        Listener.Builder builderB = listenerFor(db).on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "b"));
+        ListenerBuilder builderA = listenerFor(db).on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "a"));
+        ListenerBuilder builderB = listenerFor(db).on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "b"));
         CompletableFuture<Listener> a = CompletableFuture.supplyAsync(builderA::start);
         CompletableFuture<Listener> b = CompletableFuture.supplyAsync(builderB::start);
         try (Listener first = a.join(); Listener second = b.join()) {

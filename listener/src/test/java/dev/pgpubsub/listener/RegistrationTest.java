@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** Registration checks everything before anything connects, and says what to fix. */
 class RegistrationTest {
 
-    private static Listener.Builder builder() {
+    private static ListenerBuilder builder() {
         return Listener.builder().jdbcUrl("jdbc:postgresql://localhost:5432/shop");
     }
 
@@ -152,7 +152,7 @@ class RegistrationTest {
 
     @Test
     void aBuilderUsedAgainDoesNotChangeAListenerItBuilt() {
-        Listener.Builder builder = builder().handlers(new Orders());
+        ListenerBuilder builder = builder().handlers(new Orders());
         Listener first = builder.build();
         builder.handlers(new Base());
         assertThat(first.channels()).containsExactly("orders");

@@ -42,6 +42,32 @@ class RetryAndDeadLetterTest {
         db.execute("DELETE FROM pgpubsub.dead_letter");
     }
 
+    /**
+     * After a failure, the batch-mates are redone. A redo slower than the claim's lease let another
+     * worker count the waiting mates again, so a task that never failed could reach the dead letters.
+     */
+    @Test
+    void aSlowRedoDoesNotGetAWaitingBatchMateChargedByAnotherWorker() throws Exception {
+        Fixtures.publishOrders(db, 1, 4);
+        RetryPolicy once = new RetryPolicy(1, Duration.ofMillis(20), Duration.ofMillis(80), 0.2);
+        try (Listener listener = listenerFor(db).workers(2).batchSize(3).retryPolicy(once).recoverOnStart(false)
+                .on(ORDERS, (o, ctx) -> {
+                    if (o.n() == 1) {
+                        throw new IllegalStateException("task 1 always fails");
+                    }
+                    if (o.n() == 2 && count(db, "SELECT count(*) FROM pgpubsub.dead_letter") == 1) {
+                        Thread.sleep(6_000); // a slow redo: longer than the old claim lease of 5 s
+                    }
+                    recordHandled(ctx, o.n(), "x");
+                }).start()) {
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM pgpubsub.notification") == 0);
+            assertThat(listener.stats().tasksDone()).isEqualTo(2);
+        }
+        assertThat(db.strings("SELECT n || ':' || attempt FROM handled ORDER BY n")).containsExactly("2:1", "3:1");
+        assertThat(db.strings("SELECT id || ' ' || reason FROM pgpubsub.dead_letter")).singleElement().asString()
+                .endsWith("failed 1 of 1 attempts");
+    }
+
     @Test
     void aTaskThatAlwaysFailsEndsInTheDeadLettersWithItsErrorHistoryAndCanBeRequeued() throws Exception {
         AtomicBoolean broken = new AtomicBoolean(true);
@@ -104,9 +130,11 @@ class RetryAndDeadLetterTest {
 
     @Test
     void aTaskWhoseLastAttemptDiedWithItsProcessGoesToTheDeadLettersWithoutRunningAgain() throws Exception {
-        // As a listener killed mid-handler leaves it: its last attempt counted, never finished.
-        db.execute("INSERT INTO pgpubsub.notification (channel, payload, attempts) VALUES ('orders', '{\"n\": 1}', 3)");
-        db.execute("INSERT INTO pgpubsub.notification (channel, payload, attempts) VALUES ('orders', '{\"n\": 2}', 2)");
+        // Two attempts failed, and a third was claimed by a listener that died in its handler: its claim
+        // transaction (which deleted the row) rolled back with no word from the listener.
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload, attempts) VALUES ('orders', '{\"n\": 1}', 2)");
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload, attempts) VALUES ('orders', '{\"n\": 2}', 1)");
+        diedMidHandler(db, "SELECT id FROM pgpubsub.notification");
         AtomicInteger calls = new AtomicInteger();
         try (Listener listener = listenerFor(db).retryPolicy(FAST).on(ORDERS, (o, ctx) -> {
             calls.incrementAndGet();
@@ -123,6 +151,17 @@ class RetryAndDeadLetterTest {
         assertThat(letter.errors()).singleElement().extracting(DeadLetter.Failure::error).asString()
                 .contains("never finished");
         assertThat(calls).hasValue(1);
+    }
+
+    /** What a claim whose process died leaves behind: its deletion of the rows, rolled back by the server. */
+    static void diedMidHandler(TestDatabase db, String rows) throws SQLException {
+        try (java.sql.Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            try (java.sql.Statement s = c.createStatement()) {
+                s.execute("DELETE FROM pgpubsub.notification WHERE id IN (" + rows + ")");
+            }
+            c.rollback();
+        }
     }
 
     @Test

@@ -37,6 +37,9 @@ public final class MemorySampler {
         }
     }
 
+    private MemorySampler() {
+    }
+
     /**
      * Starts sampling every 100 ms on a daemon thread.
      *

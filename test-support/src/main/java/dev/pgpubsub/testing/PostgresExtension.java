@@ -13,6 +13,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class PostgresExtension implements BeforeAllCallback, ParameterResolver {
 
+    /** Created by JUnit for {@link PostgresTest} classes. */
+    public PostgresExtension() {
+    }
+
     private static final ExtensionContext.Namespace NAMESPACE =
             ExtensionContext.Namespace.create(PostgresExtension.class);
 

@@ -75,6 +75,11 @@ public final class Names {
         return channel;
     }
 
+    /** What to do when pgpubsub is not installed in {@code schema}: a sentence without its full stop. */
+    public static String migrateHint(String schema) {
+        return "Run PgPubSub.migrate(dataSource" + (schema.equals("pgpubsub") ? "" : ", \"" + schema + "\"") + ") first";
+    }
+
     /** The NOTIFY channel that wakes the listeners of {@code channel}: {@code <schema>.<channel>}. */
     public static String wakeupChannel(String schema, String channel) {
         return requireSchema(schema) + "." + requireChannel(channel, schema);

@@ -2,13 +2,12 @@ package dev.pgpubsub.listener.internal;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.core.PgPubSubException;
+import dev.pgpubsub.core.internal.Names;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -28,11 +27,23 @@ public final class WorkerConnections implements AutoCloseable {
     }
 
     /**
-     * Uses {@code given}, or builds a pool of {@code workers + 1} connections from the URL, each
-     * opened with {@code statementTimeout}.
+     * The connections a listener needs beside its LISTEN connection: one per worker, one for start-up
+     * recovery's cursor, and one for bookkeeping (noting a claim released on purpose).
+     *
+     * @param workers the listener's workers
+     * @return how many connections its pool must serve at once
+     */
+    public static int needed(int workers) {
+        return workers + 2;
+    }
+
+    /**
+     * Uses {@code given}, or builds a pool of {@link #needed} connections from the URL. Nothing is set
+     * on their sessions: behind a pooler in transaction mode, a session setting would reach another
+     * client.
      */
     public static WorkerConnections open(DataSource given, String jdbcUrl, String user, String password, int workers,
-            String name, Duration statementTimeout) {
+            String name) {
         if (given != null) {
             return new WorkerConnections(given, null);
         }
@@ -45,21 +56,21 @@ public final class WorkerConnections implements AutoCloseable {
             config.setPassword(password);
         }
         config.setPoolName(name + "-workers");
-        config.setMaximumPoolSize(workers + 1);
+        config.setMaximumPoolSize(needed(workers));
         config.setMinimumIdle(1);
+        // Kept by the driver on the client: no statement is sent for it.
         config.setAutoCommit(false);
-        config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         config.setConnectionTimeout(10_000);
-        // The library's own statements never hang on a lock for ever; handlers get their own bound
-        // (the handler timeout) inside each claiming transaction.
-        config.setConnectionInitSql("SET statement_timeout = " + statementTimeout.toMillis());
-        // ...committed by the pool (without this, with autocommit off, it would stay an open transaction).
-        config.setIsolateInternalQueries(true);
         // Fail at start, with the driver's reason, rather than on the first claim.
         config.setInitializationFailTimeout(1);
-        // Named so that operators (and the fault tests) can find the listener's sessions.
-        config.addDataSourceProperty(jdbcUrl.startsWith("jdbc:pgsql:") ? "application.name" : "ApplicationName",
-                name + "-worker");
+        boolean ng = jdbcUrl.startsWith("jdbc:pgsql:");
+        // Named so that operators (and the fault tests) can find the listener's sessions. A startup
+        // parameter, sent when the connection opens.
+        config.addDataSourceProperty(ng ? "application.name" : "ApplicationName", name + "-worker");
+        if (!ng) {
+            // A peer that vanished is noticed by the operating system, too (the watchdog bounds each wait).
+            config.addDataSourceProperty("tcpKeepAlive", "true");
+        }
         try {
             HikariDataSource pool = new HikariDataSource(config);
             return new WorkerConnections(pool, pool);
@@ -74,12 +85,12 @@ public final class WorkerConnections implements AutoCloseable {
      * that pgpubsub is installed in {@code schema}; throws saying what to change when not.
      */
     public void check(int workers, String schema) throws SQLException {
-        int needed = workers + 1;
+        int needed = needed(workers);
         if (dataSource instanceof HikariDataSource hikari && hikari != ownPool) {
             if (hikari.getMaximumPoolSize() < needed) {
                 throw new PgPubSubException("The DataSource is a pool of at most " + hikari.getMaximumPoolSize()
-                        + " connections, but the listener needs " + needed + " (" + workers + " workers + 1 for start-up "
-                        + "recovery). Raise its maximumPoolSize to at least " + needed + " plus what the application uses, "
+                        + " connections, but the listener needs " + needed + " (" + workers + " workers, 1 for start-up "
+                        + "recovery and 1 for bookkeeping). Raise its maximumPoolSize to at least " + needed + " plus what the application uses, "
                         + "or lower workers.");
             }
         } else if (ownPool == null) {
@@ -91,7 +102,7 @@ public final class WorkerConnections implements AutoCloseable {
                 }
             } catch (SQLException e) {
                 throw new PgPubSubException("The DataSource served only " + held.size() + " connections at once, but the "
-                        + "listener needs " + needed + " (" + workers + " workers + 1 for start-up recovery): "
+                        + "listener needs " + needed + " (" + workers + " workers, 1 for start-up recovery and 1 for bookkeeping): "
                         + e.getMessage() + ". Let it serve at least " + needed + ", or lower workers.", e);
             } finally {
                 for (Connection c : held) {
@@ -105,9 +116,8 @@ public final class WorkerConnections implements AutoCloseable {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
-                    throw new PgPubSubException("pgpubsub is not installed in schema '" + schema + "' of this database: run "
-                            + "PgPubSub.migrate(dataSource" + (schema.equals(PgPubSub.DEFAULT_SCHEMA) ? "" : ", \"" + schema + "\"")
-                            + ") first, or point the listener at the right database and schema.");
+                    throw new PgPubSubException("pgpubsub is not installed in schema '" + schema + "' of this database: "
+                            + Names.migrateHint(schema) + ", or point the listener at the right database and schema.");
                 }
             }
             if (!c.getAutoCommit()) {
@@ -123,11 +133,6 @@ public final class WorkerConnections implements AutoCloseable {
             root = root.getCause();
         }
         return root.getMessage();
-    }
-
-    /** Whether the pool is the listener's own (its connections come with the statement timeout set). */
-    public boolean ownPool() {
-        return ownPool != null;
     }
 
     /** The workers' connections. */

@@ -4,22 +4,29 @@ import dev.pgpubsub.core.internal.PayloadCodec;
 import dev.pgpubsub.listener.RowChange;
 import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
+import dev.pgpubsub.listener.internal.guard.TransactionGuard;
+import dev.pgpubsub.listener.internal.guard.TransactionState;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The run transaction of a counted batch (step 2 of {@link ClaimStatements}): lock and delete the
- * rows, run their handlers, commit; on a failure, roll back, record it, and redo the other rows one
- * per transaction. Rows whose payload cannot be read go to the dead letters without a handler call.
+ * The claim transaction: claim a batch ({@link ClaimStatements}), run each task's handler on the
+ * same connection, guarded, commit. A task fails if its handler throws, or returns having left the
+ * transaction aborted or ended; then the transaction is released (noted, so that the other tasks
+ * are not charged) and rolled back, and the batch is done again in parts: the failed task alone
+ * (which charges it), the tasks before it (which ran once already), the tasks after it. So every
+ * task that does not fail runs at most twice, and the batch costs three more transactions.
  */
 final class BatchRunner {
 
@@ -28,212 +35,335 @@ final class BatchRunner {
     /** Longest stored error text. */
     static final int MAX_ERROR_CHARS = 2_000;
 
+    /**
+     * Bounds on what one batch may load and how long the library's own statements may take.
+     *
+     * @param maxPayloadBytes   larger payloads go to the dead letters unread
+     * @param maxBatchBytes     payload bytes one claim loads at most (but always its first row)
+     * @param statementTimeout  how long one of the library's statements may run
+     */
+    record Limits(int maxPayloadBytes, long maxBatchBytes, java.time.Duration statementTimeout) {
+    }
+
+    /** The outcome of one claim transaction. */
+    private record Outcome(int found, int done, Failure failure) {
+    }
+
+    /** A task failed: its claim was released and rolled back; what to do again. */
+    private record Failure(long xid, long[] culprit, long[] before, long[] after) {
+    }
+
+    /** Signals, from inside the transaction, that it must roll back after a task failed. */
+    private static final class Released extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final transient Failure failure;
+
+        Released(Failure failure) {
+            super(null, null, false, false);
+            this.failure = failure;
+        }
+    }
+
+    /** What one claim transaction found and did, as it goes. */
+    private static final class Tally {
+        int found;
+        int done;
+        int buried;
+    }
+
+    /** Claims rows, given a connection and a watch: by channel, or by ids. */
+    @FunctionalInterface
+    private interface Claimer {
+        ClaimStatements.Claim claim(Connection c, ClaimStatements.Watch watch) throws SQLException;
+    }
+
     private final ClaimStatements statements;
+    private final RunTransaction transactions;
+    private final Bookkeeper bookkeeper;
     private final HandlerRegistry registry;
     private final Map<String, ChannelPolicy> policies;
     private final PayloadCodec codec;
     private final PayloadCodec rowCodec = PayloadCodec.forTableRows();
-    private final int maxPayloadBytes;
+    private final Limits limits;
     private final DueTimer timer;
-    private final LongAdder batches = new LongAdder();
-    private final LongAdder done = new LongAdder();
-    private final LongAdder failures = new LongAdder();
-    private final LongAdder deadLettered = new LongAdder();
+    private final ClaimMetrics metrics;
 
-    BatchRunner(ClaimStatements statements, HandlerRegistry registry, Map<String, ChannelPolicy> policies,
-            PayloadCodec codec, int maxPayloadBytes, DueTimer timer) {
+    BatchRunner(ClaimStatements statements, RunTransaction transactions, Bookkeeper bookkeeper, HandlerRegistry registry,
+            Map<String, ChannelPolicy> policies, PayloadCodec codec, Limits limits, DueTimer timer, ClaimMetrics metrics) {
         this.statements = statements;
+        this.transactions = transactions;
+        this.bookkeeper = bookkeeper;
         this.registry = registry;
         this.policies = policies;
         this.codec = codec;
-        this.maxPayloadBytes = maxPayloadBytes;
+        this.limits = limits;
         this.timer = timer;
-    }
-
-    long batches() {
-        return batches.sum();
-    }
-
-    long done() {
-        return done.sum();
-    }
-
-    long failures() {
-        return failures.sum();
-    }
-
-    long deadLettered() {
-        return deadLettered.sum();
-    }
-
-    /** Counts a failure recorded elsewhere (a timeout, by the watchdog). */
-    void countFailure() {
-        failures.increment();
+        this.metrics = metrics;
     }
 
     ChannelPolicy policy(String channel) {
         return policies.get(channel);
     }
 
-    /** Counts tasks moved to the dead letters elsewhere (by the claim, or the watchdog). */
-    void buried(String channel, List<Long> ids, String why) {
-        if (!ids.isEmpty()) {
-            deadLettered.add(ids.size());
-            LOG.warn("{} task(s) of channel '{}' moved to the dead letters: {} (ids {})", ids.size(), channel, why,
-                    ids.size() <= 10 ? ids : ids.subList(0, 10) + "...");
+    /**
+     * Claims and runs up to {@code limit} due rows of {@code channel}, and whatever a failure among
+     * them makes necessary.
+     *
+     * @return how many rows the first claim took: fewer than {@code limit} when the channel is drained
+     */
+    int runDue(WorkerSlot slot, String channel, int limit) throws Exception {
+        ChannelPolicy policy = policies.get(channel);
+        Outcome first = once(slot, channel, (c, w) ->
+                statements.claimDue(c, w, channel, limit, limits.maxBatchBytes(), policy, limits.maxPayloadBytes()));
+        if (first.failure() != null) {
+            again(slot, channel, first.failure());
         }
+        return first.found();
     }
 
     /**
-     * Runs a counted batch in one transaction. If a handler throws, the batch rolls back, the failure
-     * is recorded, and every other row is redone in a transaction of its own, so that one bad row does
-     * not fail its neighbours (and no savepoints are needed).
+     * Claims and runs the rows among {@code ids} that are due and not held elsewhere (start-up
+     * recovery's chunks), within the byte budget per transaction.
      *
      * @return how many tasks completed
      */
-    int runBatch(Connection c, String channel, List<ClaimedTask> claimed, WorkerSlot slot) throws SQLException {
-        batches.increment();
-        RegisteredHandler handler = registry.get(channel);
-        ChannelPolicy policy = policies.get(channel);
-        long[] ids = ids(claimed);
-        slot.batch(ids);
-        Map<Long, LoadedTask> loaded = statements.lockAndDelete(c, ids, policy.handlerTimeout(), maxPayloadBytes);
-        Connection guarded = GuardedConnection.wrap(c);
-        ClaimedTask failed = null;
-        Throwable error = null;
-        int buried = 0;
-        for (ClaimedTask task : claimed) {
-            LoadedTask row = loaded.get(task.id());
-            if (row == null) {
-                continue; // another listener holds or finished it
-            }
-            try {
-                if (!run(c, handler, policy, task, row, guarded, slot)) {
-                    buried++;
-                }
-            } catch (WorkerSlot.Abandoned e) {
-                throw e;
-            } catch (Throwable t) {
-                slot.checkNotAbandoned();
-                failed = task;
-                error = t;
-                break;
-            }
-        }
-        if (failed == null) {
-            c.commit();
-            slot.batch(null);
-            done.add(loaded.size() - buried);
-            return loaded.size() - buried;
-        }
-        c.rollback();
-        slot.batch(null);
-        recordFailure(c, channel, policy, failed, error);
-        // The others are unlocked now, and redone one per transaction: renew their claim as it goes,
-        // or a slow redo would let other workers count them again (charging attempts they never had).
-        ClaimedTask culprit = failed;
-        List<ClaimedTask> rest = claimed.stream().filter(t -> t != culprit && loaded.containsKey(t.id())).toList();
-        Duration lease = ClaimStatements.CLAIM_LEASE;
-        long renewedAt = 0;
-        int completed = 0;
-        for (int i = 0; i < rest.size(); i++) {
-            if (System.nanoTime() - renewedAt > lease.toNanos() / 2) {
-                statements.renew(c, ids(rest.subList(i, rest.size())), lease);
-                renewedAt = System.nanoTime();
-            }
-            if (runOne(c, channel, handler, policy, rest.get(i), slot)) {
-                completed++;
-            }
-        }
-        return completed;
+    long runIds(WorkerSlot slot, String channel, long[] ids) throws Exception {
+        Deque<long[]> groups = new ArrayDeque<>();
+        groups.add(ids);
+        return runGroups(slot, channel, groups);
     }
 
-    /** Runs one task in a transaction of its own; returns whether it completed. */
-    private boolean runOne(Connection c, String channel, RegisteredHandler handler, ChannelPolicy policy, ClaimedTask task,
-            WorkerSlot slot) throws SQLException {
-        slot.batch(new long[] {task.id()});
-        LoadedTask row = statements.lockAndDelete(c, new long[] {task.id()}, policy.handlerTimeout(), maxPayloadBytes)
-                .get(task.id());
-        if (row == null) {
-            c.rollback();
-            return false;
+    private void again(WorkerSlot slot, String channel, Failure failure) throws Exception {
+        Deque<long[]> groups = new ArrayDeque<>();
+        follow(groups, failure);
+        runGroups(slot, channel, groups);
+    }
+
+    private static void follow(Deque<long[]> groups, Failure failure) {
+        // Front of the queue, in this order: the failed task (its claim charges it), then the tasks
+        // before it, then those after it.
+        if (failure.after().length > 0) {
+            groups.addFirst(failure.after());
         }
-        boolean ran;
-        try {
-            ran = run(c, handler, policy, task, row, GuardedConnection.wrap(c), slot);
-        } catch (WorkerSlot.Abandoned e) {
-            throw e;
-        } catch (Throwable t) {
-            slot.checkNotAbandoned();
-            c.rollback();
-            slot.batch(null);
-            recordFailure(c, channel, policy, task, t);
-            return false;
+        if (failure.before().length > 0) {
+            groups.addFirst(failure.before());
         }
-        c.commit();
-        slot.batch(null);
-        if (ran) {
-            done.increment();
+        groups.addFirst(failure.culprit());
+    }
+
+    private long runGroups(WorkerSlot slot, String channel, Deque<long[]> groups) throws Exception {
+        ChannelPolicy policy = policies.get(channel);
+        long done = 0;
+        while (!groups.isEmpty()) {
+            long[] ids = groups.pollFirst();
+            List<Long> taken = new ArrayList<>();
+            Outcome outcome = once(slot, channel, (c, w) -> {
+                ClaimStatements.Claim claim = statements.claimByIds(c, w, channel, ids, limits.maxBatchBytes(), policy,
+                        limits.maxPayloadBytes());
+                claim.run().forEach(t -> taken.add(t.id()));
+                taken.addAll(claim.retried());
+                taken.addAll(claim.buried());
+                return claim;
+            });
+            done += outcome.done();
+            if (outcome.failure() != null) {
+                follow(groups, outcome.failure());
+            } else if (outcome.found() > 0 && taken.size() < ids.length) {
+                // The byte budget cut it short: the rest is next.
+                long[] rest = Arrays.stream(ids).filter(id -> !taken.contains(id)).toArray();
+                groups.addFirst(rest);
+            }
         }
-        return ran;
+        return done;
     }
 
     /**
-     * Runs one loaded task's handler under the watchdog; returns false (after moving it to the dead
-     * letters in this transaction) when it has no readable payload.
+     * Milliseconds until the channel's earliest row is due (0 if one is due already), or -1 if it has
+     * none; on the slot, under the watchdog.
      */
-    private boolean run(Connection c, RegisteredHandler handler, ChannelPolicy policy, ClaimedTask task, LoadedTask row,
-            Connection guarded, WorkerSlot slot) throws Exception {
-        if (row.payload() == null) {
-            // Too large to load: lockAndDelete already moved it to the dead letters.
-            buried(handler.channel(), List.of(task.id()), "payload larger than " + maxPayloadBytes + " bytes");
-            return false;
-        }
-        Record payload;
-        try {
-            payload = read(handler, row);
-        } catch (IllegalArgumentException e) {
-            statements.buryLoaded(c, handler.channel(), row, task.attempt(), e.getMessage() == null
-                    ? e.toString() : truncate(e.getMessage()));
-            buried(handler.channel(), List.of(task.id()), e.getMessage());
-            return false;
-        }
-        long timeout = policy.handlerTimeout().toMillis();
-        slot.calling(new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
-                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
-        try {
-            handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(),
-                    row.publishedAt(), guarded));
-        } finally {
-            slot.calling(null);
-        }
-        slot.checkNotAbandoned();
-        return true;
+    long nextDue(WorkerSlot slot, String channel) throws Exception {
+        return watched(slot, (c, watch) -> statements.millisUntilNextDue(c, watch, channel));
     }
 
-    private Record read(RegisteredHandler handler, LoadedTask row) {
+    /** Work in a transaction whose statements, commit and rollback the watchdog bounds. */
+    @FunctionalInterface
+    private interface Watched<T> {
+        T run(Connection c, ClaimStatements.Watch watch) throws Exception;
+    }
+
+    private <T> T watched(WorkerSlot slot, Watched<T> work) throws Exception {
+        long statementNanos = limits.statementTimeout().toNanos();
+        ClaimStatements.Watch watch = new ClaimStatements.Watch() {
+            @Override
+            public void running(java.sql.Statement s) {
+                slot.library(s, statementNanos);
+            }
+
+            @Override
+            public void done() {
+                slot.libraryDone();
+            }
+        };
+        try {
+            return transactions.inTransaction(c -> {
+                slot.use(c);
+                try {
+                    T result = work.run(c, watch);
+                    slot.library(null, statementNanos); // the commit
+                    return result;
+                } catch (Throwable t) {
+                    slot.library(null, statementNanos); // the rollback
+                    throw t;
+                }
+            });
+        } finally {
+            slot.libraryDone();
+            slot.use(null);
+        }
+    }
+
+    /** One claim transaction. */
+    private Outcome once(WorkerSlot slot, String channel, Claimer claimer) throws Exception {
+        RegisteredHandler handler = registry.get(channel);
+        ChannelPolicy policy = policies.get(channel);
+        Tally tally = new Tally();
+        try {
+            watched(slot, (c, watch) -> {
+                ClaimStatements.Claim claim = claimer.claim(c, watch);
+                tally.found = claim.size();
+                tally.buried = claim.buried().size();
+                if (!claim.run().isEmpty()) {
+                    metrics.batches.increment();
+                    slot.holding(claim.xid(), ids(claim.run()));
+                    runTasks(c, slot, watch, handler, policy, claim, tally);
+                }
+                return null;
+            });
+            // Committed: count now (a rolled-back burial would be done, and counted, again).
+            metrics.done.add(tally.done);
+            metrics.deadLettered.add(tally.buried);
+            if (tally.buried > 0) {
+                LOG.warn("{} task(s) of channel '{}' moved to the dead letters", tally.buried, channel);
+            }
+            return new Outcome(tally.found, tally.done, null);
+        } catch (Released r) {
+            return new Outcome(tally.found, 0, r.failure);
+        }
+    }
+
+    /**
+     * Runs the claimed tasks' handlers in order, counting in {@code tally} those done and those that
+     * went to the dead letters instead (unreadable payloads). On a failure, releases the claim and
+     * throws {@link Released}.
+     */
+    private void runTasks(Connection c, WorkerSlot slot, ClaimStatements.Watch watch, RegisteredHandler handler,
+            ChannelPolicy policy, ClaimStatements.Claim claim, Tally tally) throws Exception {
+        TransactionState.Probe probe = TransactionState.probe(c);
+        List<ClaimedTask> tasks = claim.run();
+        for (int i = 0; i < tasks.size(); i++) {
+            ClaimedTask task = tasks.get(i);
+            if (task.payload() == null) {
+                tally.buried++; // larger than the listener loads: the claim moved it to the dead letters
+                continue;
+            }
+            Record payload;
+            String error;
+            Throwable cause = null;
+            try {
+                payload = read(handler, task);
+            } catch (IllegalArgumentException unreadable) {
+                String reason = unreadable.getMessage() == null ? unreadable.toString() : truncate(unreadable.getMessage());
+                statements.buryLoaded(c, watch, handler.channel(), task, reason);
+                tally.buried++;
+                continue;
+            } catch (Throwable t) {
+                payload = null;
+                cause = t;
+            }
+            if (cause == null) {
+                TransactionGuard guard = TransactionGuard.of(c, probe);
+                long timeout = policy.handlerTimeout().toMillis();
+                slot.calling(new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
+                        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
+                try {
+                    handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(),
+                            task.publishedAt(), guard.connection()));
+                } catch (Throwable t) {
+                    cause = t;
+                } finally {
+                    slot.calling(null);
+                    guard.close();
+                }
+                slot.checkNotAbandoned();
+                error = cause != null ? describe(cause) : guard.verdict();
+                if (error != null && cause == null && guard.ended()) {
+                    ended(handler.channel(), claim, i, error);
+                    return;
+                }
+            } else {
+                error = describe(cause);
+            }
+            if (error != null) {
+                fail(handler.channel(), policy, task, error, cause);
+                long[] all = ids(tasks);
+                Failure failure = new Failure(claim.xid(), new long[] {task.id()}, Arrays.copyOfRange(all, 0, i),
+                        Arrays.copyOfRange(all, i + 1, all.length));
+                bookkeeper.release(claim.xid(), task.id(), error);
+                throw new Released(failure);
+            }
+            tally.done++;
+        }
+    }
+
+    /**
+     * A handler ended the transaction by a path the guard does not cover. If it rolled back, this is
+     * a failure like any other. If it committed, the tasks before it are done, its own effects
+     * committed as far as they went, and the tasks after it were deleted without running: they are
+     * put back. Either way the handler's task counts as failed.
+     */
+    private void ended(String channel, ClaimStatements.Claim claim, int index, String error) throws Exception {
+        ChannelPolicy policy = policies.get(channel);
+        ClaimedTask task = claim.run().get(index);
+        long[] all = ids(claim.run());
+        int present = bookkeeper.present(all);
+        if (present == all.length) {
+            fail(channel, policy, task, error, null);
+            bookkeeper.release(claim.xid(), task.id(), error);
+            throw new Released(new Failure(claim.xid(), new long[] {task.id()}, Arrays.copyOfRange(all, 0, index),
+                    Arrays.copyOfRange(all, index + 1, all.length)));
+        }
+        List<ClaimedTask> after = claim.run().subList(index + 1, claim.run().size());
+        LOG.error("Task {} on channel '{}': {}; it committed the deletion of its batch, so the {} task(s) after it are "
+                + "put back. Its own effects are committed as far as they went. Fix the handler.", task.id(), channel,
+                error, after.size());
+        bookkeeper.restore(channel, after);
+        metrics.failed.increment();
+    }
+
+    private void fail(String channel, ChannelPolicy policy, ClaimedTask task, String error, Throwable cause) {
+        metrics.failed.increment();
+        if (task.attempt() >= policy.maxAttempts()) {
+            LOG.warn("Task {} on channel '{}' failed its last attempt ({} of {}); it goes to the dead letters: {}",
+                    task.id(), channel, task.attempt(), policy.maxAttempts(), error);
+        } else {
+            LOG.warn("Task {} on channel '{}' failed (attempt {} of {}); it is retried after its backoff: {}", task.id(),
+                    channel, task.attempt(), policy.maxAttempts(), error);
+        }
+        if (cause != null) {
+            LOG.debug("Task {} failed", task.id(), cause);
+        }
+        timer.wakeIn(channel, 0); // its claim charges it
+    }
+
+    private Record read(RegisteredHandler handler, ClaimedTask task) {
         Type type = handler.payloadType();
         boolean rowChange = type instanceof ParameterizedType p && p.getRawType() == RowChange.class;
-        Record payload = (rowChange ? rowCodec : codec).read(handler.channel(), row.payload(), type);
+        Record payload = (rowChange ? rowCodec : codec).read(handler.channel(), task.payload(), type);
         if (payload == null) {
             throw new IllegalArgumentException("A payload of channel '" + handler.channel() + "' is JSON null, not a "
                     + type.getTypeName());
         }
         return payload;
-    }
-
-    private void recordFailure(Connection c, String channel, ChannelPolicy policy, ClaimedTask task, Throwable error)
-            throws SQLException {
-        failures.increment();
-        long retryIn = statements.recordFailure(c, task.id(), task.attempt(), describe(error), policy);
-        if (retryIn == ClaimStatements.BURIED) {
-            buried(channel, List.of(task.id()), "attempt " + task.attempt() + " of " + policy.maxAttempts() + " failed: "
-                    + error);
-        } else if (retryIn >= 0) {
-            LOG.warn("Task {} on channel '{}' failed (attempt {} of {}); retrying in {} ms: {}", task.id(), channel,
-                    task.attempt(), policy.maxAttempts(), retryIn, error.toString());
-            timer.wakeIn(channel, retryIn);
-        }
     }
 
     /** The error and its causes, at most {@value #MAX_ERROR_CHARS} characters. */
@@ -249,10 +379,10 @@ final class BatchRunner {
         return text.length() > MAX_ERROR_CHARS ? text.substring(0, MAX_ERROR_CHARS) : text;
     }
 
-    static long[] ids(List<ClaimedTask> claimed) {
-        long[] ids = new long[claimed.size()];
+    static long[] ids(List<ClaimedTask> tasks) {
+        long[] ids = new long[tasks.size()];
         for (int i = 0; i < ids.length; i++) {
-            ids[i] = claimed.get(i).id();
+            ids[i] = tasks.get(i).id();
         }
         return ids;
     }

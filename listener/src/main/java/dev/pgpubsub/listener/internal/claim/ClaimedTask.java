@@ -3,11 +3,14 @@ package dev.pgpubsub.listener.internal.claim;
 import java.time.Instant;
 
 /**
- * A task this worker has counted an attempt for and is about to run.
+ * A task whose row the running transaction locked and deleted, with what its handler needs.
  *
- * @param id      the task id
- * @param dueAt   its run_at before the claim (the claim order is dueAt, id)
- * @param attempt the attempt being made, 1 the first time
+ * @param id          the task id
+ * @param dueAt       its run_at (the claim order is dueAt, id)
+ * @param payload     its JSON, or null when it was too large to load (it is in the dead letters)
+ * @param publishedAt when it was published
+ * @param attempt     the attempt being made, 1 the first time
+ * @param errors      its error history, a JSON array
  */
-public record ClaimedTask(long id, Instant dueAt, int attempt) {
+public record ClaimedTask(long id, Instant dueAt, String payload, Instant publishedAt, int attempt, String errors) {
 }

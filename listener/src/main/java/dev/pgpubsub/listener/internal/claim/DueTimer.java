@@ -2,6 +2,7 @@ package dev.pgpubsub.listener.internal.claim;
 
 import java.util.Collection;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -39,10 +40,14 @@ final class DueTimer {
                 slot.timer.cancel(false);
             }
             slot.at = at;
-            slot.timer = scheduler.schedule(() -> {
-                LOG.debug("timer fired for '{}'", channel);
-                queue.wake(channel);
-            }, delayMillis, TimeUnit.MILLISECONDS);
+            try {
+                slot.timer = scheduler.schedule(() -> {
+                    LOG.debug("timer fired for '{}'", channel);
+                    queue.wake(channel);
+                }, delayMillis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException stopping) {
+                slot.timer = null; // the listener is stopping: nothing is due to it any more
+            }
         }
     }
 

@@ -1,25 +1,38 @@
 package dev.pgpubsub.listener.internal.claim;
 
 import java.sql.Connection;
+import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * What one thread running handlers is doing, for the watchdog: its connection, the batch in its
- * open transaction and the task whose handler is running. Written by its thread, read by the
- * watchdog; once abandoned (its handler overran its timeout), the thread touches nothing any more.
+ * What one thread that claims and runs tasks is doing, for the watchdog: its claim transaction's
+ * connection and id, the rows it holds, the handler call in progress, or the library statement in
+ * progress. Written by its thread, read by the watchdog; once abandoned (its handler overran its
+ * timeout, or the listener shut down), the thread touches nothing any more.
  */
 final class WorkerSlot {
 
     /**
      * The handler call in progress.
      *
-     * @param taskId   the task
-     * @param attempt  its attempt
-     * @param channel  its channel
-     * @param deadline {@link System#nanoTime()} after which it has overrun
+     * @param taskId        the task
+     * @param attempt       its attempt
+     * @param channel       its channel
+     * @param deadline      {@link System#nanoTime()} after which it has overrun
      * @param timeoutMillis the timeout, for messages
      */
     record Call(long taskId, int attempt, String channel, long deadline, long timeoutMillis) {
+    }
+
+    /**
+     * A statement of the library's own in progress, or a commit (no statement).
+     *
+     * @param statement the statement, to cancel; null for a commit or a connection call
+     * @param deadline  {@link System#nanoTime()} after which it has overrun
+     * @param timeout   how long it was given, in nanoseconds
+     * @param stage     0 running, 1 cancelled by the watchdog, 2 its connection aborted
+     */
+    record Library(Statement statement, long deadline, long timeout, int stage) {
     }
 
     /** Thrown on an abandoned thread once its handler returns: unwinds without touching the database. */
@@ -38,8 +51,10 @@ final class WorkerSlot {
     final Runnable onAbandoned;
     private final AtomicBoolean abandoned = new AtomicBoolean();
     private volatile Connection connection;
+    private volatile long xid;
     private volatile long[] batch;
     private volatile Call call;
+    private volatile Library library;
 
     WorkerSlot(Thread thread, int workerNumber, Runnable onAbandoned) {
         this.thread = thread;
@@ -47,8 +62,10 @@ final class WorkerSlot {
         this.onAbandoned = onAbandoned;
     }
 
+    /** The claim transaction's connection from now on (null when none is open). */
     void use(Connection c) {
         connection = c;
+        xid = 0;
         batch = null;
     }
 
@@ -56,8 +73,14 @@ final class WorkerSlot {
         return connection;
     }
 
-    void batch(long[] ids) {
+    /** The claim transaction holds these rows now, under transaction id {@code xid}. */
+    void holding(long transactionId, long[] ids) {
+        xid = transactionId;
         batch = ids;
+    }
+
+    long xid() {
+        return xid;
     }
 
     long[] batch() {
@@ -70,6 +93,29 @@ final class WorkerSlot {
 
     Call call() {
         return call;
+    }
+
+    /** A library statement (or a commit, with null) starts, to finish within {@code timeoutNanos}. */
+    void library(Statement statement, long timeoutNanos) {
+        library = new Library(statement, System.nanoTime() + timeoutNanos, timeoutNanos, 0);
+    }
+
+    /** The library statement finished. */
+    void libraryDone() {
+        library = null;
+    }
+
+    Library library() {
+        return library;
+    }
+
+    /** Moves the library statement to {@code stage}, if it is still {@code seen}; true if so. */
+    synchronized boolean advance(Library seen, int stage) {
+        if (library != seen) {
+            return false;
+        }
+        library = new Library(seen.statement(), seen.deadline(), seen.timeout(), stage);
+        return true;
     }
 
     /** Marks the slot abandoned; true for the one caller that did it. */

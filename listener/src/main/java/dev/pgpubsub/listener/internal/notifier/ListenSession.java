@@ -1,12 +1,13 @@
 package dev.pgpubsub.listener.internal.notifier;
 
+import dev.pgpubsub.listener.internal.Backoff;
+import dev.pgpubsub.listener.internal.Threads;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -21,8 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ListenSession implements AutoCloseable {
 
-    static final Duration FIRST_RETRY = Duration.ofMillis(100);
-    static final Duration MAX_RETRY = Duration.ofSeconds(30);
 
     private static final Logger LOG = LoggerFactory.getLogger(ListenSession.class);
 
@@ -54,11 +53,7 @@ public final class ListenSession implements AutoCloseable {
         this.channelsByWakeup = Map.copyOf(channelsByWakeup);
         this.onWake = onWake;
         this.afterReconnect = afterReconnect;
-        this.reconnector = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, name + "-reconnect");
-            t.setDaemon(true);
-            return t;
-        });
+        this.reconnector = Executors.newSingleThreadScheduledExecutor(Threads.factory(name + "-reconnect", false));
     }
 
     /**
@@ -114,8 +109,7 @@ public final class ListenSession implements AutoCloseable {
     }
 
     private void schedule(int attempt) {
-        long base = Math.min(MAX_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(attempt, 20));
-        long delay = attempt == 0 ? 0 : (long) (base * (0.5 + ThreadLocalRandom.current().nextDouble() / 2));
+        long delay = Backoff.DATABASE.millis(attempt);
         try {
             reconnector.schedule(() -> reconnect(attempt), delay, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException closing) {

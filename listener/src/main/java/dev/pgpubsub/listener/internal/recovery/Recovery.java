@@ -1,5 +1,7 @@
 package dev.pgpubsub.listener.internal.recovery;
 
+import dev.pgpubsub.listener.RecoveryProgress;
+import dev.pgpubsub.listener.internal.Threads;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -46,7 +49,7 @@ public final class Recovery {
          * abandoned: {@code onAbandoned} is called (on another thread) so that recovery carries on
          * without it, and the call returns whenever the handler does.
          */
-        long run(String channel, long[] ids, Runnable onAbandoned) throws SQLException;
+        long run(String channel, long[] ids, Runnable onAbandoned) throws Exception;
     }
 
     /**
@@ -68,16 +71,9 @@ public final class Recovery {
     private final BooleanSupplier keepGoing;
     private final ProgressLog progress;
 
-    /** Receives progress after every chunk, and once at the end. */
-    @FunctionalInterface
-    public interface Observer {
-        /** A report; must return quickly. */
-        void progress(long done, long read, long estimate, long elapsedNanos, boolean finished);
-    }
-
     /** Recovery for {@code settings}; {@code keepGoing} turning false stops it between chunks. */
     public Recovery(Settings settings, DataSource dataSource, ChunkRunner runner, BooleanSupplier keepGoing,
-            Observer observer) {
+            Consumer<RecoveryProgress> observer) {
         this.settings = settings;
         this.dataSource = dataSource;
         this.runner = runner;
@@ -94,11 +90,7 @@ public final class Recovery {
                 + " WHERE channel = ANY(?) AND run_at <= now() ORDER BY run_at, id";
         // Threads as needed: at most `parallel` chunks run at once (the semaphore), plus the threads of
         // abandoned chunks, whose handlers overran their timeout (capped by the worker pool).
-        ExecutorService pool = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, settings.name() + "-recovery");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newCachedThreadPool(Threads.factory(settings.name() + "-recovery", true));
         Semaphore slots = new Semaphore(settings.parallel());
         AtomicReference<Exception> failure = new AtomicReference<>();
         try (Connection c = dataSource.getConnection()) {
@@ -117,8 +109,9 @@ public final class Recovery {
                         }
                     }
                 }
-                // Wait for the chunks in flight.
-                acquire(slots, settings.parallel());
+                // Wait for the chunks in flight: on a stop, the worker pool lets them finish within
+                // the grace period and releases the rest, so they all end.
+                slots.acquire(settings.parallel());
                 slots.release(settings.parallel());
             } finally {
                 c.rollback(); // read-only: closes the cursor and ends the snapshot
@@ -204,7 +197,9 @@ public final class Recovery {
         for (int from = 0; from < ids.size(); from += settings.chunkSize()) {
             long[] chunk = ids.subList(from, Math.min(ids.size(), from + settings.chunkSize()))
                     .stream().mapToLong(Long::longValue).toArray();
-            acquire(slots, 1);
+            if (!acquire(slots)) {
+                return; // stopping: no more chunks
+            }
             AtomicBoolean freed = new AtomicBoolean();
             Runnable free = () -> {
                 if (freed.compareAndSet(false, true)) {
@@ -223,13 +218,18 @@ public final class Recovery {
         }
     }
 
-    /** Waits for permits, giving up (without them) once recovery is told to stop. */
-    private void acquire(Semaphore slots, int permits) throws InterruptedException {
-        while (!slots.tryAcquire(permits, 1, TimeUnit.SECONDS)) {
-            if (!keepGoing.getAsBoolean()) {
-                throw new InterruptedException("start-up recovery stopped while chunks were still running");
+    /** Waits for a chunk's permit; false (without it) once recovery is told to stop. */
+    private boolean acquire(Semaphore slots) throws InterruptedException {
+        while (keepGoing.getAsBoolean()) {
+            if (slots.tryAcquire(1, 1, TimeUnit.SECONDS)) {
+                if (keepGoing.getAsBoolean()) {
+                    return true;
+                }
+                slots.release(); // told to stop while waiting
+                return false;
             }
         }
+        return false;
     }
 
     /** A text[] of the channels; free it after use (pgjdbc-ng holds it in direct memory). */

@@ -1,0 +1,112 @@
+package dev.pgpubsub.bench;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordingFile;
+
+/**
+ * Where the JVM's time goes: a Flight Recorder profile of a piece of work, its execution samples
+ * sorted into layers by the first frame (from the top) that is not the JDK's, and the process's CPU
+ * time, so that each layer's share becomes microseconds per task.
+ */
+final class Profile {
+
+    /** Layers by package prefix, first match wins; a stack of JDK frames only is "JDK". */
+    private static final Map<String, String> LAYERS = new LinkedHashMap<>();
+
+    static {
+        LAYERS.put("dev.pgpubsub.listener.internal.guard", "pgpubsub: transaction guard");
+        LAYERS.put("dev.pgpubsub.bench", "handler (no-op) and harness");
+        LAYERS.put("dev.pgpubsub", "pgpubsub: claim loop and dispatch");
+        LAYERS.put("org.postgresql", "JDBC driver (standard)");
+        LAYERS.put("com.impossibl", "JDBC driver (pgjdbc-ng)");
+        LAYERS.put("io.netty", "Netty (LISTEN connection)");
+        LAYERS.put("tools.jackson", "JSON (Jackson)");
+        LAYERS.put("com.zaxxer.hikari", "connection pool (HikariCP)");
+        LAYERS.put("org.slf4j", "logging");
+        LAYERS.put("ch.qos.logback", "logging");
+    }
+
+    private Profile() {
+    }
+
+    /** CPU time of this process so far, in nanoseconds. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** Work to profile. */
+    @FunctionalInterface
+    interface Work {
+        /** Runs; returns how many tasks it did. */
+        long run() throws Exception;
+    }
+
+    /**
+     * Runs {@code work} under the Flight Recorder's "profile" settings.
+     *
+     * @return microseconds of JVM CPU time per task, by layer, and "total"
+     */
+    static Map<String, Double> perTask(Work work) throws Exception {
+        Path file = Files.createTempFile("pgpubsub-bench", ".jfr");
+        long tasks;
+        long cpu;
+        try (Recording recording = new Recording(Configuration.getConfiguration("profile"))) {
+            recording.start();
+            long before = processCpuNanos();
+            tasks = work.run();
+            cpu = processCpuNanos() - before;
+            recording.stop();
+            recording.dump(file);
+        }
+        Map<String, Long> samples = new LinkedHashMap<>();
+        long all = 0;
+        try {
+            for (RecordedEvent event : RecordingFile.readAllEvents(file)) {
+                if (!event.getEventType().getName().equals("jdk.ExecutionSample")) {
+                    continue;
+                }
+                samples.merge(layer(event.getStackTrace()), 1L, Long::sum);
+                all++;
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        Map<String, Double> micros = new LinkedHashMap<>();
+        double perTask = cpu / 1e3 / tasks;
+        micros.put("total", perTask);
+        long counted = all;
+        samples.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> micros.put(e.getKey(), perTask * e.getValue() / counted));
+        return micros;
+    }
+
+    private static String layer(RecordedStackTrace stack) {
+        if (stack == null) {
+            return "JDK";
+        }
+        List<RecordedFrame> frames = stack.getFrames();
+        for (RecordedFrame frame : frames) {
+            String type = frame.getMethod().getType().getName();
+            for (Map.Entry<String, String> layer : LAYERS.entrySet()) {
+                if (type.startsWith(layer.getKey())) {
+                    return layer.getValue();
+                }
+            }
+            if (!type.startsWith("java.") && !type.startsWith("jdk.") && !type.startsWith("sun.")
+                    && !type.startsWith("com.sun.")) {
+                return "other";
+            }
+        }
+        return "JDK";
+    }
+}

@@ -1,0 +1,240 @@
+package dev.pgpubsub.listener.internal;
+
+import dev.pgpubsub.core.PgPubSubException;
+import dev.pgpubsub.core.internal.Names;
+import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.listener.ListenerStats;
+import dev.pgpubsub.listener.internal.claim.ClaimMetrics;
+import dev.pgpubsub.listener.internal.claim.ClaimStatements;
+import dev.pgpubsub.listener.internal.claim.DataSourceTransactions;
+import dev.pgpubsub.listener.internal.claim.RunTransaction;
+import dev.pgpubsub.listener.internal.claim.WorkerPool;
+import dev.pgpubsub.listener.internal.notifier.ListenSession;
+import dev.pgpubsub.listener.internal.recovery.Recovery;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running listener, and the order things happen in. Start: worker connections (checked), the
+ * worker pool, LISTEN, then start-up recovery or the claim loop, with one scan of every channel
+ * after LISTEN is on. Stop: LISTEN off, workers and recovery's chunks finish within the grace period
+ * (the rest is released and rolled back), recovery's cursor closes, connections close.
+ */
+public final class ListenerRuntime {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ListenerRuntime.class);
+
+    private final ListenerConfig config;
+    private final String name;
+    private final LongAdder wakeUps = new LongAdder();
+    private WorkerConnections connections;
+    private ListenSession listenSession;
+    private WorkerPool workers;
+    private Thread recovery;
+    private volatile boolean recovering;
+    private volatile Throwable failure;
+    private State state = State.NEW;
+
+    private enum State { NEW, RUNNING, CLOSED }
+
+    /**
+     * A runtime for {@code config}, not started.
+     *
+     * @param config the sealed settings
+     * @param name   names the threads, connections and log lines, e.g. {@code pgpubsub-1}
+     */
+    public ListenerRuntime(ListenerConfig config, String name) {
+        this.config = config;
+        this.name = name;
+    }
+
+    /**
+     * Connects, LISTENs, then claims what is already due and from then on whatever a wake-up, a due
+     * time or the safety-net poll announces.
+     *
+     * @param transactions where claim transactions come from; null for connections of the worker pool
+     */
+    public synchronized void start(RunTransaction transactions) {
+        if (state != State.NEW) {
+            throw new IllegalStateException("This listener was already started; build a new one to start again");
+        }
+        state = State.RUNNING;
+        try {
+            connections = WorkerConnections.open(config.dataSource(), config.jdbcUrl(), config.user(), config.password(),
+                    config.workers(), name);
+            connections.check(config.workers(), config.schema());
+            workers = new WorkerPool(new WorkerPool.Settings(name, config.workers(), config.batchSize(), config.policies(),
+                    config.shutdownGrace(), config.maxPayloadBytes(), config.maxBatchBytes(), config.statementTimeout(),
+                    config.maxAbandonedThreads(), config.outageLimit(), this::giveUp),
+                    transactions != null ? transactions : new DataSourceTransactions(connections.dataSource()),
+                    new ClaimStatements(config.schema()), config.handlers(),
+                    config.mapper() == null ? PayloadCodec.standard() : PayloadCodec.using(config.mapper()));
+            // LISTEN first, then scan: whatever is published from here on wakes us, and the first scan
+            // (wakeAll in serve) finds everything published before.
+            if (!config.pollOnly()) {
+                Map<String, String> byWakeup = new LinkedHashMap<>();
+                config.channels().forEach(channel -> byWakeup.put(Names.wakeupChannel(config.schema(), channel), channel));
+                WorkerPool pool = workers;
+                listenSession = new ListenSession(this::openListenConnection, byWakeup, channel -> {
+                    wakeUps.increment();
+                    pool.wake(channel);
+                }, pool::wakeAll, name, config.listenPingInterval(), config.outageLimit(), this::giveUp);
+                listenSession.start();
+            }
+            LOG.info("Listener {} started: {}", name, config.describe());
+            if (config.recoverOnStart()) {
+                recovering = true; // before the thread starts, so that stats() never shows a gap
+                recovery = Threads.start(name + "-recovery-cursor", this::recoverThenServe);
+            } else {
+                serve();
+            }
+        } catch (SQLException e) {
+            close();
+            throw new PgPubSubException("Listener could not start: " + WorkerConnections.rootMessage(e) + ". Check the JDBC "
+                    + "URL, user and password, and that the database is reachable.", e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * LISTEN is already on, so nothing published from now on is missed: wake-ups that arrive during
+     * recovery wait in the wake queue (each channel once) for the claim loop that starts after it.
+     */
+    private void recoverThenServe() {
+        try {
+            new Recovery(new Recovery.Settings(config.schema(), config.channels(), config.recoveryFetchSize(),
+                    config.batchSize(), config.workers(), name), connections.dataSource(), workers::runRecovered,
+                    this::isRunning, progress -> config.recoveryProgress().accept(progress)).run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("Listener {}: start-up recovery stopped early ({}); the claim loop takes over the rest", name,
+                    WorkerConnections.rootMessage(e));
+            LOG.debug("Recovery failure", e);
+        } finally {
+            recovering = false;
+        }
+        serve();
+    }
+
+    /** Starts the claim loop, and queues every channel once: the scan after LISTEN. */
+    private void serve() {
+        if (isRunning()) {
+            workers.start(config.pollInterval());
+            workers.wakeAll();
+        }
+    }
+
+    private synchronized boolean isRunning() {
+        return state == State.RUNNING;
+    }
+
+    /**
+     * The listener cannot go on (the database stayed unusable for too long, or no worker is left):
+     * close, and tell whoever asked to know.
+     */
+    private void giveUp(Throwable cause) {
+        synchronized (this) {
+            if (failure != null || state != State.RUNNING) {
+                return;
+            }
+            failure = cause;
+        }
+        LOG.error("Listener {} is stopping: {}", name, cause.getMessage(), cause);
+        Threads.start(name + "-give-up", () -> {
+            close();
+            try {
+                config.onFailure().accept(cause);
+            } catch (RuntimeException e) {
+                LOG.warn("The onFailure callback threw", e);
+            }
+        });
+    }
+
+    /**
+     * Why the listener stopped by itself, if it did.
+     *
+     * @return the cause, or empty
+     */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /**
+     * Counters since start; all zero before.
+     *
+     * @return a snapshot
+     */
+    public ListenerStats stats() {
+        WorkerPool pool;
+        synchronized (this) {
+            pool = workers;
+        }
+        ClaimMetrics.Snapshot c = pool == null ? new ClaimMetrics().snapshot() : pool.counters();
+        return new ListenerStats(wakeUps.sum(), c.turns(), c.batches(), c.done(), c.failed(), c.recovered(), c.timeouts(),
+                c.deadLettered(), pool == null ? 0 : pool.abandonedThreads(), recovering);
+    }
+
+    /** Stops claiming, lets running handlers finish within the grace period, rolls back the rest, closes everything. */
+    public void close() {
+        Thread recoveryThread;
+        synchronized (this) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            state = State.CLOSED; // recovery stops reading its cursor, and submits no more chunks
+            recoveryThread = recovery;
+        }
+        ListenSession session;
+        WorkerPool pool;
+        synchronized (this) {
+            session = listenSession;
+            pool = workers;
+        }
+        if (session != null) {
+            session.close();
+        }
+        if (pool != null) {
+            pool.close(); // the workers' and recovery's batches finish within the grace, or are released
+        }
+        if (recoveryThread != null && recoveryThread != Thread.currentThread()) {
+            try {
+                recoveryThread.join(Duration.ofSeconds(10).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this) {
+            if (connections != null) {
+                connections.close();
+            }
+        }
+        LOG.info("Listener {} closed", name);
+    }
+
+    private Connection openListenConnection() throws SQLException {
+        DatabaseAddress address = DatabaseAddress.parse(config.jdbcUrl());
+        Properties props = new Properties();
+        String user = config.user() != null ? config.user() : address.parameters().get("user");
+        String password = config.password() != null ? config.password() : address.parameters().get("password");
+        if (user != null) {
+            props.setProperty("user", user);
+        }
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        props.setProperty("application.name", name + "-listen");
+        return DriverManager.getConnection(address.pgjdbcNgUrl(), props);
+    }
+}

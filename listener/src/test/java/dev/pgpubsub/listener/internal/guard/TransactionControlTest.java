@@ -1,0 +1,57 @@
+package dev.pgpubsub.listener.internal.guard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class TransactionControlTest {
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "COMMIT|COMMIT",
+        "commit;|COMMIT",
+        "  END  |END",
+        "abort|ABORT",
+        "BEGIN|BEGIN",
+        "begin transaction isolation level serializable|BEGIN",
+        "START TRANSACTION|START TRANSACTION",
+        "rollback|ROLLBACK",
+        "ROLLBACK AND CHAIN|ROLLBACK",
+        "commit and chain|COMMIT",
+        "PREPARE TRANSACTION 'x'|PREPARE TRANSACTION",
+        "COMMIT PREPARED 'x'|COMMIT",
+        "ROLLBACK PREPARED 'x'|ROLLBACK",
+        "-- a comment\\n COMMIT|COMMIT",
+        "/* a /* nested */ comment */ commit|COMMIT",
+        "SELECT 1; COMMIT; SELECT 2|COMMIT",
+        "INSERT INTO t VALUES ('a;b'); end|END",
+        "SELECT $$ ; $$; ROLLBACK|ROLLBACK",
+        "(COMMIT)|COMMIT",
+    })
+    void findsTheCommandThatWouldEndTheTransaction(String sql, String command) {
+        assertThat(TransactionControl.find(sql.replace("\\n", "\n"))).isEqualTo(command);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SELECT 'commit'",
+        "SELECT \"commit\" FROM t",
+        "ROLLBACK TO SAVEPOINT s1",
+        "rollback to s1",
+        "SAVEPOINT s1; RELEASE s1",
+        "PREPARE q AS SELECT 1",
+        "SELECT 1 -- commit",
+        "SELECT 1 /* ; commit */",
+        "DO $$ BEGIN PERFORM 1; END $$",
+        "DO $body$ BEGIN COMMIT; END $body$",
+        "SELECT E'it\\'s; commit'",
+        "SELECT $1, $2 FROM t",
+        "UPDATE t SET ended = true WHERE commit_id = 1",
+        "",
+    })
+    void letsEverythingElseThrough(String sql) {
+        assertThat(TransactionControl.find(sql)).isNull();
+    }
+}
