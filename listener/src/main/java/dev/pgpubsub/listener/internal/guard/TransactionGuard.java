@@ -86,6 +86,12 @@ public final class TransactionGuard {
      */
     public String verdict() throws SQLException {
         TransactionState state = probe == null ? null : probe.read();
+        if (state != TransactionState.FAILED && !ended && lastError != null) {
+            // A statement failed and the handler carried on. A driver may not have read the server's
+            // ReadyForQuery yet (pgjdbc-ng reads it on another thread), and one the library does not
+            // know reports nothing: ask the server, which costs a round trip only after an error.
+            state = aborted() ? TransactionState.FAILED : state;
+        }
         if (ended || state == TransactionState.IDLE) {
             return "the handler ended the claiming transaction" + (refused == null ? "" : " (" + refused + ")");
         }
@@ -109,6 +115,19 @@ public final class TransactionGuard {
         }
         noteState();
         return ended;
+    }
+
+    /** Whether the transaction is aborted, by a statement that fails with SQLSTATE 25P02 if it is. */
+    private boolean aborted() throws SQLException {
+        try (Statement s = raw.createStatement()) {
+            s.execute("SELECT 1");
+            return false;
+        } catch (SQLException e) {
+            if ("25P02".equals(e.getSQLState())) {
+                return true;
+            }
+            throw e;
+        }
     }
 
     private Object proxy(Object target, Class<?> type) {
