@@ -11,10 +11,12 @@
 -- So the common path costs no write besides the DELETE, and a task whose handler kills its process
 -- still reaches the dead letters after its last attempt.
 
--- What a listener says before it ends a claim transaction without committing it. Rows are
--- removed once the claim's rows were claimed again, and after 7 days in any case.
+-- What a listener says before it ends a claim transaction without committing it. Kept for a day
+-- (each new note deletes a slice of the old ones): a row the claim only locked keeps the claim's id
+-- in its xmax until it is claimed again, at the latest when its run_at comes.
 CREATE TABLE ${schema}.claim_release (
-    -- The claim transaction's id (xid8, as a number).
+    -- The id (xid8, as a number) of the transaction that deleted the claim's rows: the claim's, or
+    -- the subtransaction it ran in.
     xid          bigint      PRIMARY KEY,
     -- The task whose failure ended it, if one did; the other tasks of the claim are not charged.
     failed_task  bigint,
@@ -28,6 +30,22 @@ CREATE INDEX claim_release_at ON ${schema}.claim_release (at);
 COMMENT ON TABLE ${schema}.claim_release IS
     'pgpubsub: claim transactions a listener rolled back on purpose, and which task (if any) failed in them.';
 
+-- The 64-bit id of a 32-bit transaction id seen now (e.g. a row's xmax): the one nearest to the
+-- current snapshot's horizon. That horizon may lie below transactions still running (this one, its
+-- subtransactions), hence nearest, not "not after". Good within 2^31 transactions of now.
+CREATE FUNCTION ${schema}.full_xid(short_id xid)
+    RETURNS bigint
+    LANGUAGE sql
+    VOLATILE
+AS $$
+    WITH horizon AS (
+        SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS h
+    )
+    SELECT h + ((((short_id::text::bigint - (h & 4294967295)) + 2147483648) % 4294967296 + 4294967296)
+        % 4294967296 - 2147483648)
+    FROM horizon
+$$;
+
 -- What an earlier claim of a row, whose transaction id is the row's xmax, means for the task: NULL
 -- when it costs the task nothing (no earlier claim, it committed, or it was released without
 -- blaming this task), else the error to record for the attempt it charges.
@@ -39,14 +57,8 @@ CREATE FUNCTION ${schema}.claim_verdict(previous xid, task_id bigint)
     LANGUAGE sql
     VOLATILE
 AS $$
-    WITH next AS (
-        SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS id
-    ), earlier AS (
-        -- The 64-bit id of the 32-bit xmax: the latest one not after the next id to be assigned.
-        SELECT CASE WHEN ((next.id >> 32) << 32) + previous::text::bigint > next.id
-                    THEN ((next.id >> 32) << 32) + previous::text::bigint - 4294967296
-                    ELSE ((next.id >> 32) << 32) + previous::text::bigint END AS id
-        FROM next
+    WITH earlier AS (
+        SELECT ${schema}.full_xid(previous) AS id
     )
     SELECT CASE
         WHEN previous = '0'::xid OR earlier.id < 3 THEN NULL

@@ -109,6 +109,21 @@ class LifecycleTest {
     }
 
     @Test
+    void aPoolWhoseTransactionsAreNotReadCommittedIsRefusedAtStart() {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(db.jdbcUrl());
+        config.setUsername(db.user());
+        config.setPassword(db.password());
+        config.setMaximumPoolSize(6);
+        config.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
+        try (HikariDataSource pool = new HikariDataSource(config)) {
+            Listener listener = listenerFor(db).dataSource(pool).workers(4).on(ORDERS, (o, ctx) -> { }).build();
+            assertThatThrownBy(listener::start).isInstanceOf(PgPubSubException.class)
+                    .hasMessageContaining("'repeatable read'").hasMessageContaining("TRANSACTION_READ_COMMITTED");
+        }
+    }
+
+    @Test
     void anApplicationPoolThatIsLargeEnoughServesTheWorkers() throws Exception {
         HikariConfig config = new HikariConfig();
         config.setDataSource(db.dataSource());

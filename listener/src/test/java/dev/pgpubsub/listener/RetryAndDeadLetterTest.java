@@ -68,6 +68,33 @@ class RetryAndDeadLetterTest {
                 .endsWith("failed 1 of 1 attempts");
     }
 
+    /**
+     * A driver that runs each statement in a savepoint (pgjdbc's autosave) deletes the claim's rows in
+     * a subtransaction: the release names that one, so the failed task's neighbours are not charged.
+     */
+    @Test
+    void aClaimInASubtransactionIsReleasedWithoutChargingTheNeighbours() throws Exception {
+        Fixtures.publishOrders(db, 1, 6);
+        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+        config.setJdbcUrl(db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "autosave=always");
+        config.setUsername(db.user());
+        config.setPassword(db.password());
+        config.setMaximumPoolSize(3);
+        try (com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource(config);
+                Listener listener = listenerFor(db).dataSource(pool).workers(1).batchSize(5).retryPolicy(FAST)
+                        .on(ORDERS, (o, ctx) -> {
+                            recordHandled(ctx, o.n(), "x");
+                            if (o.n() == 3 && ctx.attempt() == 1) {
+                                throw new IllegalStateException("task 3 fails once");
+                            }
+                        }).start()) {
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 5
+                    && count(db, "SELECT count(*) FROM pgpubsub.notification") == 0);
+        }
+        assertThat(db.strings("SELECT n || ':' || attempt FROM handled ORDER BY n"))
+                .containsExactly("1:1", "2:1", "3:2", "4:1", "5:1");
+    }
+
     @Test
     void aTaskThatAlwaysFailsEndsInTheDeadLettersWithItsErrorHistoryAndCanBeRequeued() throws Exception {
         AtomicBoolean broken = new AtomicBoolean(true);

@@ -81,8 +81,8 @@ public final class WorkerConnections implements AutoCloseable {
     }
 
     /**
-     * Checks that the pool can serve {@code workers} connections plus one for start-up recovery, and
-     * that pgpubsub is installed in {@code schema}; throws saying what to change when not.
+     * Checks that the pool can serve {@link #needed} connections, that pgpubsub is installed in
+     * {@code schema}, and that transactions run at READ COMMITTED; throws saying what to change when not.
      */
     public void check(int workers, String schema) throws SQLException {
         int needed = needed(workers);
@@ -110,8 +110,21 @@ public final class WorkerConnections implements AutoCloseable {
                 }
             }
         }
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false); // as claims run
+            try {
+                requireInstalled(c, schema);
+                requireReadCommitted(c);
+            } finally {
+                c.rollback();
+                c.setAutoCommit(autoCommit);
+            }
+        }
+    }
+
+    private static void requireInstalled(Connection c, String schema) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
             ps.setString(1, schema + ".notification");
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -120,8 +133,23 @@ public final class WorkerConnections implements AutoCloseable {
                             + Names.migrateHint(schema) + ", or point the listener at the right database and schema.");
                 }
             }
-            if (!c.getAutoCommit()) {
-                c.rollback();
+        }
+    }
+
+    /**
+     * Claims judge an earlier claim's note with a snapshot taken after they lock the row, which only
+     * READ COMMITTED gives; a stricter level would also fail their SKIP LOCKED scans under load.
+     */
+    private static void requireReadCommitted(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT current_setting('transaction_isolation')");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            String level = rs.getString(1);
+            if (!"read committed".equals(level)) {
+                throw new PgPubSubException("The worker connections run their transactions at isolation level '" + level
+                        + "', but claims need 'read committed'. Set the pool's transaction isolation to "
+                        + "TRANSACTION_READ_COMMITTED (or give the listener's role default_transaction_isolation = "
+                        + "'read committed').");
             }
         }
     }

@@ -291,10 +291,9 @@ final class BatchRunner {
                 } catch (Throwable t) {
                     cause = t;
                 } finally {
-                    slot.calling(null);
                     guard.close();
                 }
-                slot.checkNotAbandoned();
+                slot.called(); // throws if the watchdog timed the call out first
                 error = cause != null ? describe(cause) : guard.verdict();
                 if (error != null && cause == null && guard.ended()) {
                     ended(handler.channel(), claim, i, error);
@@ -325,14 +324,16 @@ final class BatchRunner {
         ChannelPolicy policy = policies.get(channel);
         ClaimedTask task = claim.run().get(index);
         long[] all = ids(claim.run());
-        int present = bookkeeper.present(all);
-        if (present == all.length) {
+        if (!"committed".equals(bookkeeper.status(claim.xid()))) {
             fail(channel, policy, task, error, null);
             bookkeeper.release(claim.xid(), task.id(), error);
             throw new Released(new Failure(claim.xid(), new long[] {task.id()}, Arrays.copyOfRange(all, 0, index),
                     Arrays.copyOfRange(all, index + 1, all.length)));
         }
-        List<ClaimedTask> after = claim.run().subList(index + 1, claim.run().size());
+        // Committed: the tasks after it were deleted without running. (One too large to load went to
+        // the dead letters, which is where it belongs.)
+        List<ClaimedTask> after = claim.run().subList(index + 1, claim.run().size()).stream()
+                .filter(t -> t.payload() != null).toList();
         LOG.error("Task {} on channel '{}': {}; it committed the deletion of its batch, so the {} task(s) after it are "
                 + "put back. Its own effects are committed as far as they went. Fix the handler.", task.id(), channel,
                 error, after.size());

@@ -51,9 +51,9 @@ final class Bookkeeper {
         }
     }
 
-    /** How many of {@code ids} are in the table now. */
-    int present(long[] ids) throws Exception {
-        return run(c -> statements.present(c, ClaimStatements.Watch.NONE, ids));
+    /** Whether claim {@code xid} committed, aborted, or is in progress; null when too old to tell. */
+    String status(long xid) throws Exception {
+        return run(c -> statements.status(c, ClaimStatements.Watch.NONE, xid));
     }
 
     /** Puts deleted tasks back as they were. */

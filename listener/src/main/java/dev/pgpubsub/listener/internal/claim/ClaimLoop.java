@@ -148,7 +148,7 @@ final class ClaimLoop {
                     timer.wakeIn(channel, next);
                 }
             }
-            outage.succeeded();
+            outage.succeeded(channel);
         } catch (WorkerSlot.Abandoned e) {
             // The watchdog took over this thread's batch; the thread ends.
         } catch (Throwable e) {

@@ -46,7 +46,7 @@ public final class ClaimStatements {
     private final String claimByIds;
     private final String release;
     private final String nextDue;
-    private final String present;
+    private final String status;
     private final String buryLoaded;
     private final String restore;
 
@@ -64,11 +64,13 @@ public final class ClaimStatements {
         this.release = "WITH expired AS (DELETE FROM " + released + " WHERE xid IN (SELECT xid FROM " + released
                 + " WHERE at < now() - interval '" + RELEASE_TTL + "' LIMIT 100))"
                 + " INSERT INTO " + released + " (xid, failed_task, error) VALUES (?, ?, ?)"
-                + " ON CONFLICT (xid) DO UPDATE SET failed_task = excluded.failed_task, error = excluded.error";
+                // A second note on one claim (a shutdown after a failure) keeps the failed task of the first.
+                + " ON CONFLICT (xid) DO UPDATE SET failed_task = coalesce(excluded.failed_task, " + released + ".failed_task),"
+                + " error = coalesce(excluded.error, " + released + ".error)";
         // Not "run_at > now()": a row that became due between the claim and this query would fall
         // in the gap (not due then, not future now) and wait for the safety-net poll.
         this.nextDue = "SELECT extract(epoch FROM min(run_at) - now()) FROM " + table + " WHERE channel = ?";
-        this.present = "SELECT count(*) FROM " + table + " WHERE id = ANY(?)";
+        this.status = "SELECT pg_xact_status(?::text::xid8)";
         this.buryLoaded = "INSERT INTO " + schema + ".dead_letter (id, channel, payload, created_at, attempts, errors, reason)"
                 + " VALUES (?, ?, ?::jsonb, ?, ?, " + schema + ".append_error(?::jsonb, ?, ?), ?)";
         this.restore = "INSERT INTO " + table + " (id, channel, payload, created_at, attempts, errors)"
@@ -116,15 +118,17 @@ public final class ClaimStatements {
                 // may last up to the handler timeout (set_config(..., true) is SET LOCAL).
                 + " gone AS (DELETE FROM " + table + " WHERE id = ANY(ARRAY(SELECT id FROM picked))"
                 + " AND set_config('idle_in_transaction_session_timeout', ?, true) IS NOT NULL"
-                + " AND set_config('statement_timeout', ?, true) IS NOT NULL RETURNING id),"
+                + " AND set_config('statement_timeout', ?, true) IS NOT NULL RETURNING id, xmax AS deleter),"
                 // Payloads larger than the listener loads go to the dead letters unread.
                 + " oversized AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, reason)"
                 + " SELECT id, channel, body::jsonb, created_at, attempts, errors::jsonb, 'payload of ' || octet_length(body)"
                 + " || ' bytes is larger than the listener loads (' || ? || ' bytes)' FROM judged"
                 + " WHERE id = ANY(ARRAY(SELECT id FROM gone)) AND octet_length(body) > ? RETURNING id)"
-                + " SELECT 'run' AS kind, id, run_at, CASE WHEN id IN (SELECT id FROM oversized) THEN NULL ELSE body END,"
-                + " created_at, attempts + 1, errors, pg_current_xact_id()::text FROM judged"
-                + " WHERE id = ANY(ARRAY(SELECT id FROM gone))"
+                // The deleter is this transaction, or the subtransaction it runs in (a driver's
+                // autosave, a nested transaction): the id the rows carry, which a release must name.
+                + " SELECT 'run' AS kind, j.id, j.run_at, CASE WHEN j.id IN (SELECT id FROM oversized) THEN NULL ELSE j.body END,"
+                + " j.created_at, j.attempts + 1, j.errors, " + schema + ".full_xid(g.deleter)::text"
+                + " FROM judged j JOIN gone g ON g.id = j.id"
                 + " UNION ALL SELECT 'retry', id, NULL, last_error, NULL, attempts, NULL, NULL FROM retried"
                 + " UNION ALL SELECT 'dead', id, NULL, NULL, NULL, NULL, NULL, NULL FROM dead";
     }
@@ -288,23 +292,18 @@ public final class ClaimStatements {
         }
     }
 
-    /** How many of {@code ids} are in the table now. */
-    int present(Connection c, Watch watch, long[] ids) throws SQLException {
-        Array array = bigints(c, ids);
-        int n;
-        try (PreparedStatement ps = c.prepareStatement(present)) {
-            ps.setArray(1, array);
+    /** Whether transaction {@code xid} (64-bit) committed, aborted, or is in progress; null when too old to tell. */
+    String status(Connection c, Watch watch, long xid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(status)) {
+            ps.setString(1, Long.toString(xid));
             watch.running(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                n = rs.getInt(1);
+                return rs.getString(1);
             } finally {
                 watch.done();
             }
-        } finally {
-            array.free();
         }
-        return n;
     }
 
     /** Puts deleted tasks back as they were (due now). */

@@ -30,13 +30,16 @@ final class OutageBackoff {
         this.giveUp = giveUp;
     }
 
-    /** A turn succeeded: an outage, if there was one, is over. Reads only, unless there was one. */
-    void succeeded() {
+    /**
+     * A turn on {@code channel} succeeded: the database answers, so an outage, if there was one, is
+     * over; the channel's own streak ends (another channel's goes on). Reads only, unless there was one.
+     */
+    void succeeded(String channel) {
         if (failingSince.get() != 0 && failingSince.getAndSet(0) != 0) {
             LOG.info("Claiming works again");
         }
         if (!streaks.isEmpty()) {
-            streaks.clear();
+            streaks.remove(channel);
         }
     }
 

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * Bounds every wait of a thread that claims and runs tasks. A handler call past its timeout is
  * handed to {@code onTimeout} (which releases its claim, aborts its connection and replaces the
  * thread). A statement of the library's own past the statement timeout is cancelled, and if that
- * does not end it within as long again (a half-open connection hears nothing), its connection is
- * aborted, which fails the statement on the worker's thread.
+ * does not end it within as long again (a half-open connection hears nothing), it is handed to
+ * {@code onStuck} (which releases the claim and aborts the connection, failing the statement on
+ * the worker's thread).
  *
  * <p>The sweep only looks; whatever needs the network runs on a small executor of its own, so that a
  * dead server cannot stall the sweep.
@@ -32,15 +33,22 @@ final class Watchdog implements AutoCloseable {
 
     private final ActiveSlots active;
     private final BiConsumer<WorkerSlot, WorkerSlot.Call> onTimeout;
+    private final BiConsumer<WorkerSlot, Connection> onStuck;
     private final ScheduledExecutorService sweeper;
     private final ExecutorService followUps;
 
-    Watchdog(String name, ActiveSlots active, long sweepMillis, BiConsumer<WorkerSlot, WorkerSlot.Call> onTimeout) {
+    Watchdog(String name, ActiveSlots active, long sweepMillis, BiConsumer<WorkerSlot, WorkerSlot.Call> onTimeout,
+            BiConsumer<WorkerSlot, Connection> onStuck) {
         this.active = active;
         this.onTimeout = onTimeout;
+        this.onStuck = onStuck;
         this.sweeper = Executors.newSingleThreadScheduledExecutor(Threads.factory(name + "-watchdog", false));
-        this.followUps = new ThreadPoolExecutor(1, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(MAX_PENDING),
-                Threads.factory(name + "-watchdog-action", true));
+        // Four threads, not one that only grows when the queue is full: one slow action (a note to a
+        // dead server) must not hold up the cancels and aborts behind it.
+        ThreadPoolExecutor actions = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(MAX_PENDING), Threads.factory(name + "-watchdog-action", true));
+        actions.allowCoreThreadTimeOut(true);
+        this.followUps = actions;
         sweeper.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -49,7 +57,7 @@ final class Watchdog implements AutoCloseable {
         for (WorkerSlot slot : active) {
             try {
                 WorkerSlot.Call call = slot.call();
-                if (call != null && now - call.deadline() > 0 && slot.call() == call && slot.abandon()) {
+                if (call != null && now - call.deadline() > 0 && slot.timeOut(call)) {
                     later(() -> onTimeout.accept(slot, call));
                 }
                 WorkerSlot.Library library = slot.library();
@@ -82,16 +90,17 @@ final class Watchdog implements AutoCloseable {
         if (library.stage() < 2 && hopeless && c != null && slot.advance(library, 2)) {
             LOG.warn("A statement of the library's own on {} did not end in time, even cancelled; aborting its connection",
                     slot.thread.getName());
-            later(() -> abort(c));
+            later(() -> onStuck.accept(slot, c));
         }
     }
 
-    /** Runs {@code action} on the follow-up executor; drops it (the next sweep retries) when that is full. */
+    /** Runs {@code action} on the follow-up executor, or here when that is full or stopped. */
     void later(Runnable action) {
         try {
             followUps.execute(action);
         } catch (RejectedExecutionException e) {
-            LOG.warn("The watchdog has more than {} actions waiting; dropping one", MAX_PENDING);
+            LOG.warn("The watchdog's actions are backed up (more than {} waiting); running one in its sweep", MAX_PENDING);
+            action.run();
         }
     }
 

@@ -87,7 +87,8 @@ public final class WorkerPool {
                 new OutageBackoff(settings.outageLimit(), settings.onGiveUp()), metrics, active, settings.onGiveUp());
         long shortest = settings.policies().values().stream().mapToLong(p -> p.handlerTimeout().toMillis()).min().orElse(1_000);
         shortest = Math.min(shortest, settings.statementTimeout().toMillis());
-        this.watchdog = new Watchdog(settings.name(), active, Math.max(10, Math.min(shortest / 10, 1_000)), this::timedOut);
+        this.watchdog = new Watchdog(settings.name(), active, Math.max(10, Math.min(shortest / 10, 1_000)), this::timedOut,
+                this::stuck);
     }
 
     /**
@@ -217,6 +218,14 @@ public final class WorkerPool {
         }
     }
 
+    private static void close(Connection c) {
+        try {
+            c.close();
+        } catch (java.sql.SQLException | RuntimeException e) {
+            LOG.debug("Closing an aborted connection failed", e);
+        }
+    }
+
     /** Releases and aborts the claim transactions still running after the grace period. */
     private void abortRemaining() {
         for (WorkerSlot slot : active) {
@@ -231,6 +240,15 @@ public final class WorkerPool {
         }
     }
 
+    /** A statement of the library's own hangs even cancelled: release the claim, if it has one, and abort. */
+    private void stuck(WorkerSlot slot, Connection c) {
+        long xid = slot.xid();
+        if (xid != 0) {
+            bookkeeper.release(xid, 0, null);
+        }
+        Watchdog.abort(c);
+    }
+
     /** A handler overran its timeout (on the watchdog's follow-up thread): release, abort, replace. */
     private void timedOut(WorkerSlot slot, WorkerSlot.Call call) {
         metrics.timeouts.increment();
@@ -242,6 +260,7 @@ public final class WorkerPool {
         Connection c = slot.connection();
         if (c != null) {
             Watchdog.abort(c); // the server rolls the transaction back: the batch is pending again
+            close(c); // back to its pool, which drops it (broken): the hung thread may never give it back
         }
         slot.thread.interrupt();
         int stuck;
@@ -262,8 +281,13 @@ public final class WorkerPool {
         }
         if (slot.workerNumber > 0) {
             loop.lost(slot, replace, why);
-        } else if (slot.onAbandoned != null && replace) {
-            slot.onAbandoned.run();
+        } else {
+            if (slot.onAbandoned != null) {
+                slot.onAbandoned.run(); // start-up recovery's place for this chunk is free again
+            }
+            if (!replace) {
+                settings.onGiveUp().accept(new IllegalStateException("start-up recovery cannot go on: " + why));
+            }
         }
     }
 }

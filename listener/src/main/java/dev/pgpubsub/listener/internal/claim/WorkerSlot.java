@@ -2,13 +2,14 @@ package dev.pgpubsub.listener.internal.claim;
 
 import java.sql.Connection;
 import java.sql.Statement;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What one thread that claims and runs tasks is doing, for the watchdog: its claim transaction's
  * connection and id, the rows it holds, the handler call in progress, or the library statement in
  * progress. Written by its thread, read by the watchdog; once abandoned (its handler overran its
- * timeout, or the listener shut down), the thread touches nothing any more.
+ * timeout, or the listener shut down), the thread touches nothing any more. The transitions the
+ * two race on (a call ending or timing out, a statement ending or being cancelled) are made under
+ * the slot's lock, so that exactly one side wins.
  */
 final class WorkerSlot {
 
@@ -49,7 +50,7 @@ final class WorkerSlot {
     final int workerNumber;
     /** Called instead of starting a replacement when a recovery thread is abandoned; may be null. */
     final Runnable onAbandoned;
-    private final AtomicBoolean abandoned = new AtomicBoolean();
+    private boolean abandoned;
     private volatile Connection connection;
     private volatile long xid;
     private volatile long[] batch;
@@ -87,21 +88,42 @@ final class WorkerSlot {
         return batch;
     }
 
-    void calling(Call running) {
+    /** A handler call starts. */
+    synchronized void calling(Call running) {
         call = running;
+    }
+
+    /**
+     * The handler call returned (or threw): clears it, and throws {@link Abandoned} if the watchdog
+     * took this thread over first.
+     */
+    synchronized void called() {
+        call = null;
+        if (abandoned) {
+            throw new Abandoned();
+        }
     }
 
     Call call() {
         return call;
     }
 
+    /** For the watchdog: abandons the thread if {@code overdue} is still its call; true if so. */
+    synchronized boolean timeOut(Call overdue) {
+        if (abandoned || call != overdue) {
+            return false;
+        }
+        abandoned = true;
+        return true;
+    }
+
     /** A library statement (or a commit, with null) starts, to finish within {@code timeoutNanos}. */
-    void library(Statement statement, long timeoutNanos) {
+    synchronized void library(Statement statement, long timeoutNanos) {
         library = new Library(statement, System.nanoTime() + timeoutNanos, timeoutNanos, 0);
     }
 
     /** The library statement finished. */
-    void libraryDone() {
+    synchronized void libraryDone() {
         library = null;
     }
 
@@ -118,18 +140,22 @@ final class WorkerSlot {
         return true;
     }
 
-    /** Marks the slot abandoned; true for the one caller that did it. */
-    boolean abandon() {
-        return abandoned.compareAndSet(false, true);
+    /** Marks the slot abandoned (a shutdown gave up on it); true for the one caller that did it. */
+    synchronized boolean abandon() {
+        if (abandoned) {
+            return false;
+        }
+        abandoned = true;
+        return true;
     }
 
-    boolean abandoned() {
-        return abandoned.get();
+    synchronized boolean abandoned() {
+        return abandoned;
     }
 
     /** Throws {@link Abandoned} if the watchdog gave up on this thread. */
-    void checkNotAbandoned() {
-        if (abandoned.get()) {
+    synchronized void checkNotAbandoned() {
+        if (abandoned) {
             throw new Abandoned();
         }
     }

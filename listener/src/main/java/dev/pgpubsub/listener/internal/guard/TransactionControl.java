@@ -5,7 +5,9 @@ import java.util.Locale;
 /**
  * Finds SQL that would end or escape the transaction it runs in: {@code COMMIT}, {@code END},
  * {@code ROLLBACK} (but not {@code ROLLBACK TO} a savepoint), {@code ABORT}, {@code BEGIN},
- * {@code START TRANSACTION} and the two-phase commands. Every statement of a multi-statement string
+ * {@code START TRANSACTION}, the two-phase commands, and the session-level settings of how later
+ * transactions run ({@code SET SESSION CHARACTERISTICS}, {@code SET default_transaction_...}),
+ * which would reach the listener's next claims on that connection. Every statement of a multi-statement string
  * is looked at; comments, string literals, quoted names and dollar-quoted bodies are skipped, so
  * {@code SELECT 'commit'} or a function body passes.
  */
@@ -50,6 +52,16 @@ public final class TransactionControl {
             }
             case "PREPARE":
                 return "TRANSACTION".equals(s.word()) ? "PREPARE TRANSACTION" : null;
+            case "SET": {
+                String next = s.word();
+                if ("SESSION".equals(next)) {
+                    next = s.word();
+                }
+                if ("CHARACTERISTICS".equals(next)) {
+                    return "SET SESSION CHARACTERISTICS";
+                }
+                return next != null && next.startsWith("DEFAULT_TRANSACTION_") ? "SET " + next : null;
+            }
             default:
                 return null;
         }

@@ -193,8 +193,8 @@ public final class TransactionGuard {
             if (args != null && args.length > 0 && args[0] instanceof String sql && isSql(name)) {
                 String command = TransactionControl.find(sql);
                 if (command != null) {
-                    throw refuse(command, "A handler may not end the transaction or start another: its SQL "
-                            + "contains " + command + ". ");
+                    throw refuse(command, "A handler may not end the transaction, start another, or change how "
+                            + "the next ones run: its SQL contains " + command + ". ");
                 }
             }
             Object result;

@@ -110,9 +110,9 @@ public final class Recovery {
                     }
                 }
                 // Wait for the chunks in flight: on a stop, the worker pool lets them finish within
-                // the grace period and releases the rest, so they all end.
-                slots.acquire(settings.parallel());
-                slots.release(settings.parallel());
+                // the grace period and releases the rest, so they end; one whose handler ignores
+                // that is waited for a minute at most.
+                awaitChunks(slots);
             } finally {
                 c.rollback(); // read-only: closes the cursor and ends the snapshot
             }
@@ -216,6 +216,19 @@ public final class Recovery {
                 }
             });
         }
+    }
+
+    /** Waits until no chunk is in flight, or, once told to stop, for at most a minute more. */
+    private void awaitChunks(Semaphore slots) throws InterruptedException {
+        int afterStop = 0;
+        while (!slots.tryAcquire(settings.parallel(), 1, TimeUnit.SECONDS)) {
+            if (!keepGoing.getAsBoolean() && ++afterStop >= 60) {
+                LOG.warn("Start-up recovery stops with {} chunk(s) still running", settings.parallel()
+                        - slots.availablePermits());
+                return;
+            }
+        }
+        slots.release(settings.parallel());
     }
 
     /** Waits for a chunk's permit; false (without it) once recovery is told to stop. */

@@ -29,6 +29,9 @@ class TransactionControlTest {
         "INSERT INTO t VALUES ('a;b'); end|END",
         "SELECT $$ ; $$; ROLLBACK|ROLLBACK",
         "(COMMIT)|COMMIT",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE|SET SESSION CHARACTERISTICS",
+        "set default_transaction_isolation = 'serializable'|SET DEFAULT_TRANSACTION_ISOLATION",
+        "SET SESSION default_transaction_read_only TO on|SET DEFAULT_TRANSACTION_READ_ONLY",
     })
     void findsTheCommandThatWouldEndTheTransaction(String sql, String command) {
         assertThat(TransactionControl.find(sql.replace("\\n", "\n"))).isEqualTo(command);
@@ -49,6 +52,8 @@ class TransactionControlTest {
         "SELECT E'it\\'s; commit'",
         "SELECT $1, $2 FROM t",
         "UPDATE t SET ended = true WHERE commit_id = 1",
+        "SET LOCAL statement_timeout = '1s'",
+        "SET search_path TO app",
         "",
     })
     void letsEverythingElseThrough(String sql) {
