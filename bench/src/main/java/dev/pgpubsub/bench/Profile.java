@@ -69,6 +69,7 @@ final class Profile {
             recording.dump(file);
         }
         Map<String, Long> samples = new LinkedHashMap<>();
+        Map<String, Long> frames = new LinkedHashMap<>();
         long all = 0;
         try {
             for (RecordedEvent event : RecordingFile.readAllEvents(file)) {
@@ -76,10 +77,23 @@ final class Profile {
                     continue;
                 }
                 samples.merge(layer(event.getStackTrace()), 1L, Long::sum);
+                if (event.getStackTrace() != null) {
+                    List<RecordedFrame> stack = event.getStackTrace().getFrames();
+                    for (int i = 0; i < Math.min(stack.size(), 12); i++) {
+                        RecordedFrame f = stack.get(i);
+                        frames.merge(f.getMethod().getType().getName() + "." + f.getMethod().getName(), 1L, Long::sum);
+                    }
+                }
                 all++;
             }
         } finally {
             Files.deleteIfExists(file);
+        }
+        if (Boolean.getBoolean("pgpubsub.bench.frames")) {
+            long total = all;
+            System.out.println("Top frames (share of samples with the method in the top 12 frames):");
+            frames.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(40)
+                    .forEach(e -> System.out.printf("  %5.1f %%  %s%n", 100.0 * e.getValue() / total, e.getKey()));
         }
         Map<String, Double> micros = new LinkedHashMap<>();
         double perTask = cpu / 1e3 / tasks;

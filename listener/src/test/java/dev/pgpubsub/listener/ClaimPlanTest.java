@@ -26,22 +26,30 @@ class ClaimPlanTest {
             .mapToObj(Integer::toString).toList()) + "}'";
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 1})
+    @ValueSource(ints = {0, 1, 2})
     void noClaimStatementScansTheTable(int which, TestDatabase db) throws Exception {
         Fixtures.reset(db);
         db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
                 + "FROM generate_series(1, 50000) g");
         db.execute("ANALYZE pgpubsub.notification");
         String sql = numbered(new ClaimStatements("pgpubsub").claimSql().get(which));
-        // The rows (by channel, or by ids and channel), then: limit, byte budget, retry delays (initial,
-        // max, jitter), max attempts twice, the handler timeout twice, the largest payload twice.
-        List<String> rest = List.of("int", "bigint", "float8", "float8", "float8", "int", "int", "text", "text", "int", "int");
-        List<String> restValues = List.of("100", "8388608", "1", "3600", "0.2", "25", "25", "'5min'", "'5min'", "8388608",
-                "8388608");
-        List<String> types = new java.util.ArrayList<>(which == 0 ? List.of("text") : List.of("bigint[]", "text"));
-        types.addAll(rest);
-        List<String> values = new java.util.ArrayList<>(which == 0 ? List.of("'orders'") : List.of(IDS, "'orders'"));
-        values.addAll(restValues);
+        List<String> types = new java.util.ArrayList<>();
+        List<String> values = new java.util.ArrayList<>();
+        if (which < 2) {
+            // The rows (by channel, or by ids and channel), then: limit, byte budget, the largest
+            // payload twice, the handler timeout twice.
+            types.addAll(which == 0 ? List.of("text") : List.of("bigint[]", "text"));
+            values.addAll(which == 0 ? List.of("'orders'") : List.of(IDS, "'orders'"));
+            types.addAll(List.of("int", "bigint", "int", "int", "text", "text"));
+            values.addAll(List.of("100", "8388608", "8388608", "8388608", "'5min'", "'5min'"));
+        } else {
+            // The charge: errors and ids (twice), retry delays (initial, max, jitter), ids and max
+            // attempts (twice), errors and ids.
+            String errors = "'{" + String.join(",", java.util.Collections.nCopies(100, "boom")) + "}'";
+            types.addAll(List.of("text[]", "bigint[]", "text[]", "bigint[]", "float8", "float8", "float8", "bigint[]", "int",
+                    "bigint[]", "int", "text[]", "bigint[]"));
+            values.addAll(List.of(errors, IDS, errors, IDS, "1", "3600", "0.2", IDS, "25", IDS, "25", errors, IDS));
+        }
         StringBuilder plan = new StringBuilder();
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
             c.setAutoCommit(false);

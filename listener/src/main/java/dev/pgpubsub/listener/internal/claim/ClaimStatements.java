@@ -9,8 +9,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -44,6 +44,7 @@ public final class ClaimStatements {
 
     private final String claimDue;
     private final String claimByIds;
+    private final String charge;
     private final String release;
     private final String nextDue;
     private final String status;
@@ -61,6 +62,7 @@ public final class ClaimStatements {
         String released = schema + ".claim_release";
         this.claimDue = claim(schema, "channel = ? AND run_at <= now()");
         this.claimByIds = claim(schema, "id = ANY(?) AND channel = ? AND run_at <= now()");
+        this.charge = charge(schema);
         this.release = "WITH expired AS (DELETE FROM " + released + " WHERE xid IN (SELECT xid FROM " + released
                 + " WHERE at < now() - interval '" + RELEASE_TTL + "' LIMIT 100))"
                 + " INSERT INTO " + released + " (xid, failed_task, error) VALUES (?, ?, ?)"
@@ -79,9 +81,11 @@ public final class ClaimStatements {
 
     /**
      * The claim statement. Parameters: the rows' condition's ({@code channel}, or {@code ids} and
-     * {@code channel}), then the batch size, the byte budget, the charge's policy (max attempts,
-     * initial and max delay in seconds, jitter; max attempts again), the handler timeout (twice, for
-     * the transaction's own timeouts), and the largest payload to load (twice).
+     * {@code channel}), then the batch size, the byte budget, the largest payload to load (twice),
+     * and the handler timeout (twice, for the transaction's own timeouts).
+     *
+     * <p>Rows a verdict charges come back as such and nothing is deleted: the charge is the rare
+     * path, a statement of its own ({@link #charge}), and the common path stays lean.
      */
     private static String claim(String schema, String rows) {
         String table = schema + ".notification";
@@ -90,47 +94,57 @@ public final class ClaimStatements {
         // rescan it and lock again. Rows reach the table as "id = ANY(ARRAY(SELECT ...))": an index
         // probe per id under any plan, never a join that a generic plan could turn into a scan.
         return "WITH locked AS MATERIALIZED (SELECT id, xmax AS previous, channel, run_at, created_at, attempts,"
-                + " errors::text AS errors, payload::text AS body FROM " + table
+                + " errors, payload::text AS body FROM " + table
                 + " WHERE " + rows + " ORDER BY run_at, id LIMIT ? FOR UPDATE SKIP LOCKED),"
                 + " judged AS MATERIALIZED (SELECT l.*, CASE WHEN l.previous = '0'::xid THEN NULL"
                 + " ELSE " + schema + ".claim_verdict(l.previous, l.id) END AS charge FROM locked l),"
-                // Within the byte budget, in claim order; the first row is always taken.
+                // Within the byte budget, in claim order; the first row is always taken. None when a
+                // row is to be charged first.
                 + " picked AS MATERIALIZED (SELECT id FROM (SELECT id, octet_length(body) AS size, sum(octet_length(body))"
                 + " OVER (ORDER BY run_at, id) AS upto FROM judged) budget WHERE (upto = size OR upto <= ?)"
                 + " AND NOT EXISTS (SELECT 1 FROM judged WHERE charge IS NOT NULL)),"
-                // Charged attempts: due again after their retry delay, or dead after their last one.
-                + " retried AS (UPDATE " + table + " n SET attempts = n.attempts + 1,"
-                + " last_error = (SELECT charge FROM judged j WHERE j.id = n.id),"
-                + " errors = " + schema + ".append_error(n.errors, n.attempts + 1, (SELECT charge FROM judged j WHERE j.id = n.id)),"
-                + " run_at = now() + " + schema + ".retry_delay(n.attempts + 1, ?, ?, ?)"
-                + " WHERE n.id = ANY(ARRAY(SELECT id FROM judged WHERE charge IS NOT NULL AND attempts + 1 < ?))"
-                + " RETURNING n.id, n.attempts, n.last_error),"
-                + " buried AS (DELETE FROM " + table + " WHERE id = ANY(ARRAY(SELECT id FROM judged"
-                + " WHERE charge IS NOT NULL AND attempts + 1 >= ?)) RETURNING id),"
-                + " dead AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, reason)"
-                + " SELECT id, channel, body::jsonb, created_at, attempts + 1,"
-                + " " + schema + ".append_error(errors::jsonb, attempts + 1, charge),"
-                + " CASE WHEN charge = '" + DIED + "' THEN 'attempt ' || (attempts + 1) || ' of ' || (attempts + 1)"
-                + " || ' never finished (its process died or lost its connection)'"
-                + " ELSE 'failed ' || (attempts + 1) || ' of ' || (attempts + 1) || ' attempts' END"
-                + " FROM judged WHERE id = ANY(ARRAY(SELECT id FROM buried)) RETURNING id),"
-                // The batch: deleted in this transaction, whose statements and idle gaps from here on
-                // may last up to the handler timeout (set_config(..., true) is SET LOCAL).
-                + " gone AS (DELETE FROM " + table + " WHERE id = ANY(ARRAY(SELECT id FROM picked))"
-                + " AND set_config('idle_in_transaction_session_timeout', ?, true) IS NOT NULL"
-                + " AND set_config('statement_timeout', ?, true) IS NOT NULL RETURNING id, xmax AS deleter),"
+                + " gone AS (DELETE FROM " + table + " WHERE id = ANY(ARRAY(SELECT id FROM picked)) RETURNING id, xmax AS deleter),"
                 // Payloads larger than the listener loads go to the dead letters unread.
                 + " oversized AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, reason)"
-                + " SELECT id, channel, body::jsonb, created_at, attempts, errors::jsonb, 'payload of ' || octet_length(body)"
+                + " SELECT id, channel, body::jsonb, created_at, attempts, errors, 'payload of ' || octet_length(body)"
                 + " || ' bytes is larger than the listener loads (' || ? || ' bytes)' FROM judged"
                 + " WHERE id = ANY(ARRAY(SELECT id FROM gone)) AND octet_length(body) > ? RETURNING id)"
                 // The deleter is this transaction, or the subtransaction it runs in (a driver's
                 // autosave, a nested transaction): the id the rows carry, which a release must name.
-                + " SELECT 'run' AS kind, j.id, j.run_at, CASE WHEN j.id IN (SELECT id FROM oversized) THEN NULL ELSE j.body END,"
-                + " j.created_at, j.attempts + 1, j.errors, " + schema + ".full_xid(g.deleter)::text"
-                + " FROM judged j JOIN gone g ON g.id = j.id"
-                + " UNION ALL SELECT 'retry', id, NULL, last_error, NULL, attempts, NULL, NULL FROM retried"
-                + " UNION ALL SELECT 'dead', id, NULL, NULL, NULL, NULL, NULL, NULL FROM dead";
+                // The transaction's statements and idle gaps from here on may last up to the handler
+                // timeout (set_config(..., true) is SET LOCAL); both are evaluated once.
+                + " SELECT j.id, CASE WHEN j.id IN (SELECT id FROM oversized) THEN NULL ELSE j.body END,"
+                + " (extract(epoch FROM j.created_at) * 1000000)::bigint, j.attempts + 1, j.errors::text,"
+                + " (SELECT " + schema + ".full_xid(deleter) FROM gone LIMIT 1),"
+                + " (SELECT set_config('idle_in_transaction_session_timeout', ?, true)"
+                + " || set_config('statement_timeout', ?, true)), NULL, j.run_at"
+                + " FROM judged j WHERE j.id = ANY(ARRAY(SELECT id FROM gone))"
+                + " UNION ALL SELECT id, NULL, NULL, attempts + 1, NULL, NULL, NULL, charge, run_at FROM judged"
+                + " WHERE charge IS NOT NULL ORDER BY 9, 1"; // claim order: run_at, id
+    }
+
+    /**
+     * Charges locked rows for an attempt that ended without success: due again after their retry
+     * delay, or to the dead letters after their last attempt. Parameters: the ids, their errors (in
+     * the same order), the retry delays (initial, max, jitter), the max attempts (twice).
+     */
+    private static String charge(String schema) {
+        String table = schema + ".notification";
+        String dead = schema + ".dead_letter";
+        String error = "(?::text[])[array_position(?::bigint[], n.id)]";
+        return "WITH retried AS (UPDATE " + table + " n SET attempts = n.attempts + 1, last_error = " + error + ","
+                + " errors = " + schema + ".append_error(n.errors, n.attempts + 1, " + error + "),"
+                + " run_at = now() + " + schema + ".retry_delay(n.attempts + 1, ?, ?, ?)"
+                + " WHERE n.id = ANY(?::bigint[]) AND n.attempts + 1 < ? RETURNING n.id),"
+                + " buried AS (DELETE FROM " + table + " n WHERE n.id = ANY(?::bigint[]) AND n.attempts + 1 >= ?"
+                + " RETURNING n.id, n.channel, n.payload, n.created_at, n.attempts + 1 AS attempt, n.errors,"
+                + " " + error + " AS error),"
+                + " dead AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, reason)"
+                + " SELECT id, channel, payload, created_at, attempt, " + schema + ".append_error(errors, attempt, error),"
+                + " CASE WHEN error = '" + DIED + "' THEN 'attempt ' || attempt || ' of ' || attempt"
+                + " || ' never finished (its process died or lost its connection)'"
+                + " ELSE 'failed ' || attempt || ' of ' || attempt || ' attempts' END FROM buried RETURNING id)"
+                + " SELECT 'retry', id FROM retried UNION ALL SELECT 'dead', id FROM dead";
     }
 
     /**
@@ -156,17 +170,17 @@ public final class ClaimStatements {
         void done();
     }
 
-    /** The claim SQL, with {@code ?} placeholders, for plan checks: by channel, then by ids. */
+    /** The claim SQL, with {@code ?} placeholders, for plan checks: by channel, by ids, and the charge. */
     public List<String> claimSql() {
-        return List.of(claimDue, claimByIds);
+        return List.of(claimDue, claimByIds, charge);
     }
 
     /**
      * What a claim did.
      *
-     * @param xid     the claiming transaction's id, when it runs tasks (0 otherwise)
+     * @param xid     the id of the transaction that deleted the rows, when it runs tasks (0 otherwise)
      * @param run     the tasks to run now, in claim order; their rows are deleted in the open transaction
-     * @param retried tasks charged for an earlier attempt that did not finish, due again later
+     * @param retried tasks charged for an earlier attempt that ended without success, due again later
      * @param buried  tasks charged for their last attempt, moved to the dead letters
      */
     public record Claim(long xid, List<ClaimedTask> run, List<Long> retried, List<Long> buried) {
@@ -190,7 +204,7 @@ public final class ClaimStatements {
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(claimDue)) {
             ps.setString(1, channel);
-            return claim(ps, watch, 2, limit, byteBudget, policy, maxPayloadBytes);
+            return claim(c, ps, watch, 2, limit, byteBudget, policy, maxPayloadBytes);
         }
     }
 
@@ -201,56 +215,89 @@ public final class ClaimStatements {
         try (PreparedStatement ps = c.prepareStatement(claimByIds)) {
             ps.setArray(1, array);
             ps.setString(2, channel);
-            return claim(ps, watch, 3, ids.length, byteBudget, policy, maxPayloadBytes);
+            return claim(c, ps, watch, 3, ids.length, byteBudget, policy, maxPayloadBytes);
         } finally {
             array.free();
         }
     }
 
-    private static Claim claim(PreparedStatement ps, Watch watch, int from, int limit, long byteBudget, ChannelPolicy policy,
-            int maxPayloadBytes) throws SQLException {
+    private Claim claim(Connection c, PreparedStatement ps, Watch watch, int from, int limit, long byteBudget,
+            ChannelPolicy policy, int maxPayloadBytes) throws SQLException {
         String timeout = policy.handlerTimeout().toMillis() + "ms";
         int i = from;
         ps.setInt(i++, limit);
         ps.setLong(i++, byteBudget);
-        ps.setDouble(i++, seconds(policy.initialDelay()));
-        ps.setDouble(i++, seconds(policy.maxDelay()));
-        ps.setDouble(i++, policy.jitter());
-        ps.setInt(i++, policy.maxAttempts());
-        ps.setInt(i++, policy.maxAttempts());
-        ps.setString(i++, timeout);
-        ps.setString(i++, timeout);
         ps.setInt(i++, maxPayloadBytes);
-        ps.setInt(i, maxPayloadBytes);
+        ps.setInt(i++, maxPayloadBytes);
+        ps.setString(i++, timeout);
+        ps.setString(i, timeout);
         List<ClaimedTask> run = new ArrayList<>();
-        List<Long> retried = new ArrayList<>(0);
-        List<Long> buried = new ArrayList<>(0);
+        List<Long> charged = new ArrayList<>(0);
+        List<String> errors = new ArrayList<>(0);
         long xid = 0;
         watch.running(ps);
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                long id = rs.getLong(2);
-                switch (rs.getString(1)) {
-                    case "run" -> {
-                        run.add(new ClaimedTask(id, rs.getTimestamp(3).toInstant(), rs.getString(4),
-                                rs.getTimestamp(5).toInstant(), rs.getInt(6), rs.getString(7)));
-                        xid = Long.parseLong(rs.getString(8));
+                long id = rs.getLong(1);
+                String charge = rs.getString(8);
+                if (charge != null) {
+                    charged.add(id);
+                    errors.add(charge);
+                    if (DIED.equals(charge)) {
+                        LOG.warn("Task {}: attempt {} never finished (its process died or lost its connection)", id,
+                                rs.getInt(4));
                     }
-                    case "retry" -> {
-                        retried.add(id);
-                        if (DIED.equals(rs.getString(4))) {
-                            LOG.warn("Task {}: attempt {} never finished (its process died or lost its connection); it is "
-                                    + "retried after its backoff", id, rs.getInt(6));
-                        }
-                    }
-                    default -> buried.add(id);
+                    continue;
                 }
+                long micros = rs.getLong(3);
+                run.add(new ClaimedTask(id, rs.getString(2), Instant.ofEpochSecond(micros / 1_000_000,
+                        (micros % 1_000_000) * 1_000), rs.getInt(4), rs.getString(5)));
+                xid = rs.getLong(6);
             }
         } finally {
             watch.done();
         }
-        run.sort(Comparator.comparing(ClaimedTask::dueAt).thenComparingLong(ClaimedTask::id));
-        return new Claim(xid, run, retried, buried);
+        if (charged.isEmpty()) {
+            return new Claim(xid, run, List.of(), List.of());
+        }
+        return charge(c, watch, charged, errors, policy);
+    }
+
+    /** Charges {@code ids} (locked by this transaction) with their errors; nothing runs. */
+    private Claim charge(Connection c, Watch watch, List<Long> ids, List<String> errors, ChannelPolicy policy)
+            throws SQLException {
+        Array idArray = bigints(c, ids.stream().mapToLong(Long::longValue).toArray());
+        Array errorArray = c.createArrayOf("text", errors.toArray());
+        List<Long> retried = new ArrayList<>();
+        List<Long> buried = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(charge)) {
+            int i = 1;
+            ps.setArray(i++, errorArray);
+            ps.setArray(i++, idArray);
+            ps.setArray(i++, errorArray);
+            ps.setArray(i++, idArray);
+            ps.setDouble(i++, seconds(policy.initialDelay()));
+            ps.setDouble(i++, seconds(policy.maxDelay()));
+            ps.setDouble(i++, policy.jitter());
+            ps.setArray(i++, idArray);
+            ps.setInt(i++, policy.maxAttempts());
+            ps.setArray(i++, idArray);
+            ps.setInt(i++, policy.maxAttempts());
+            ps.setArray(i++, errorArray);
+            ps.setArray(i, idArray);
+            watch.running(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    (rs.getString(1).equals("retry") ? retried : buried).add(rs.getLong(2));
+                }
+            } finally {
+                watch.done();
+            }
+        } finally {
+            idArray.free();
+            errorArray.free();
+        }
+        return new Claim(0, List.of(), retried, buried);
     }
 
     /**

@@ -6,11 +6,10 @@ import java.time.Instant;
  * A task whose row the running transaction locked and deleted, with what its handler needs.
  *
  * @param id          the task id
- * @param dueAt       its run_at (the claim order is dueAt, id)
  * @param payload     its JSON, or null when it was too large to load (it is in the dead letters)
  * @param publishedAt when it was published
  * @param attempt     the attempt being made, 1 the first time
  * @param errors      its error history, a JSON array
  */
-public record ClaimedTask(long id, Instant dueAt, String payload, Instant publishedAt, int attempt, String errors) {
+public record ClaimedTask(long id, String payload, Instant publishedAt, int attempt, String errors) {
 }
