@@ -25,6 +25,43 @@ class ClaimPlanTest {
     private static final String IDS = "'{" + String.join(",", java.util.stream.IntStream.rangeClosed(1, 100)
             .mapToObj(Integer::toString).toList()) + "}'";
 
+    private static final List<String> CLAIM_TYPES = List.of("bigint", "int", "int", "text", "text");
+    private static final List<String> CLAIM_VALUES = List.of("8388608", "8388608", "8388608", "'5min'", "'5min'");
+
+    /**
+     * A claim is planned once per connection, not once per claim: with the batch size
+     * as a parameter the server kept making a custom plan for every claim (it cannot cost a generic
+     * plan for an unknown LIMIT), which doubled the server's time for a claim of one row.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1})
+    void theClaimIsPlannedOnce(int which, TestDatabase db) throws Exception {
+        Fixtures.reset(db);
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
+                + "FROM generate_series(1, 50000) g");
+        db.execute("ANALYZE pgpubsub.notification");
+        String sql = numbered(new ClaimStatements("pgpubsub").claimSql().get(which));
+        String rows = which == 0 ? "text" : "bigint[], text";
+        String rowValues = which == 0 ? "'orders'" : IDS + ", 'orders'";
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("PREPARE claim(" + rows + ", " + String.join(", ", CLAIM_TYPES) + ") AS " + sql);
+            for (int i = 0; i < 10; i++) {
+                // Plans the way an execution does, without running it.
+                try (ResultSet rs = s.executeQuery("EXPLAIN EXECUTE claim(" + rowValues + ", " + String.join(", ", CLAIM_VALUES) + ")")) {
+                    assertThat(rs.next()).isTrue();
+                }
+            }
+            try (ResultSet rs = s.executeQuery("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'claim'")) {
+                assertThat(rs.next()).isTrue();
+                // The server tries five custom plans before it weighs the generic one.
+                assertThat(rs.getLong(1)).as("generic plans").isEqualTo(5);
+                assertThat(rs.getLong(2)).as("custom plans").isEqualTo(5);
+            }
+            c.rollback();
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 2})
     void noClaimStatementScansTheTable(int which, TestDatabase db) throws Exception {
@@ -36,12 +73,12 @@ class ClaimPlanTest {
         List<String> types = new java.util.ArrayList<>();
         List<String> values = new java.util.ArrayList<>();
         if (which < 2) {
-            // The rows (by channel, or by ids and channel), then: limit, byte budget, the largest
-            // payload twice, the handler timeout twice.
+            // The rows (by channel, or by ids and channel), then: byte budget, the largest payload
+            // twice, the handler timeout twice.
             types.addAll(which == 0 ? List.of("text") : List.of("bigint[]", "text"));
             values.addAll(which == 0 ? List.of("'orders'") : List.of(IDS, "'orders'"));
-            types.addAll(List.of("int", "bigint", "int", "int", "text", "text"));
-            values.addAll(List.of("100", "8388608", "8388608", "8388608", "'5min'", "'5min'"));
+            types.addAll(CLAIM_TYPES);
+            values.addAll(CLAIM_VALUES);
         } else {
             // The charge: errors and ids (twice), retry delays (initial, max, jitter), ids and max
             // attempts (twice), errors and ids.

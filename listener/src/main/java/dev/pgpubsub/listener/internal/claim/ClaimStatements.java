@@ -42,7 +42,9 @@ public final class ClaimStatements {
      */
     static final String RELEASE_TTL = "1 day";
 
-    private final String claimDue;
+    private final String schema;
+    /** The claim by channel for the last batch size asked for (callers use one). */
+    private volatile SizedClaim claimDue;
     private final String claimByIds;
     private final String charge;
     private final String release;
@@ -60,8 +62,10 @@ public final class ClaimStatements {
         Names.requireSchema(schema);
         String table = schema + ".notification";
         String released = schema + ".claim_release";
-        this.claimDue = claim(schema, "channel = ? AND run_at <= now()");
-        this.claimByIds = claim(schema, "id = ANY(?) AND channel = ? AND run_at <= now()");
+        this.schema = schema;
+        this.claimDue = new SizedClaim(100, claim(schema, "channel = ? AND run_at <= now()", 100));
+        // No limit: the ids bound it.
+        this.claimByIds = claim(schema, "id = ANY(?) AND channel = ? AND run_at <= now()", 0);
         this.charge = charge(schema);
         this.release = "WITH expired AS (DELETE FROM " + released + " WHERE xid IN (SELECT xid FROM " + released
                 + " WHERE at < now() - interval '" + RELEASE_TTL + "' LIMIT 100))"
@@ -79,15 +83,24 @@ public final class ClaimStatements {
                 + " OVERRIDING SYSTEM VALUE VALUES (?, ?, ?::jsonb, ?, ?, ?::jsonb) ON CONFLICT (id) DO NOTHING";
     }
 
+    private record SizedClaim(int limit, String sql) {
+    }
+
     /**
      * The claim statement. Parameters: the rows' condition's ({@code channel}, or {@code ids} and
-     * {@code channel}), then the batch size, the byte budget, the largest payload to load (twice),
-     * and the handler timeout (twice, for the transaction's own timeouts).
+     * {@code channel}), then the byte budget, the largest payload to load (twice), and the handler
+     * timeout (twice, for the transaction's own timeouts).
+     *
+     * <p>The batch size is written into the text: with a parameter there, the server cannot cost a
+     * plan made for any value, plans the statement anew for every claim, and a claim of one row
+     * costs twice as much on the server. With it, the plan is made once per connection.
      *
      * <p>Rows a verdict charges come back as such and nothing is deleted: the charge is the rare
      * path, a statement of its own ({@link #charge}), and the common path stays lean.
+     *
+     * @param limit the batch size, or 0 for none
      */
-    private static String claim(String schema, String rows) {
+    private static String claim(String schema, String rows, int limit) {
         String table = schema + ".notification";
         String dead = schema + ".dead_letter";
         // The locked rows are a MATERIALIZED CTE, computed exactly once: as a subquery a plan could
@@ -95,7 +108,7 @@ public final class ClaimStatements {
         // probe per id under any plan, never a join that a generic plan could turn into a scan.
         return "WITH locked AS MATERIALIZED (SELECT id, xmax AS previous, channel, run_at, created_at, attempts,"
                 + " errors, payload::text AS body FROM " + table
-                + " WHERE " + rows + " ORDER BY run_at, id LIMIT ? FOR UPDATE SKIP LOCKED),"
+                + " WHERE " + rows + " ORDER BY run_at, id" + (limit > 0 ? " LIMIT " + limit : "") + " FOR UPDATE SKIP LOCKED),"
                 + " judged AS MATERIALIZED (SELECT l.*, CASE WHEN l.previous = '0'::xid THEN NULL"
                 + " ELSE " + schema + ".claim_verdict(l.previous, l.id) END AS charge FROM locked l),"
                 // Within the byte budget, in claim order; the first row is always taken. None when a
@@ -111,15 +124,18 @@ public final class ClaimStatements {
                 + " WHERE id = ANY(ARRAY(SELECT id FROM gone)) AND octet_length(body) > ? RETURNING id)"
                 // The deleter is this transaction, or the subtransaction it runs in (a driver's
                 // autosave, a nested transaction): the id the rows carry, which a release must name.
-                // The transaction's statements and idle gaps from here on may last up to the handler
-                // timeout (set_config(..., true) is SET LOCAL); both are evaluated once.
+                // It is 32 bits; the 64-bit id of the top transaction comes with it, close by, and the
+                // listener widens it (no function call here: a call to a SQL function costs more
+                // than the rest of the claim). The transaction's statements and idle gaps from here
+                // on may last up to the handler timeout (set_config(..., true) is SET LOCAL); both
+                // are evaluated once.
                 + " SELECT j.id, CASE WHEN j.id IN (SELECT id FROM oversized) THEN NULL ELSE j.body END,"
                 + " (extract(epoch FROM j.created_at) * 1000000)::bigint, j.attempts + 1, j.errors::text,"
-                + " (SELECT " + schema + ".full_xid(deleter) FROM gone LIMIT 1),"
+                + " (SELECT deleter::text::bigint FROM gone LIMIT 1),"
                 + " (SELECT set_config('idle_in_transaction_session_timeout', ?, true)"
-                + " || set_config('statement_timeout', ?, true)), NULL, j.run_at"
+                + " || set_config('statement_timeout', ?, true)), NULL, j.run_at, pg_current_xact_id()::text::bigint"
                 + " FROM judged j WHERE j.id = ANY(ARRAY(SELECT id FROM gone))"
-                + " UNION ALL SELECT id, NULL, NULL, attempts + 1, NULL, NULL, NULL, charge, run_at FROM judged"
+                + " UNION ALL SELECT id, NULL, NULL, attempts + 1, NULL, NULL, NULL, charge, run_at, NULL FROM judged"
                 + " WHERE charge IS NOT NULL ORDER BY 9, 1"; // claim order: run_at, id
     }
 
@@ -170,9 +186,29 @@ public final class ClaimStatements {
         void done();
     }
 
-    /** The claim SQL, with {@code ?} placeholders, for plan checks: by channel, by ids, and the charge. */
+    /**
+     * The claim SQL, with {@code ?} placeholders, for plan checks: by channel (batches of 100), by
+     * ids, and the charge.
+     */
     public List<String> claimSql() {
-        return List.of(claimDue, claimByIds, charge);
+        return List.of(claimDue(100), claimByIds, charge);
+    }
+
+    private String claimDue(int limit) {
+        SizedClaim sized = claimDue;
+        if (sized.limit() != limit) {
+            sized = new SizedClaim(limit, claim(schema, "channel = ? AND run_at <= now()", limit));
+            claimDue = sized;
+        }
+        return sized.sql();
+    }
+
+    /**
+     * The 64-bit id of the transaction whose 32-bit id is {@code shortId}, given one 64-bit id
+     * {@code near} it (less than 2^31 transactions away).
+     */
+    static long widen(long near, long shortId) {
+        return near + (int) (shortId - near);
     }
 
     /**
@@ -202,9 +238,9 @@ public final class ClaimStatements {
      */
     Claim claimDue(Connection c, Watch watch, String channel, int limit, long byteBudget, ChannelPolicy policy, int maxPayloadBytes)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(claimDue)) {
+        try (PreparedStatement ps = c.prepareStatement(claimDue(limit))) {
             ps.setString(1, channel);
-            return claim(c, ps, watch, 2, limit, byteBudget, policy, maxPayloadBytes);
+            return claim(c, ps, watch, 2, byteBudget, policy, maxPayloadBytes);
         }
     }
 
@@ -215,17 +251,16 @@ public final class ClaimStatements {
         try (PreparedStatement ps = c.prepareStatement(claimByIds)) {
             ps.setArray(1, array);
             ps.setString(2, channel);
-            return claim(c, ps, watch, 3, ids.length, byteBudget, policy, maxPayloadBytes);
+            return claim(c, ps, watch, 3, byteBudget, policy, maxPayloadBytes);
         } finally {
             array.free();
         }
     }
 
-    private Claim claim(Connection c, PreparedStatement ps, Watch watch, int from, int limit, long byteBudget,
-            ChannelPolicy policy, int maxPayloadBytes) throws SQLException {
+    private Claim claim(Connection c, PreparedStatement ps, Watch watch, int from, long byteBudget, ChannelPolicy policy,
+            int maxPayloadBytes) throws SQLException {
         String timeout = policy.handlerTimeout().toMillis() + "ms";
         int i = from;
-        ps.setInt(i++, limit);
         ps.setLong(i++, byteBudget);
         ps.setInt(i++, maxPayloadBytes);
         ps.setInt(i++, maxPayloadBytes);
@@ -252,7 +287,7 @@ public final class ClaimStatements {
                 long micros = rs.getLong(3);
                 run.add(new ClaimedTask(id, rs.getString(2), Instant.ofEpochSecond(micros / 1_000_000,
                         (micros % 1_000_000) * 1_000), rs.getInt(4), rs.getString(5)));
-                xid = rs.getLong(6);
+                xid = widen(rs.getLong(10), rs.getLong(6));
             }
         } finally {
             watch.done();
