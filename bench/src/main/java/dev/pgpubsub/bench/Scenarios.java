@@ -37,6 +37,9 @@ final class Scenarios {
 
     static final Channel<Task> BENCH = Channel.of("bench", Task.class);
     private static final Duration LIMIT = Duration.ofMinutes(30);
+    /** Transactions of the latency scenarios' warm-up, before the measured ones, and their pace. */
+    private static final int WARM_UP = 2_000;
+    private static final long WARM_UP_INTERVAL = TimeUnit.MILLISECONDS.toNanos(1);
 
     private Scenarios() {
     }
@@ -182,16 +185,31 @@ final class Scenarios {
         AtomicLongArray committing = new AtomicLongArray(count);
         AtomicLongArray started = new AtomicLongArray(count);
         CountDownLatch all = new CountDownLatch(count);
+        CountDownLatch warm = new CountDownLatch(WARM_UP);
         Publisher publisher = Publisher.create();
         try (Listener listener = Listener.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(password(db))
                 .on(BENCH, (task, context) -> {
+                    if (task.n() < 0) {
+                        warm.countDown();
+                        return;
+                    }
                     started.set((int) task.n(), System.nanoTime());
                     all.countDown();
                 }).start(); Connection c = db.connect()) {
             c.setAutoCommit(false);
-            warmUp(publisher, c, db);
-            long interval = 1_000_000_000L / ratePerSecond;
+            // The whole path warms up first, as the raw one does: publisher, wake-up, claim, handler.
             long next = System.nanoTime();
+            for (int i = 0; i < WARM_UP; i++) {
+                LockSupport.parkNanos(next - System.nanoTime());
+                publisher.in(c).publish(BENCH, new Task(-1 - i));
+                c.commit();
+                next += WARM_UP_INTERVAL;
+            }
+            if (!warm.await(LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("the warm-up tasks were not handled within " + LIMIT);
+            }
+            long interval = 1_000_000_000L / ratePerSecond;
+            next = System.nanoTime();
             for (int i = 0; i < count; i++) {
                 LockSupport.parkNanos(next - System.nanoTime());
                 publisher.in(c).publish(BENCH, new Task(i));
@@ -208,15 +226,6 @@ final class Scenarios {
             micros[i] = (started.get(i) - committing.get(i)) / 1_000;
         }
         return micros;
-    }
-
-    private static void warmUp(Publisher publisher, Connection c, TestDatabase db) throws Exception {
-        // Tasks of another channel (no handler): the publisher's statements and the JIT warm up.
-        for (int i = 0; i < 200; i++) {
-            publisher.in(c).publish(Channel.of("warmup", Task.class), new Task(i));
-            c.commit();
-        }
-        db.execute("DELETE FROM pgpubsub.notification WHERE channel = 'warmup'");
     }
 
     /**
@@ -252,15 +261,18 @@ final class Scenarios {
             try (PreparedStatement insert = c.prepareStatement(
                     "INSERT INTO pgpubsub.notification (channel, payload) VALUES ('raw', jsonb_build_object('n', ?))");
                     PreparedStatement notify = c.prepareStatement("SELECT pg_notify('raw_bench', ?)")) {
-                for (int i = 0; i < 200; i++) {
+                long next = System.nanoTime();
+                for (int i = 0; i < WARM_UP; i++) {
+                    LockSupport.parkNanos(next - System.nanoTime());
                     insert.setLong(1, i);
                     insert.executeUpdate();
                     notify.setString(1, "w" + i);
                     notify.executeQuery().close();
                     c.commit();
+                    next += WARM_UP_INTERVAL;
                 }
                 long interval = 1_000_000_000L / ratePerSecond;
-                long next = System.nanoTime();
+                next = System.nanoTime();
                 for (int i = 0; i < count; i++) {
                     LockSupport.parkNanos(next - System.nanoTime());
                     insert.setLong(1, i);
