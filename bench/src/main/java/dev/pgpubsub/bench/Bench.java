@@ -257,7 +257,8 @@ public final class Bench {
                     return tasks;
                 });
                 String name = "pgpubsub " + count(tasks) + " workers=" + variant[0] + " batch=" + variant[1];
-                micros.forEach((layer, us) -> record("profile", name + ": " + layer, "JVM CPU us/task", us));
+                micros.forEach((layer, us) -> record("profile", name + ": " + layer,
+                        layer.endsWith("(count)") ? "samples" : "JVM CPU us/task", us));
             }
         }
     }
@@ -344,6 +345,7 @@ public final class Bench {
                         (Long.parseLong(r.get("jdkDirect")) + Long.parseLong(r.get("nettyDirect"))) / 1048576.0);
                 record("recovery", variant, "RSS MiB", Long.parseLong(r.get("rss")) / 1048576.0);
                 record("recovery", variant, "rows/s", backlog / Double.parseDouble(r.get("seconds")));
+                record("recovery", variant, "rows/s after start()", backlog / Double.parseDouble(r.get("drainSeconds")));
                 if (keepSamples) {
                     heapSamples.put(backlog, Child.samples(r.get("samples")));
                 }

@@ -30,6 +30,7 @@ final class Machine {
         try (TestDatabase db = server.createDatabase("bench_machine")) {
             m.put("postgres", db.strings("SELECT version()").get(0));
             m.put("synchronous_commit", db.strings("SHOW synchronous_commit").get(0));
+            m.put("fsync", db.strings("SHOW fsync").get(0) + ", " + db.strings("SHOW wal_sync_method").get(0));
             m.put("postgres server", server instanceof dev.pgpubsub.testing.EmbeddedPostgresServer ? "embedded, same machine"
                     : "given by URL");
             m.put("driver org.postgresql", Bench.driverVersion(db.jdbcUrl()));

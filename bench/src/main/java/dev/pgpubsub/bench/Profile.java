@@ -3,6 +3,7 @@ package dev.pgpubsub.bench;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,13 +55,17 @@ final class Profile {
     /**
      * Runs {@code work} under the Flight Recorder's "profile" settings.
      *
-     * @return microseconds of JVM CPU time per task, by layer, and "total"
+     * @return microseconds of JVM CPU time per task, by layer, and "total"; and how many execution
+     *     samples the layers' shares come from
      */
     static Map<String, Double> perTask(Work work) throws Exception {
         Path file = Files.createTempFile("pgpubsub-bench", ".jfr");
         long tasks;
         long cpu;
         try (Recording recording = new Recording(Configuration.getConfiguration("profile"))) {
+            // Every millisecond (the profile settings sample every 10 ms): a burn-down lasts a second or
+            // two, and its threads spend most of it waiting for the server, which is not sampled.
+            recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(1));
             recording.start();
             long before = processCpuNanos();
             tasks = work.run();
@@ -98,6 +103,7 @@ final class Profile {
         Map<String, Double> micros = new LinkedHashMap<>();
         double perTask = cpu / 1e3 / tasks;
         micros.put("total", perTask);
+        micros.put("execution samples (count)", (double) all);
         long counted = all;
         samples.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                 .forEach(e -> micros.put(e.getKey(), perTask * e.getValue() / counted));
