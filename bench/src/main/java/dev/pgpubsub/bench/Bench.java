@@ -270,6 +270,7 @@ public final class Bench {
             record("burn-down", variant, "tasks/s", r[0]);
             record("burn-down", variant, "commits/task", r[1]);
             record("burn-down", variant, "WAL bytes/task", r[2]);
+            record("burn-down", variant, "JVM CPU us/task", r[3]);
         }
     }
 

@@ -118,7 +118,7 @@ final class Scenarios {
      * The raw ceiling: hand-written JDBC, {@code threads} connections each deleting batches of due rows
      * with {@code FOR UPDATE SKIP LOCKED} and committing per batch, until the table is empty.
      *
-     * @return {rows per second, commits per row, WAL bytes per row}
+     * @return {rows per second, commits per row, WAL bytes per row, JVM CPU microseconds per row}
      */
     static double[] rawBurnDown(TestDatabase db, long n, int threads, int batch) throws Exception {
         seed(db, n);
@@ -135,6 +135,7 @@ final class Scenarios {
             c.setAutoCommit(false);
             connections.add(c);
         }
+        long cpuBefore = Profile.processCpuNanos();
         long start = System.nanoTime();
         try {
             List<Future<?>> running = new ArrayList<>();
@@ -168,11 +169,13 @@ final class Scenarios {
             }
         }
         long elapsed = System.nanoTime() - start;
+        long cpu = Profile.processCpuNanos() - cpuBefore;
         if (done.get() != n) {
             throw new IllegalStateException("raw burn-down deleted " + done.get() + " rows of " + n);
         }
         long wal = walBytes(db) - walBefore;
-        return new double[] {n / seconds(elapsed), commitsAfterSessionsEnd(db, commitsBefore) / (double) n, wal / (double) n};
+        return new double[] {n / seconds(elapsed), commitsAfterSessionsEnd(db, commitsBefore) / (double) n, wal / (double) n,
+            cpu / 1e3 / n};
     }
 
     /**
