@@ -17,8 +17,6 @@ import dev.pgpubsub.testing.TestDatabase;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,37 +66,6 @@ class RetryAndDeadLetterTest {
         assertThat(db.strings("SELECT n || ':' || attempt FROM handled ORDER BY n")).containsExactly("2:1", "3:1");
         assertThat(db.strings("SELECT id || ' ' || reason FROM pgpubsub.dead_letter")).singleElement().asString()
                 .endsWith("failed 1 of 1 attempts");
-    }
-
-    /**
-     * A failed batch is redone in three parts (the failed task, those before it, those after it); a
-     * part that fails again is redone one task per transaction. Before, the parts were split in three
-     * again and again: a task after a second failure ran twice for failures not its own, and a flaky
-     * handler had its batch-mates run, and charged when a run failed, over and over.
-     */
-    @Test
-    void aPartOfARedoThatFailsAgainIsRedoneOneTaskPerTransaction() throws Exception {
-        Fixtures.publishOrders(db, 1, 11);
-        Map<Long, AtomicInteger> calls = new ConcurrentHashMap<>();
-        try (Listener listener = listenerFor(db).workers(1).batchSize(10).retryPolicy(FAST).recoverOnStart(false)
-                .on(ORDERS, (o, ctx) -> {
-                    int call = calls.computeIfAbsent(o.n(), n -> new AtomicInteger()).incrementAndGet();
-                    if ((o.n() == 2 || o.n() == 5 || o.n() == 7) && call == 1) {
-                        throw new IllegalStateException("the first run of task " + o.n() + " fails");
-                    }
-                    recordHandled(ctx, o.n(), "x");
-                }).start()) {
-            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 10);
-            assertThat(listener.stats().tasksDone()).isEqualTo(10);
-        }
-        // 1-10 fails at 2; its part 3-10 fails at 5, so 3-4 and 6-10 run one by one: 6 runs once.
-        // (Split in three again, 6-10 would have run until 7 failed, and 6 again after it.)
-        assertThat(calls.get(6L)).hasValue(1);
-        assertThat(calls.get(8L)).hasValue(1);
-        assertThat(calls.get(3L)).hasValue(2);
-        assertThat(calls.get(7L)).hasValue(2);
-        assertThat(db.strings("SELECT n || ':' || attempt FROM handled ORDER BY n")).containsExactly("1:1", "2:2", "3:1",
-                "4:1", "5:2", "6:1", "7:2", "8:1", "9:1", "10:1");
     }
 
     /**

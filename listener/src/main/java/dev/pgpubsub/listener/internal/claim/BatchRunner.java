@@ -128,57 +128,34 @@ final class BatchRunner {
      * @return how many tasks completed
      */
     long runIds(WorkerSlot slot, String channel, long[] ids) throws Exception {
-        Deque<Group> groups = new ArrayDeque<>();
-        groups.add(new Group(ids, false));
+        Deque<long[]> groups = new ArrayDeque<>();
+        groups.add(ids);
         return runGroups(slot, channel, groups);
     }
 
-    /**
-     * Ids to claim and run in one transaction.
-     *
-     * @param redo whether they are part of a failed batch, being done again
-     */
-    private record Group(long[] ids, boolean redo) {
-    }
-
     private void again(WorkerSlot slot, String channel, Failure failure) throws Exception {
-        Deque<Group> groups = new ArrayDeque<>();
-        follow(groups, failure, false);
+        Deque<long[]> groups = new ArrayDeque<>();
+        follow(groups, failure);
         runGroups(slot, channel, groups);
     }
 
-    /**
-     * Queues what a failed group leaves, at the front, in this order: the failed task (its claim
-     * charges it), then the tasks before it, then those after it. A batch that fails for the first
-     * time is redone in these three parts: one bad task costs three transactions, not one per task.
-     * A part that fails again is redone one task per transaction: a handler that fails often (a
-     * flaky one) would otherwise run its batch-mates again and again, and each run that fails
-     * charges an attempt.
-     */
-    private static void follow(Deque<Group> groups, Failure failure, boolean failedInRedo) {
-        if (failedInRedo) {
-            for (long[] part : List.of(failure.after(), failure.before())) {
-                for (int i = part.length - 1; i >= 0; i--) {
-                    groups.addFirst(new Group(new long[] {part[i]}, true));
-                }
-            }
-        } else {
-            if (failure.after().length > 0) {
-                groups.addFirst(new Group(failure.after(), true));
-            }
-            if (failure.before().length > 0) {
-                groups.addFirst(new Group(failure.before(), true));
-            }
+    private static void follow(Deque<long[]> groups, Failure failure) {
+        // Front of the queue, in this order: the failed task (its claim charges it), then the tasks
+        // before it, then those after it.
+        if (failure.after().length > 0) {
+            groups.addFirst(failure.after());
         }
-        groups.addFirst(new Group(failure.culprit(), true));
+        if (failure.before().length > 0) {
+            groups.addFirst(failure.before());
+        }
+        groups.addFirst(failure.culprit());
     }
 
-    private long runGroups(WorkerSlot slot, String channel, Deque<Group> groups) throws Exception {
+    private long runGroups(WorkerSlot slot, String channel, Deque<long[]> groups) throws Exception {
         ChannelPolicy policy = policies.get(channel);
         long done = 0;
         while (!groups.isEmpty()) {
-            Group group = groups.pollFirst();
-            long[] ids = group.ids();
+            long[] ids = groups.pollFirst();
             List<Long> taken = new ArrayList<>();
             Outcome outcome = once(slot, channel, (c, w) -> {
                 ClaimStatements.Claim claim = statements.claimByIds(c, w, channel, ids, limits.maxBatchBytes(), policy,
@@ -190,11 +167,11 @@ final class BatchRunner {
             });
             done += outcome.done();
             if (outcome.failure() != null) {
-                follow(groups, outcome.failure(), group.redo());
+                follow(groups, outcome.failure());
             } else if (outcome.found() > 0 && taken.size() < ids.length) {
                 // The byte budget cut it short: the rest is next.
                 long[] rest = Arrays.stream(ids).filter(id -> !taken.contains(id)).toArray();
-                groups.addFirst(new Group(rest, group.redo()));
+                groups.addFirst(rest);
             }
         }
         return done;
