@@ -45,13 +45,20 @@ final class Report {
         return ratios;
     }
 
+    /**
+     * Ours against its neighbour of the same run, run by run (each variant runs once per run, so the
+     * n-th figures of both are neighbours); the median and range of those.
+     */
     private static void ratio(List<Result> into, Results results, String scenario, String name, String ours, String raw,
             String metric, boolean difference) {
-        double a = results.median(scenario, ours, metric);
-        double b = results.median(scenario, raw, metric);
-        if (!Double.isNaN(a) && !Double.isNaN(b)) {
-            into.add(new Result(scenario + " (derived)", name, difference ? "difference, ms" : "ratio",
-                    List.of(difference ? a - b : a / b)));
+        List<Double> a = results.runs(scenario, ours, metric);
+        List<Double> b = results.runs(scenario, raw, metric);
+        List<Double> perRun = new ArrayList<>();
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            perRun.add(difference ? a.get(i) - b.get(i) : a.get(i) / b.get(i));
+        }
+        if (!perRun.isEmpty()) {
+            into.add(new Result(scenario + " (derived)", name, difference ? "difference, ms" : "ratio", perRun));
         }
     }
 

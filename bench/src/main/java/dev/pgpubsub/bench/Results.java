@@ -20,6 +20,11 @@ final class Results {
         return values == null ? Double.NaN : new Result(scenario, variant, metric, values).median();
     }
 
+    /** Every run of a figure so far, in run order (empty if none). */
+    List<Double> runs(String scenario, String variant, String metric) {
+        return runs.getOrDefault(List.of(scenario, variant, metric), List.of());
+    }
+
     List<Result> all() {
         List<Result> all = new ArrayList<>();
         runs.forEach((key, values) -> all.add(new Result(key.get(0), key.get(1), key.get(2), values)));

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * transaction aborted or ended; then the transaction is released (noted, so that the other tasks
  * are not charged) and rolled back, and the batch is done again in parts: the failed task alone
  * (which charges it), the tasks before it (which ran once already), the tasks after it. So every
- * task that does not fail runs at most twice, and the batch costs three more transactions.
+ * task that does not fail runs at most twice (unless its part fails again), and the batch costs
+ * three more transactions.
  */
 final class BatchRunner {
 
