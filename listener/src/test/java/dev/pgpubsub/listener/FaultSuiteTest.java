@@ -38,9 +38,9 @@ class FaultSuiteTest {
     private static final Duration DRAIN = Duration.ofMinutes(FULL ? 10 : 3);
     private static final RetryPolicy QUICK = new RetryPolicy(25, Duration.ofMillis(50), Duration.ofMillis(500), 0.2);
     private static final String WORKER_BACKENDS = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            + "WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%-worker'";
+            + "WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%-worker %'";
     private static final String LISTEN_BACKEND = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            + "WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%-listen'";
+            + "WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%-listen %'";
 
     /** 1 and 5: the LISTEN connection is terminated again and again while tasks are published; no poll. */
     @Test

@@ -19,6 +19,7 @@ import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,6 +38,21 @@ class LifecycleTest {
     @BeforeEach
     void reset() throws SQLException {
         Fixtures.reset(db);
+    }
+
+    /** An operator matches each session in pg_stat_activity to its process: its name says pid and host. */
+    @Test
+    void everySessionOfAListenerNamesItsRoleAndItsProcess() throws Exception {
+        String mine = " " + ProcessHandle.current().pid() + "@";
+        try (Listener listener = listenerFor(db).on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "x")).start()) {
+            Publisher.create().publish(db.dataSource(), ORDERS, new Order(1));
+            await().atMost(AWAIT).until(() -> listener.stats().tasksDone() == 1);
+            List<String> names = db.strings("SELECT application_name FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%' ORDER BY 1");
+            assertThat(names).anyMatch(n -> n.matches("pgpubsub-\\d+-listen \\d+@.+"))
+                    .anyMatch(n -> n.matches("pgpubsub-\\d+-worker \\d+@.+"))
+                    .allMatch(n -> n.contains(mine));
+        }
     }
 
     @Test

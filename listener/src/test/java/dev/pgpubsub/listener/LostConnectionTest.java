@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class LostConnectionTest {
 
     private static final String LISTEN_BACKEND = "SELECT pid FROM pg_stat_activity "
-            + "WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%-listen'";
+            + "WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%-listen %'";
 
     @Test
     void aTerminatedListenConnectionIsReplacedAndNothingPublishedMeanwhileIsMissed(TestDatabase db) throws Exception {

@@ -117,7 +117,7 @@ class TimeoutTest {
                 long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
                 while (System.nanoTime() < until) {
                     longestWaitMillis.accumulateAndGet(count(db, "SELECT coalesce(max(extract(epoch FROM now() - query_start)"
-                            + " * 1000), 0)::bigint FROM pg_stat_activity WHERE application_name LIKE 'pgpubsub-%-worker' "
+                            + " * 1000), 0)::bigint FROM pg_stat_activity WHERE application_name LIKE 'pgpubsub-%-worker %' "
                             + "AND wait_event_type = 'Lock'"), Math::max);
                     Thread.sleep(50); // sampling, not waiting for a condition
                 }

@@ -234,7 +234,7 @@ public final class ListenerRuntime {
         if (password != null) {
             props.setProperty("password", password);
         }
-        props.setProperty("application.name", name + "-listen");
+        props.setProperty("application.name", SessionNames.of(name, "listen"));
         return DriverManager.getConnection(address.pgjdbcNgUrl(), props);
     }
 }

@@ -64,9 +64,9 @@ public final class WorkerConnections implements AutoCloseable {
         // Fail at start, with the driver's reason, rather than on the first claim.
         config.setInitializationFailTimeout(1);
         boolean ng = jdbcUrl.startsWith("jdbc:pgsql:");
-        // Named so that operators (and the fault tests) can find the listener's sessions. A startup
-        // parameter, sent when the connection opens.
-        config.addDataSourceProperty(ng ? "application.name" : "ApplicationName", name + "-worker");
+        // Named so that operators (and the fault tests) can find the listener's sessions and their
+        // process. A startup parameter, sent when the connection opens.
+        config.addDataSourceProperty(ng ? "application.name" : "ApplicationName", SessionNames.of(name, "worker"));
         if (!ng) {
             // A peer that vanished is noticed by the operating system, too (the watchdog bounds each wait).
             config.addDataSourceProperty("tcpKeepAlive", "true");
