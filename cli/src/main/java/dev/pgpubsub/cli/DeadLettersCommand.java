@@ -2,6 +2,7 @@ package dev.pgpubsub.cli;
 
 import dev.pgpubsub.core.DeadLetter;
 import dev.pgpubsub.core.DeadLetters;
+import dev.pgpubsub.core.internal.Printable;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -56,9 +57,10 @@ final class DeadLettersCommand implements Callable<Integer> {
             out.printf("%-12s %-24s %8s %-20s %s%n", "id", "channel", "attempts", "dead at", "reason / last error");
             for (DeadLetter letter : letters) {
                 out.printf("%-12d %-24s %8d %-20s %s%n", letter.id(), letter.channel(), letter.attempts(),
-                        letter.deadAt().toString().substring(0, 19), letter.reason());
+                        letter.deadAt().toString().substring(0, 19), Printable.escape(letter.reason()));
                 if (!letter.errors().isEmpty()) {
-                    out.printf("%-12s %s%n", "", letter.errors().get(letter.errors().size() - 1).error());
+                    // Rows written before errors were escaped, or by other writers, may hold control characters.
+                    out.printf("%-12s %s%n", "", Printable.escape(letter.errors().get(letter.errors().size() - 1).error()));
                 }
             }
             if (letters.isEmpty()) {

@@ -133,6 +133,20 @@ class CliTest {
         assertThat(run(args("dead-letters", "list")).out()).contains("(no dead letters)");
     }
 
+    /** A dead letter's texts may quote a payload; listed, its control characters must not reach the terminal. */
+    @Test
+    void deadLettersAreListedWithTheirControlCharactersEscaped() throws Exception {
+        db.execute("DELETE FROM pgpubsub.dead_letter");
+        db.execute("INSERT INTO pgpubsub.dead_letter (id, channel, payload, created_at, attempts, errors, reason) VALUES "
+                + "(903, 'refunds', '{}', now(), 1, jsonb_build_array(jsonb_build_object('attempt', 1, 'at', now(), "
+                + "'error', E'bad \\x1b]0;owned\\x07 title')), E'reason \\x1b[2J\\nINFO forged')");
+        Run list = run(args("dead-letters", "list"));
+        assertThat(list.code()).as(list.err()).isZero();
+        assertThat(list.out().chars().filter(c -> Character.isISOControl(c) && c != '\n')).isEmpty();
+        assertThat(list.out()).contains("reason \\u001b[2J\\nINFO forged").contains("bad \\u001b]0;owned\\u0007 title");
+        db.execute("DELETE FROM pgpubsub.dead_letter");
+    }
+
     @Test
     void badInputGetsOneLineAndExitCodeTwo() {
         for (String[] bad : List.of(args("publish", "bad name", "{}"), args("publish", "orders", "{not json"),

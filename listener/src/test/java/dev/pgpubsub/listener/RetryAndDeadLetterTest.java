@@ -220,4 +220,31 @@ class RetryAndDeadLetterTest {
                 .asString().contains("larger than the listener loads (4096 bytes)");
         assertThat(db.strings("SELECT channel FROM pgpubsub.notification")).containsExactly("nobody_serves_this");
     }
+
+    /**
+     * Whoever can publish chooses the payload, and mapping errors and handler exceptions quote it:
+     * stored and logged as they were, a line break or a terminal escape in it forged log lines and
+     * drove the terminal of whoever listed the dead letters.
+     */
+    @Test
+    void controlCharactersOfAPayloadReachNeitherTheErrorsNorTheLogsUnescaped() throws Exception {
+        String forged = "\u001b[2J\nINFO everything is fine";
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) VALUES ('orders', "
+                + "jsonb_build_object('n', " + "E'" + forged.replace("\u001b", "\\x1b").replace("\n", "\\n") + "'))");
+        Fixtures.publishOrders(db, 7, 8);
+        RetryPolicy once = new RetryPolicy(1, Duration.ofMillis(20), Duration.ofMillis(80), 0.2);
+        try (Listener listener = listenerFor(db).retryPolicy(once).on(ORDERS, (o, ctx) -> {
+            throw new IllegalStateException("rejected: " + forged);
+        }).start()) {
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM pgpubsub.dead_letter") == 2);
+        }
+        String mapping = db.strings("SELECT reason FROM pgpubsub.dead_letter WHERE reason LIKE '%does not map to%'").get(0);
+        String thrown = db.strings("SELECT errors->-1->>'error' FROM pgpubsub.dead_letter WHERE reason LIKE 'failed%'").get(0);
+        for (String text : List.of(mapping, thrown)) {
+            assertThat(text.chars().filter(Character::isISOControl).count()).as(text).isZero();
+        }
+        // (The mapper itself drops the escape character from what it quotes, but not the line break.)
+        assertThat(mapping).contains("[2J\\nINFO everything is fine\"");
+        assertThat(thrown).contains("rejected: \\u001b[2J\\nINFO everything is fine");
+    }
 }

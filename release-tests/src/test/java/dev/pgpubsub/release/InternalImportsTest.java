@@ -32,9 +32,11 @@ class InternalImportsTest {
     /** "module -> class" uses of another module's internals that are allowed. */
     private static final Set<String> ALLOWED = Set.of(
             "cli -> dev.pgpubsub.core.internal.Names",
+            "cli -> dev.pgpubsub.core.internal.Printable",
             "cli -> dev.pgpubsub.listener.internal.Durations",
             "listener -> dev.pgpubsub.core.internal.Names",
-            "listener -> dev.pgpubsub.core.internal.PayloadCodec");
+            "listener -> dev.pgpubsub.core.internal.PayloadCodec",
+            "listener -> dev.pgpubsub.core.internal.Printable");
 
     private static final Pattern INTERNAL = Pattern.compile("\\b(dev\\.pgpubsub\\.[a-z]+\\.internal(?:\\.[a-z]+)*\\.[A-Z]\\w*)");
 

@@ -67,7 +67,7 @@ public final class PayloadCodec {
             return mapper.writeValueAsBytes(payload);
         } catch (JacksonException e) {
             throw new IllegalArgumentException("The payload for channel '" + channel + "' (a "
-                    + payload.getClass().getName() + ") does not serialize to JSON: " + e.getOriginalMessage()
+                    + payload.getClass().getName() + ") does not serialize to JSON: " + Printable.escape(e.getOriginalMessage())
                     + ". Use a record of plain values (strings, numbers, booleans, java.time types, UUIDs, "
                     + "lists, maps and nested records).", e);
         }
@@ -79,7 +79,7 @@ public final class PayloadCodec {
             return mapper.readValue(json, type);
         } catch (JacksonException e) {
             throw new IllegalArgumentException("A payload of channel '" + channel + "' does not map to "
-                    + type.getName() + ": " + e.getOriginalMessage(), e);
+                    + type.getName() + ": " + Printable.escape(e.getOriginalMessage()), e);
         }
     }
 
@@ -89,7 +89,7 @@ public final class PayloadCodec {
             return mapper.readValue(json, mapper.getTypeFactory().constructType(type));
         } catch (JacksonException e) {
             throw new IllegalArgumentException("A payload of channel '" + channel + "' does not map to "
-                    + type.getTypeName() + ": " + e.getOriginalMessage(), e);
+                    + type.getTypeName() + ": " + Printable.escape(e.getOriginalMessage()), e);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.pgpubsub.listener.internal.claim;
 
 import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.core.internal.Printable;
 import dev.pgpubsub.listener.RowChange;
 import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
@@ -273,7 +274,7 @@ final class BatchRunner {
             try {
                 payload = read(handler, task);
             } catch (IllegalArgumentException unreadable) {
-                String reason = unreadable.getMessage() == null ? unreadable.toString() : truncate(unreadable.getMessage());
+                String reason = printable(unreadable.getMessage() == null ? unreadable.toString() : unreadable.getMessage());
                 statements.buryLoaded(c, watch, handler.channel(), task, reason);
                 tally.buried++;
                 continue;
@@ -295,7 +296,7 @@ final class BatchRunner {
                     guard.close();
                 }
                 slot.called(); // throws if the watchdog timed the call out first
-                error = cause != null ? describe(cause) : guard.verdict();
+                error = cause != null ? describe(cause) : printable(guard.verdict());
                 if (error != null && cause == null && guard.ended()) {
                     ended(handler.channel(), claim, i, error);
                     return;
@@ -368,17 +369,23 @@ final class BatchRunner {
         return payload;
     }
 
-    /** The error and its causes, at most {@value #MAX_ERROR_CHARS} characters. */
+    /** The error and its causes, printable, at most {@value #MAX_ERROR_CHARS} characters. */
     static String describe(Throwable error) {
         StringBuilder text = new StringBuilder(error.toString());
         for (Throwable cause = error.getCause(); cause != null && text.length() < MAX_ERROR_CHARS; cause = cause.getCause()) {
             text.append("; caused by ").append(cause);
         }
-        return truncate(text.toString());
+        return printable(text.toString());
     }
 
-    private static String truncate(String text) {
-        return text.length() > MAX_ERROR_CHARS ? text.substring(0, MAX_ERROR_CHARS) : text;
+    /**
+     * Text for an error history, a log line and a terminal: control characters escaped (a payload's
+     * text, quoted by a mapping error or a handler's exception, must not forge log lines), at most
+     * {@value #MAX_ERROR_CHARS} characters; null for null.
+     */
+    private static String printable(String text) {
+        String escaped = Printable.escape(text);
+        return escaped == null || escaped.length() <= MAX_ERROR_CHARS ? escaped : escaped.substring(0, MAX_ERROR_CHARS);
     }
 
     static long[] ids(List<ClaimedTask> tasks) {
