@@ -14,12 +14,6 @@ final class Results {
         runs.computeIfAbsent(List.of(scenario, variant, metric), k -> new ArrayList<>()).add(value);
     }
 
-    /** The median of a figure so far, or NaN. */
-    double median(String scenario, String variant, String metric) {
-        List<Double> values = runs.get(List.of(scenario, variant, metric));
-        return values == null ? Double.NaN : new Result(scenario, variant, metric, values).median();
-    }
-
     /** Every run of a figure so far, in run order (empty if none). */
     List<Double> runs(String scenario, String variant, String metric) {
         return runs.getOrDefault(List.of(scenario, variant, metric), List.of());

@@ -8,6 +8,7 @@ import dev.pgpubsub.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,6 +29,14 @@ class ClaimPlanTest {
     private static final List<String> CLAIM_TYPES = List.of("bigint", "int", "int", "text", "text");
     private static final List<String> CLAIM_VALUES = List.of("8388608", "8388608", "8388608", "'5min'", "'5min'");
 
+    /** 50,000 due rows, analyzed: enough that a plan scanning the table would cost more than probing it. */
+    private static void backlog(TestDatabase db) throws Exception {
+        Fixtures.reset(db);
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
+                + "FROM generate_series(1, 50000) g");
+        db.execute("ANALYZE pgpubsub.notification");
+    }
+
     /**
      * A claim is planned once per connection, not once per claim: with the batch size
      * as a parameter the server kept making a custom plan for every claim (it cannot cost a generic
@@ -36,10 +45,7 @@ class ClaimPlanTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 1})
     void theClaimIsPlannedOnce(int which, TestDatabase db) throws Exception {
-        Fixtures.reset(db);
-        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
-                + "FROM generate_series(1, 50000) g");
-        db.execute("ANALYZE pgpubsub.notification");
+        backlog(db);
         String sql = numbered(new ClaimStatements("pgpubsub").claimSql().get(which));
         String rows = which == 0 ? "text" : "bigint[], text";
         String rowValues = which == 0 ? "'orders'" : IDS + ", 'orders'";
@@ -65,13 +71,10 @@ class ClaimPlanTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 2})
     void noClaimStatementScansTheTable(int which, TestDatabase db) throws Exception {
-        Fixtures.reset(db);
-        db.execute("INSERT INTO pgpubsub.notification (channel, payload) SELECT 'orders', jsonb_build_object('n', g) "
-                + "FROM generate_series(1, 50000) g");
-        db.execute("ANALYZE pgpubsub.notification");
+        backlog(db);
         String sql = numbered(new ClaimStatements("pgpubsub").claimSql().get(which));
-        List<String> types = new java.util.ArrayList<>();
-        List<String> values = new java.util.ArrayList<>();
+        List<String> types = new ArrayList<>();
+        List<String> values = new ArrayList<>();
         if (which < 2) {
             // The rows (by channel, or by ids and channel), then: byte budget, the largest payload
             // twice, the handler timeout twice.
