@@ -206,6 +206,7 @@ final class BatchRunner {
                 slot.libraryDone();
             }
         };
+        slot.connecting();
         try {
             return transactions.inTransaction(c -> {
                 slot.use(c);

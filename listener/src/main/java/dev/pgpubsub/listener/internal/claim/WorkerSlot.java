@@ -1,6 +1,7 @@
 package dev.pgpubsub.listener.internal.claim;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
@@ -52,6 +53,7 @@ final class WorkerSlot {
     final Runnable onAbandoned;
     private boolean abandoned;
     private volatile Connection connection;
+    private volatile int session;
     private volatile long xid;
     private volatile long[] batch;
     private volatile Call call;
@@ -68,6 +70,34 @@ final class WorkerSlot {
         connection = c;
         xid = 0;
         batch = null;
+        if (c != null) {
+            session = sessionOf(c);
+        }
+    }
+
+    /** A transaction is about to ask for a connection: none is known until {@link #use} says which. */
+    void connecting() {
+        session = 0;
+    }
+
+    /**
+     * The physical connection of the last transaction that got one since {@link #connecting()}, as an
+     * identity; 0 when getting a connection failed. A pool hands out a new wrapper each time, so the
+     * wrapper's own identity would say nothing.
+     */
+    int session() {
+        return session;
+    }
+
+    private static int sessionOf(Connection c) {
+        Connection physical = c;
+        try {
+            physical = c.unwrap(Connection.class);
+        } catch (SQLException | RuntimeException notAWrapper) {
+            // the connection's own identity then
+        }
+        int id = System.identityHashCode(physical);
+        return id == 0 ? 1 : id;
     }
 
     Connection connection() {
