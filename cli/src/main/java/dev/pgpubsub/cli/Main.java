@@ -35,6 +35,7 @@ public final class Main {
      *             {@code migrate --jdbc-url jdbc:postgresql://localhost:5432/shop}
      */
     public static void main(String[] args) {
+        ProcessLogging.install();
         int code = run(args, System.getenv(), System.out, System.err, StopSignal::installed,
                 Thread.currentThread().getContextClassLoader());
         System.exit(code);

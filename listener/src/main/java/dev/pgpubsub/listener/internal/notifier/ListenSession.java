@@ -128,10 +128,12 @@ public final class ListenSession implements AutoCloseable {
             if (System.nanoTime() - lostAt > outageLimit.toNanos()) {
                 LOG.error("The LISTEN connection could not be restored within {} ({} attempts); giving up: {}", outageLimit,
                         attempt + 1, e.toString());
+                LOG.debug("The last failure", e);
                 onGiveUp.accept(e);
                 return;
             }
             LOG.warn("Reconnecting the LISTEN connection failed (attempt {}): {}", attempt + 1, e.toString());
+            LOG.debug("Reconnect failure", e);
             schedule(attempt + 1);
             return;
         }

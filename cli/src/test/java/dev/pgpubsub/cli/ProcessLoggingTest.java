@@ -1,0 +1,88 @@
+package dev.pgpubsub.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** The standalone process's logging, with its own {@code logback.xml}: one line per expected failure, one format. */
+class ProcessLoggingTest {
+
+    private static final String TIME_LEVEL_THREAD = "\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (WARN |ERROR|INFO |DEBUG) \\[[^]]+] ";
+
+    private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    private final LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    private PrintStream stderr;
+
+    @BeforeEach
+    void configureAsTheProcessDoes() throws Exception {
+        stderr = System.err;
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        configure("logback.xml");
+        ProcessLogging.install();
+    }
+
+    @AfterEach
+    void restore() throws Exception {
+        System.setErr(stderr);
+        configure("logback-test.xml");
+    }
+
+    @Test
+    void aWarningWithAnExceptionIsOneLine() {
+        LoggerFactory.getLogger("com.zaxxer.hikari.pool.ProxyConnection").warn(
+                "pgpubsub-1-workers - Connection marked as broken because of SQLSTATE(57P01)", terminated());
+        List<String> lines = lines();
+        assertThat(lines).hasSize(1);
+        assertThat(lines.get(0)).matches(TIME_LEVEL_THREAD + ".*")
+                .endsWith("marked as broken because of SQLSTATE(57P01) (SQLException: FATAL: terminating connection due to "
+                        + "administrator command)");
+    }
+
+    @Test
+    void anErrorKeepsItsStack() {
+        LoggerFactory.getLogger("dev.pgpubsub.listener.Listener").error("giving up", terminated());
+        assertThat(lines()).hasSizeGreaterThan(3).anyMatch(line -> line.startsWith("\tat "));
+    }
+
+    @Test
+    void aWarningsStackIsPrintedWhenItsLoggerIsAtDebug() {
+        context.getLogger("dev.pgpubsub.listener").setLevel(Level.DEBUG);
+        LoggerFactory.getLogger("dev.pgpubsub.listener.internal.claim.OutageBackoff").warn("claiming failed", terminated());
+        assertThat(lines()).hasSizeGreaterThan(3).anyMatch(line -> line.startsWith("\tat "));
+    }
+
+    @Test
+    void javaUtilLoggingRecordsShareTheProcesssFormat() {
+        java.util.logging.Logger.getLogger("com.impossibl.postgres.jdbc.PGDirectConnection")
+                .warning("Connection closed by the server");
+        List<String> lines = lines();
+        assertThat(lines).hasSize(1);
+        assertThat(lines.get(0)).matches(TIME_LEVEL_THREAD + "c\\.i\\.p\\.j\\.PGDirectConnection - Connection closed by the server");
+    }
+
+    private static SQLException terminated() {
+        return new SQLException("FATAL: terminating connection due to administrator command\n  Where: a second line", "57P01");
+    }
+
+    private List<String> lines() {
+        return captured.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+
+    private void configure(String resource) throws Exception {
+        context.reset();
+        JoranConfigurator configurator = new JoranConfigurator();
+        configurator.setContext(context);
+        configurator.doConfigure(getClass().getClassLoader().getResource(resource));
+    }
+}
