@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -31,12 +33,14 @@ public final class EmbeddedPostgresServer implements PostgresServer {
     private final Path workDir;
     private final Path dataDir;
     private final int port;
+    private final Map<String, String> serverConfig;
     private EmbeddedPostgres running;
 
-    private EmbeddedPostgresServer(Path workDir, Path dataDir, int port) {
+    private EmbeddedPostgresServer(Path workDir, Path dataDir, int port, Map<String, String> serverConfig) {
         this.workDir = workDir;
         this.dataDir = dataDir;
         this.port = port;
+        this.serverConfig = Map.copyOf(serverConfig);
     }
 
     /**
@@ -47,14 +51,62 @@ public final class EmbeddedPostgresServer implements PostgresServer {
      * @throws java.io.UncheckedIOException when the directories cannot be created or the server cannot start
      */
     public static EmbeddedPostgresServer start(Path workDir) {
+        return start(workDir, Map.of());
+    }
+
+    /**
+     * Like {@link #start(Path)}, with settings of the server's own (e.g. {@code ssl=on} and its
+     * certificate files), kept across restarts.
+     *
+     * @param workDir      where binaries are unpacked and data directories are kept
+     * @param serverConfig server settings, name to value
+     * @return the running server
+     * @throws java.io.UncheckedIOException when the directories cannot be created or the server cannot start
+     */
+    public static EmbeddedPostgresServer start(Path workDir, Map<String, String> serverConfig) {
         try {
             Files.createDirectories(workDir);
             Path dataDir = workDir.resolve("data-" + UUID.randomUUID());
-            EmbeddedPostgresServer server = new EmbeddedPostgresServer(workDir, dataDir, freePort());
+            EmbeddedPostgresServer server = new EmbeddedPostgresServer(workDir, dataDir, freePort(), serverConfig);
             server.start();
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException("Could not start an embedded Postgres under " + workDir, e);
+        }
+    }
+
+    /**
+     * A hot standby of this server's data as it is now, on a port of its own: this server is stopped
+     * while its data directory is copied (a base backup of a cleanly stopped server), then started
+     * again, and the copy starts with {@code standby.signal}, so it stays in recovery, read-only. It
+     * follows no primary: it serves the data of the moment it was made.
+     *
+     * @return the running standby
+     * @throws java.io.UncheckedIOException when the copy or a start fails
+     */
+    public synchronized EmbeddedPostgresServer standbyCopy() {
+        stop();
+        Path copyDir = workDir.resolve("data-" + UUID.randomUUID());
+        try {
+            try (Stream<Path> files = Files.walk(dataDir)) {
+                for (Path from : (Iterable<Path>) files::iterator) {
+                    Path to = copyDir.resolve(dataDir.relativize(from).toString());
+                    if (Files.isDirectory(from)) {
+                        Files.createDirectories(to);
+                        Files.setPosixFilePermissions(to, Files.getPosixFilePermissions(from)); // the server wants 0700
+                    } else if (!from.getFileName().toString().equals("postmaster.pid")) {
+                        Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
+                    }
+                }
+            }
+            Files.createFile(copyDir.resolve("standby.signal"));
+            start();
+            EmbeddedPostgresServer standby = new EmbeddedPostgresServer(workDir, copyDir, freePort(), serverConfig);
+            standby.start();
+            return standby;
+        } catch (IOException e) {
+            start();
+            throw new UncheckedIOException("Could not make a standby copy of " + dataDir, e);
         }
     }
 
@@ -64,7 +116,9 @@ public final class EmbeddedPostgresServer implements PostgresServer {
             return;
         }
         try {
-            running = EmbeddedPostgres.builder()
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+            serverConfig.forEach(builder::setServerConfig);
+            running = builder
                     .setOverrideWorkingDirectory(workDir.toFile())
                     .setDataDirectory(dataDir)
                     .setCleanDataDirectory(false)

@@ -128,6 +128,17 @@ public final class TestServers {
     }
 
     /**
+     * Starts a new embedded server with settings of its own (e.g. {@code ssl=on}), which its owner
+     * may stop, restart and kill.
+     *
+     * @param serverConfig server settings, name to value
+     * @return the running server
+     */
+    public static EmbeddedPostgresServer embedded(java.util.Map<String, String> serverConfig) {
+        return EmbeddedPostgresServer.start(workDir(), serverConfig);
+    }
+
+    /**
      * Whether a Docker engine answers.
      *
      * @return {@code true} when Testcontainers can reach a Docker engine

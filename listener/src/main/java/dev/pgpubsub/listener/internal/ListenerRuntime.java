@@ -13,9 +13,13 @@ import dev.pgpubsub.listener.internal.notifier.ListenSession;
 import dev.pgpubsub.listener.internal.recovery.Recovery;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -223,18 +227,56 @@ public final class ListenerRuntime {
         LOG.info("Listener {} closed", name);
     }
 
+    /**
+     * The LISTEN connection: the URL's hosts are tried in order, and a standby (in recovery, where
+     * LISTEN is refused) is skipped like a host that is down. When the URL asks for TLS, a session
+     * without it is refused.
+     */
     private Connection openListenConnection() throws SQLException {
         DatabaseAddress address = DatabaseAddress.parse(config.jdbcUrl());
-        Properties props = new Properties();
-        String user = config.user() != null ? config.user() : address.parameters().get("user");
-        String password = config.password() != null ? config.password() : address.parameters().get("password");
-        if (user != null) {
-            props.setProperty("user", user);
-        }
-        if (password != null) {
-            props.setProperty("password", password);
-        }
+        Properties props = address.listenProperties(config.user(), config.password());
         props.setProperty("application.name", SessionNames.of(name, "listen"));
-        return DriverManager.getConnection(address.pgjdbcNgUrl(), props);
+        List<String> skipped = new ArrayList<>();
+        SQLException last = null;
+        for (DatabaseAddress.Host host : address.hosts()) {
+            Connection c;
+            try {
+                c = DriverManager.getConnection(address.pgjdbcNgUrl(host), props);
+            } catch (SQLException e) {
+                if (address.hosts().size() == 1) {
+                    throw e;
+                }
+                skipped.add(host + " (" + WorkerConnections.rootMessage(e) + ")");
+                last = e;
+                continue;
+            }
+            boolean standby;
+            boolean tls;
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), "
+                            + "coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)")) {
+                rs.next();
+                standby = rs.getBoolean(1);
+                tls = rs.getBoolean(2);
+            } catch (SQLException | RuntimeException e) {
+                c.close();
+                throw e;
+            }
+            if (address.requiresTls() && !tls) {
+                c.close();
+                throw new PgPubSubException("The LISTEN connection to " + host + " has no TLS, but the JDBC URL asks for it ("
+                        + "sslmode). Refusing to send the login in clear: check the server's ssl setting and the URL's sslmode.");
+            }
+            if (!standby) {
+                if (!skipped.isEmpty()) {
+                    LOG.info("Listener {}: LISTENing on {}; skipped {}", name, host, String.join(", ", skipped));
+                }
+                return c;
+            }
+            c.close();
+            skipped.add(host + " (a standby, in recovery: LISTEN needs the primary)");
+        }
+        throw new SQLException("No host of the JDBC URL is a primary that answers: " + String.join("; ", skipped),
+                last != null && last.getSQLState() != null ? last.getSQLState() : "08001", last);
     }
 }

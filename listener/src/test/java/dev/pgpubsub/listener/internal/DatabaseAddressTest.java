@@ -34,4 +34,41 @@ class DatabaseAddressTest {
         assertThat(DatabaseAddress.redact("jdbc:postgresql://localhost/shop?user=app&password=s3cret"))
                 .doesNotContain("s3cret");
     }
+
+    @Test
+    void everyHostOfAMultiHostUrlIsKeptInOrder() {
+        DatabaseAddress a = DatabaseAddress.parse("jdbc:postgresql://db1:5432,[::1]:5433,db3/shop?targetServerType=primary");
+        assertThat(a.hosts()).containsExactly(new DatabaseAddress.Host("db1", 5432), new DatabaseAddress.Host("::1", 5433),
+                new DatabaseAddress.Host("db3", 5432));
+        assertThat(a.pgjdbcNgUrl(a.hosts().get(1))).isEqualTo("jdbc:pgsql://[::1]:5433/shop");
+    }
+
+    @Test
+    void theStandardDriversTlsSettingsReachTheListenConnection() {
+        DatabaseAddress a = DatabaseAddress.parse("jdbc:postgresql://db/shop?sslmode=verify-full&sslrootcert=/etc/ca.crt"
+                + "&sslcert=/etc/client.crt&sslkey=/etc/client.key&sslpassword=k3y&user=app");
+        assertThat(a.requiresTls()).isTrue();
+        assertThat(a.listenProperties(null, "pw")).containsEntry("ssl.mode", "VerifyFull")
+                .containsEntry("ssl.ca.certificate.file", "/etc/ca.crt").containsEntry("ssl.certificate.file", "/etc/client.crt")
+                .containsEntry("ssl.key.file", "/etc/client.key").containsEntry("ssl.key.password", "k3y")
+                .containsEntry("user", "app").containsEntry("password", "pw");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sslmode=require", "sslmode=verify-ca", "ssl=true", "ssl.mode=VerifyFull"})
+    void tlsIsRequiredWhenTheUrlSaysSo(String setting) {
+        assertThat(DatabaseAddress.parse("jdbc:postgresql://db/shop?" + setting).requiresTls()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sslmode=prefer", "sslmode=disable", "user=app"})
+    void tlsIsNotRequiredOtherwise(String setting) {
+        assertThat(DatabaseAddress.parse("jdbc:postgresql://db/shop?" + setting).requiresTls()).isFalse();
+    }
+
+    @Test
+    void anUnknownSslModeIsRefusedWithTheValuesThatExist() {
+        assertThatThrownBy(() -> DatabaseAddress.parse("jdbc:postgresql://db/shop?sslmode=verify_full"))
+                .hasMessageContaining("'verify_full'").hasMessageContaining("verify-full");
+    }
 }
