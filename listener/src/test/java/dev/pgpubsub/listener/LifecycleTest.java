@@ -14,12 +14,14 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.pgpubsub.core.PgPubSubException;
 import dev.pgpubsub.core.Publisher;
 import dev.pgpubsub.listener.Fixtures.Order;
+import dev.pgpubsub.testing.EmbeddedPostgresServer;
 import dev.pgpubsub.testing.PostgresServer;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -166,12 +168,86 @@ class LifecycleTest {
     }
 
     @Test
-    void anUnreachableDatabaseIsReportedClearly(PostgresServer server) {
+    void anUnknownDatabaseIsReportedClearlyAndAtOnce(PostgresServer server) {
         Listener listener = Listener.builder().jdbcUrl("jdbc:postgresql://localhost:" + server.port() + "/no_such_db")
-                .user(server.user()).on(ORDERS, (o, ctx) -> { }).build();
-        assertThatThrownBy(listener::start)
-                .isInstanceOf(PgPubSubException.class)
-                .hasMessageContaining("no_such_db");
+                .user(server.user()).outageLimit(Duration.ofMinutes(10)).on(ORDERS, (o, ctx) -> { }).build();
+        try (StartupLog log = StartupLog.capture()) {
+            assertThatThrownBy(listener::start)
+                    .isInstanceOf(PgPubSubException.class)
+                    .hasMessageContaining("no_such_db");
+            assertThat(log.retries()).as("retries of a failure that only a change of settings mends").isEmpty();
+        }
+    }
+
+    /**
+     * Postgres refuses sessions while it is down or starting (SQLSTATE 08001, 57P03): start-up tries
+     * again within the outage limit, like any later outage, instead of failing at once.
+     */
+    @Test
+    void aListenerStartedWhileTheServerIsDownStartsWhenItComesBack(EmbeddedPostgresServer server) throws Exception {
+        try (TestDatabase own = server.createDatabase("start_in_outage"); StartupLog log = StartupLog.capture()) {
+            Fixtures.reset(own);
+            server.stop();
+            CompletableFuture<Listener> starting;
+            try {
+                starting = CompletableFuture.supplyAsync(() -> listenerFor(own).outageLimit(Duration.ofMinutes(2))
+                        .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "x")).start());
+                await().atMost(AWAIT).until(() -> log.retries().size() >= 2);
+            } finally {
+                server.start();
+            }
+            try (Listener listener = starting.get(AWAIT.toSeconds(), TimeUnit.SECONDS)) {
+                Fixtures.publishOrders(own, 0, 2);
+                await().atMost(AWAIT).until(() -> count(own, "SELECT count(*) FROM handled") == 2);
+            }
+            assertThat(log.retries().get(0)).contains("could not connect").contains("trying again in");
+        }
+    }
+
+    @Test
+    void aServerThatStaysDownFailsTheStartAfterTheOutageLimit(EmbeddedPostgresServer server) {
+        try (StartupLog log = StartupLog.capture()) {
+            Listener listener = Listener.builder().jdbcUrl("jdbc:postgresql://localhost:" + closedPort() + "/shop")
+                    .user(server.user()).outageLimit(Duration.ofSeconds(3)).on(ORDERS, (o, ctx) -> { }).build();
+            long start = System.nanoTime();
+            assertThatThrownBy(listener::start).isInstanceOf(PgPubSubException.class).hasMessageContaining("Could not connect");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+            assertThat(log.retries()).isNotEmpty();
+        }
+    }
+
+    private static int closedPort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The start-up's WARN lines, caught from its logger. */
+    private static final class StartupLog implements AutoCloseable {
+        private final ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(dev.pgpubsub.listener.internal.ListenerRuntime.class);
+        private final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+
+        static StartupLog capture() {
+            StartupLog log = new StartupLog();
+            log.appender.start();
+            log.logger.addAppender(log.appender);
+            return log;
+        }
+
+        List<String> retries() {
+            synchronized (appender) {
+                return appender.list.stream().map(e -> e.getFormattedMessage()).filter(m -> m.contains("trying again")).toList();
+            }
+        }
+
+        @Override
+        public void close() {
+            logger.detachAppender(appender);
+        }
     }
 
     @Test

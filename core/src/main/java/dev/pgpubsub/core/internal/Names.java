@@ -75,9 +75,32 @@ public final class Names {
         return channel;
     }
 
+    /** Who reads a message: a program that uses the library, or a person at the command line. */
+    public enum Audience {
+        /** Code that calls the library: name the Java call. */
+        LIBRARY,
+        /** The standalone process's user: name the command. */
+        CLI
+    }
+
     /** What to do when pgpubsub is not installed in {@code schema}: a sentence without its full stop. */
     public static String migrateHint(String schema) {
-        return "Run PgPubSub.migrate(dataSource" + (schema.equals("pgpubsub") ? "" : ", \"" + schema + "\"") + ") first";
+        return migrateHint(schema, Audience.LIBRARY);
+    }
+
+    /** What to do when pgpubsub is not installed in {@code schema}, said to {@code audience}; no full stop. */
+    public static String migrateHint(String schema, Audience audience) {
+        boolean standard = schema.equals("pgpubsub");
+        return audience == Audience.CLI
+                ? "Run bin/pgpubsub migrate" + (standard ? "" : " --schema " + schema) + " first"
+                : "Run PgPubSub.migrate(dataSource" + (standard ? "" : ", \"" + schema + "\"") + ") first";
+    }
+
+    /** The whole message for a database without pgpubsub in {@code schema}, said to {@code audience}. */
+    public static String notInstalled(String schema, Audience audience) {
+        return "pgpubsub is not installed in schema '" + schema + "' of this database: " + migrateHint(schema, audience)
+                + ", or point " + (audience == Audience.CLI ? "--jdbc-url and --schema" : "it")
+                + " at the right database and schema.";
     }
 
     /** The NOTIFY channel that wakes the listeners of {@code channel}: {@code <schema>.<channel>}. */

@@ -13,6 +13,21 @@ public final class Durations {
     private Durations() {
     }
 
+    /** Writes {@code d} the way {@link #parse} reads it: {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h}. */
+    public static String describe(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 3_600_000 == 0 && ms > 0) {
+            return ms / 3_600_000 + "h";
+        }
+        if (ms % 60_000 == 0 && ms > 0) {
+            return ms / 60_000 + "m";
+        }
+        if (ms % 1_000 == 0) {
+            return ms / 1_000 + "s";
+        }
+        return ms + "ms";
+    }
+
     /** Parses {@code text}; throws an {@link IllegalArgumentException} that shows the accepted forms. */
     public static Duration parse(String text) {
         String value = text == null ? "" : text.trim();

@@ -3,6 +3,7 @@ package dev.pgpubsub.listener.internal;
 import dev.pgpubsub.core.PgPubSubException;
 import dev.pgpubsub.core.internal.Names;
 import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.core.internal.SqlStates;
 import dev.pgpubsub.listener.ListenerStats;
 import dev.pgpubsub.listener.internal.claim.ClaimMetrics;
 import dev.pgpubsub.listener.internal.claim.ClaimStatements;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,10 +74,19 @@ public final class ListenerRuntime {
             throw new IllegalStateException("This listener was already started; build a new one to start again");
         }
         state = State.RUNNING;
+        long startedAt = System.nanoTime();
         try {
-            connections = WorkerConnections.open(config.dataSource(), config.jdbcUrl(), config.user(), config.password(),
-                    config.workers(), name);
-            connections.check(config.workers(), config.schema());
+            connections = whileStarting(startedAt, "connect", () -> {
+                WorkerConnections opened = WorkerConnections.open(config.dataSource(), config.jdbcUrl(), config.user(),
+                        config.password(), config.workers(), name);
+                try {
+                    opened.check(config.workers(), config.schema());
+                    return opened;
+                } catch (SQLException | RuntimeException e) {
+                    opened.close();
+                    throw e;
+                }
+            });
             workers = new WorkerPool(new WorkerPool.Settings(name, config.workers(), config.batchSize(), config.policies(),
                     config.shutdownGrace(), config.maxPayloadBytes(), config.maxBatchBytes(), config.statementTimeout(),
                     config.maxAbandonedThreads(), config.outageLimit(), this::giveUp),
@@ -92,7 +103,11 @@ public final class ListenerRuntime {
                     wakeUps.increment();
                     pool.wake(channel);
                 }, pool::wakeAll, name, config.listenPingInterval(), config.outageLimit(), this::giveUp);
-                listenSession.start();
+                ListenSession session = listenSession;
+                whileStarting(startedAt, "LISTEN", () -> {
+                    session.start();
+                    return null;
+                });
             }
             LOG.info("Listener {} started: {}", name, config.describe());
             if (config.recoverOnStart()) {
@@ -108,6 +123,45 @@ public final class ListenerRuntime {
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /** A step of start-up: what it returns. */
+    @FunctionalInterface
+    private interface Step<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs a step of start-up, and runs it again while it fails in a way that passes on its own (the
+     * server is down, starting, stopping or full: {@link SqlStates#isTransient}) until the outage
+     * limit, counted from the start, is spent; like any later outage. Anything else (a wrong password,
+     * an unknown database, pgpubsub not installed) fails at once.
+     */
+    private <T> T whileStarting(long startedAt, String what, Step<T> step) throws SQLException {
+        for (int attempt = 1;; attempt++) {
+            try {
+                return step.run();
+            } catch (SQLException | RuntimeException e) {
+                long left = config.outageLimit().toNanos() - (System.nanoTime() - startedAt);
+                if (!SqlStates.isTransient(e) || left <= 0) {
+                    if (attempt > 1) {
+                        LOG.error("Listener {}: could not {} for {} ({} attempts); giving up", name, what,
+                                Durations.describe(config.outageLimit()), attempt);
+                    }
+                    throw e;
+                }
+                long wait = Math.min(Backoff.DATABASE.millis(attempt), TimeUnit.NANOSECONDS.toMillis(left) + 1);
+                LOG.warn("Listener {}: could not {} ({}); trying again in {} ms, for at most {} in all", name, what,
+                        WorkerConnections.rootMessage(e), wait, Durations.describe(config.outageLimit()));
+                LOG.debug("Start-up failure", e);
+                try {
+                    Thread.sleep(wait); // the backoff between attempts: bounded by the outage limit
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new PgPubSubException("Listener start was interrupted while the database was unreachable", e);
+                }
+            }
         }
     }
 

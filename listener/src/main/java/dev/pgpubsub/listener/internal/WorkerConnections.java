@@ -3,7 +3,7 @@ package dev.pgpubsub.listener.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.pgpubsub.core.PgPubSubException;
-import dev.pgpubsub.core.internal.Names;
+import dev.pgpubsub.core.internal.NotInstalledException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -129,8 +129,7 @@ public final class WorkerConnections implements AutoCloseable {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
-                    throw new PgPubSubException("pgpubsub is not installed in schema '" + schema + "' of this database: "
-                            + Names.migrateHint(schema) + ", or point the listener at the right database and schema.");
+                    throw new NotInstalledException(schema);
                 }
             }
         }
