@@ -6,6 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgpubsub.core.internal.PayloadCodec;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -13,11 +17,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
-/** Payloads survive the trip through jsonb, and rows written by a newer publisher still read. */
+/** Payloads survive the trip through jsonb, rows written by a newer publisher still read, and a payload that lacks a component does not. */
 @PostgresTest
 class PayloadRoundTripTest {
 
@@ -32,6 +38,39 @@ class PayloadRoundTripTest {
     }
 
     record Slim(UUID id) {
+    }
+
+    record Counter(int k) {
+    }
+
+    record Flags(boolean on, String label, List<String> tags) {
+    }
+
+    /** A declaration annotation named Nullable, as jakarta.annotation's and JSR-305's are. */
+    static final class OnTheComponent {
+        @Retention(RetentionPolicy.RUNTIME)
+        @interface Nullable {
+        }
+    }
+
+    /** A type-use annotation named Nullable, as JSpecify's is. */
+    static final class OnTheType {
+        @Retention(RetentionPolicy.RUNTIME)
+        @Target(ElementType.TYPE_USE)
+        @interface Nullable {
+        }
+    }
+
+    record Tolerant(long n, Optional<String> note, OptionalLong limit, @OnTheComponent.Nullable String declared,
+            @OnTheType.Nullable Money typed, @OnTheComponent.Nullable Integer boxed) {
+    }
+
+    /** Declares its canonical constructor: the component's annotation does not reach the parameter. */
+    record Declared(long n, @OnTheComponent.Nullable String note) {
+        Declared(long n, String note) {
+            this.n = n;
+            this.note = note;
+        }
     }
 
     private static final Channel<Order> ORDERS = Channel.of("orders", Order.class);
@@ -78,6 +117,55 @@ class PayloadRoundTripTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'slim'")
                 .hasMessageContaining(Slim.class.getName());
+    }
+
+    /**
+     * Jackson passes 0, false or null for a missing component: {@code {}} ran a handler of
+     * {@code record Counter(int k)} with k = 0, while {@code {"k": null}} was refused.
+     */
+    @Test
+    void aMissingComponentDoesNotMapAndTheReasonNamesTheFieldAndTheRecord() {
+        for (PayloadCodec codec : List.of(CODEC, PayloadCodec.using(JsonMapper.builder().build()), PayloadCodec.forTableRows())) {
+            assertThatThrownBy(() -> codec.read("counters", "{}", Counter.class))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("'counters'")
+                    .hasMessageContaining("the field 'k' is missing, and record " + Counter.class.getName() + " requires it");
+            assertThatThrownBy(() -> codec.read("flags", "{\"label\": \"x\", \"tags\": []}", Flags.class))
+                    .hasMessageContaining("the field 'on' is missing");
+            assertThatThrownBy(() -> codec.read("flags", "{\"on\": true, \"tags\": null}", Flags.class))
+                    .hasMessageContaining("the field 'label' is missing");
+            assertThat(codec.read("flags", "{\"on\": true, \"label\": null, \"tags\": null}", Flags.class))
+                    .isEqualTo(new Flags(true, null, null));
+        }
+    }
+
+    @Test
+    void nestedRecordsAreStrictAndTheReasonSaysWhere() {
+        String json = "{\"id\": \"" + UUID.randomUUID() + "\", \"placedAt\": \"2026-11-23T10:15:30Z\", "
+                + "\"lines\": [{\"sku\": \"A\", \"quantity\": 1, \"price\": {\"amount\": 1, \"currency\": \"EUR\"}}, "
+                + "{\"sku\": \"B\", \"quantity\": 1, \"price\": {\"amount\": 2}}], \"note\": null, \"coupon\": null, "
+                + "\"counters\": {}, \"total\": {\"amount\": 3, \"currency\": \"EUR\"}}";
+        assertThatThrownBy(() -> CODEC.read("orders", json, Order.class))
+                .hasMessageContaining("does not map to " + Order.class.getName())
+                .hasMessageContaining("the field 'lines[1].price.currency' is missing, and record " + Money.class.getName());
+    }
+
+    @Test
+    void optionalAndNullableComponentsMayBeMissing() {
+        for (PayloadCodec codec : List.of(CODEC, PayloadCodec.using(JsonMapper.builder().build()))) {
+            assertThat(codec.read("tolerant", "{\"n\": 7}", Tolerant.class))
+                    .isEqualTo(new Tolerant(7, Optional.empty(), OptionalLong.empty(), null, null, null));
+            assertThat(codec.read("declared", "{\"n\": 7}", Declared.class)).isEqualTo(new Declared(7, null));
+            assertThatThrownBy(() -> codec.read("tolerant", "{\"note\": \"x\"}", Tolerant.class))
+                    .hasMessageContaining("the field 'n' is missing");
+        }
+    }
+
+    @Test
+    void theApplicationsMapperIsLeftAsItWas() {
+        JsonMapper own = JsonMapper.builder().build();
+        PayloadCodec.using(own).read("counters", "{\"k\": 1}", Counter.class);
+        assertThat(own.readValue("{}", Counter.class)).isEqualTo(new Counter(0));
     }
 
     @Test

@@ -379,7 +379,11 @@ public final class ListenerBuilder {
     /**
      * The Jackson mapper for payloads; default: the library's, which ignores unknown properties. A
      * mapper of your own should ignore them too, or rows written by a newer publisher will not read
-     * during a rolling deploy.
+     * during a rolling deploy. The listener reads with a copy of it to which it adds its strict
+     * records: a payload that lacks a record component goes to the dead letters unless the component
+     * is an {@code Optional} or {@code @Nullable} (your mapper itself is not changed). Leave
+     * {@code FAIL_ON_MISSING_CREATOR_PROPERTIES} and {@code FAIL_ON_NULL_CREATOR_PROPERTIES} off: the
+     * first refuses missing {@code Optional} and {@code @Nullable} components too, the second any null.
      *
      * @param mapper the mapper to read payloads with
      * @return this builder

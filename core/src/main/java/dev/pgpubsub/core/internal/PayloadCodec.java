@@ -3,24 +3,29 @@ package dev.pgpubsub.core.internal;
 import java.lang.reflect.Type;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.databind.DeserializationContext;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.ValueDeserializer;
+import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.module.SimpleModule;
 
 /**
  * Payloads as JSON. Never Java serialization, and never a class name taken from the data: the type
  * always comes from the channel. Unknown properties are ignored on read, so rows written by a newer
- * publisher during a rolling deploy still read.
+ * publisher during a rolling deploy still read. Records are strict ({@link StrictRecords}): a payload
+ * that lacks a component which is neither an {@code Optional} nor {@code @Nullable} does not map, with
+ * every mapper, the application's included.
  */
 public final class PayloadCodec {
 
     private static final JsonMapper DEFAULT_MAPPER = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .addModule(StrictRecords.module())
             .build();
 
     private final JsonMapper mapper;
@@ -53,12 +58,16 @@ public final class PayloadCodec {
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .addModule(bytea)
+                .addModule(StrictRecords.module())
                 .build());
     }
 
-    /** A codec over a mapper the application configured. */
+    /**
+     * A codec over a copy of a mapper the application configured, with strict records added (the
+     * application's mapper itself is left as it is).
+     */
     public static PayloadCodec using(JsonMapper mapper) {
-        return new PayloadCodec(mapper);
+        return new PayloadCodec(mapper.rebuild().addModule(StrictRecords.module()).build());
     }
 
     /** UTF-8 JSON of {@code payload}, refused with a clear message when it does not serialize. */
@@ -79,7 +88,7 @@ public final class PayloadCodec {
             return mapper.readValue(json, type);
         } catch (JacksonException e) {
             throw new IllegalArgumentException("A payload of channel '" + channel + "' does not map to "
-                    + type.getName() + ": " + Printable.escape(e.getOriginalMessage()), e);
+                    + type.getName() + ": " + Printable.escape(reason(e)), e);
         }
     }
 
@@ -89,7 +98,38 @@ public final class PayloadCodec {
             return mapper.readValue(json, mapper.getTypeFactory().constructType(type));
         } catch (JacksonException e) {
             throw new IllegalArgumentException("A payload of channel '" + channel + "' does not map to "
-                    + type.getTypeName() + ": " + Printable.escape(e.getOriginalMessage()), e);
+                    + type.getTypeName() + ": " + Printable.escape(reason(e)), e);
         }
+    }
+
+    /**
+     * Why the JSON did not map: Jackson's words, except for a missing component, which is said in
+     * the payload's terms (the field, where it is, the record that requires it).
+     */
+    private static String reason(JacksonException e) {
+        String original = e.getOriginalMessage();
+        List<JacksonException.Reference> path = e.getPath();
+        if (!(e instanceof MismatchedInputException) || original == null
+                || !original.startsWith("Missing required creator property") || path.isEmpty()) {
+            return original;
+        }
+        JacksonException.Reference missing = path.get(path.size() - 1);
+        Object owner = missing.from();
+        String record = owner instanceof Class<?> c ? c.getName() : owner == null ? "?" : owner.getClass().getName();
+        return "the field '" + where(path) + "' is missing, and record " + record + " requires it (a component that may be"
+                + " missing must be an Optional or annotated @Nullable)";
+    }
+
+    /** The path as {@code lines[1].price.currency}. */
+    private static String where(List<JacksonException.Reference> path) {
+        StringBuilder text = new StringBuilder();
+        for (JacksonException.Reference step : path) {
+            if (step.getPropertyName() != null) {
+                text.append(text.length() == 0 ? "" : ".").append(step.getPropertyName());
+            } else if (step.getIndex() >= 0) {
+                text.append('[').append(step.getIndex()).append(']');
+            }
+        }
+        return text.toString();
     }
 }
