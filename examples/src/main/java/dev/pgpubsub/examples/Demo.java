@@ -27,6 +27,10 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.postgresql.ds.PGSimpleDataSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * The demo shop, end to end: installs pgpubsub, publishes a backlog of orders while no listener runs
@@ -35,9 +39,18 @@ import org.postgresql.ds.PGSimpleDataSource;
  * that every order got exactly one invoice and prints a summary. Exit code 0 when the check passes.
  *
  * <p>Arguments: {@code [jdbc:postgresql://... URL] [--backlog N] [--live-seconds S] [--rate R]};
- * without a URL it runs on an embedded Postgres.
+ * without a URL it runs on an embedded Postgres. On a database of yours it keeps its tables in a
+ * schema of its own, {@value #SCHEMA} (created if absent; only its tables there are dropped and
+ * re-created), publishes to a channel of its own, {@value #CHANNEL}, and installs pgpubsub (schema
+ * {@code pgpubsub}) if it is not there yet.
  */
 public final class Demo {
+
+    /** The schema of the demo's tables: the only place it drops anything. */
+    static final String SCHEMA = "pgpubsub_demo";
+
+    /** The demo's channel, apart from any channel an application of yours may serve. */
+    static final String CHANNEL = "pgpubsub_demo_orders";
 
     /** What a run did and measured. */
     record Summary(long tasks, long invoices, long distinctInvoices, long pending, double recoveryRowsPerSecond,
@@ -51,20 +64,54 @@ public final class Demo {
     /** The demo's knobs. */
     record Options(String jdbcUrl, int backlog, int liveSeconds, int rate) {
 
+        /**
+         * The options of {@code args}; a bad argument (an unknown flag, a flag without its value, a
+         * value that is not a number or out of range) throws {@link CommandLine.ParameterException}.
+         */
         static Options parse(String[] args) {
-            String url = null;
-            int backlog = 100_000;
-            int seconds = 5;
-            int rate = 500;
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "--backlog" -> backlog = Integer.parseInt(args[++i]);
-                    case "--live-seconds" -> seconds = Integer.parseInt(args[++i]);
-                    case "--rate" -> rate = Integer.parseInt(args[++i]);
-                    default -> url = args[i];
-                }
+            Arguments arguments = new Arguments();
+            CommandLine command = new CommandLine(arguments);
+            command.parseArgs(args);
+            return arguments.options(command);
+        }
+    }
+
+    /** The command line, as picocli reads it. */
+    @Command(name = "demo", description = {
+        "The demo shop: publishes a backlog of orders, drains it with a listener's start-up recovery, publishes live "
+                + "orders, and checks that every order got exactly one invoice. Exit code 0 when it did.",
+        "On a database of yours it keeps its tables (invoice, shop_order) in the schema " + SCHEMA
+                + ", which it creates if absent; it drops and re-creates only those two tables there, and touches "
+                + "no other table. Its tasks go to the channel " + CHANNEL + "; pgpubsub is installed (schema "
+                + "pgpubsub) if it is not there yet."})
+    static final class Arguments {
+        @Parameters(arity = "0..1", paramLabel = "JDBC_URL",
+                description = "jdbc:postgresql://... of the database to use; without it, an embedded Postgres")
+        String jdbcUrl;
+
+        @Option(names = "--backlog", paramLabel = "N", description = "orders published before the listener starts "
+                + "(default: ${DEFAULT-VALUE})")
+        int backlog = 100_000;
+
+        @Option(names = "--live-seconds", paramLabel = "S", description = "how long live orders are published "
+                + "(default: ${DEFAULT-VALUE})")
+        int liveSeconds = 5;
+
+        @Option(names = "--rate", paramLabel = "R", description = "live orders per second (default: ${DEFAULT-VALUE})")
+        int rate = 500;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "prints this help and exits")
+        boolean help;
+
+        Options options(CommandLine command) {
+            if (jdbcUrl != null && !jdbcUrl.startsWith("jdbc:postgresql:")) {
+                throw new CommandLine.ParameterException(command, "'" + jdbcUrl + "' is not a jdbc:postgresql: URL");
             }
-            return new Options(url, backlog, seconds, rate);
+            if (backlog < 0 || liveSeconds < 0 || rate < 1) {
+                throw new CommandLine.ParameterException(command,
+                        "--backlog and --live-seconds must not be negative, and --rate must be at least 1");
+            }
+            return new Options(jdbcUrl, backlog, liveSeconds, rate);
         }
     }
 
@@ -73,7 +120,21 @@ public final class Demo {
 
     /** Runs the demo; exits 0 when every order got exactly one invoice. */
     public static void main(String[] args) throws Exception {
-        Options options = Options.parse(args);
+        Arguments arguments = new Arguments();
+        CommandLine command = new CommandLine(arguments);
+        Options options;
+        try {
+            if (command.parseArgs(args).isUsageHelpRequested()) {
+                command.usage(System.out);
+                return;
+            }
+            options = arguments.options(command);
+        } catch (CommandLine.ParameterException e) {
+            System.err.println("demo: " + e.getMessage());
+            command.usage(System.err);
+            System.exit(2);
+            return;
+        }
         Summary summary;
         if (options.jdbcUrl() != null) {
             PGSimpleDataSource ds = new PGSimpleDataSource();
@@ -99,15 +160,20 @@ public final class Demo {
         }
     }
 
+    private static final String PENDING = "SELECT count(*) FROM pgpubsub.notification WHERE channel = '" + CHANNEL + "'";
+
     private static Summary drive(Options options, DataSource ds) throws Exception {
         say("Installing pgpubsub: " + PgPubSub.migrate(ds) + " migration(s) applied");
         try (Connection c = ds.getConnection()) {
-            c.createStatement().execute("DROP TABLE IF EXISTS invoice, shop_order");
-            c.createStatement().execute("CREATE TABLE shop_order (id bigint PRIMARY KEY, amount numeric NOT NULL)");
+            // Its own schema, always named: whatever the database holds elsewhere stays as it is.
+            c.createStatement().execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
+            c.createStatement().execute("DROP TABLE IF EXISTS " + SCHEMA + ".invoice, " + SCHEMA + ".shop_order");
+            c.createStatement().execute("CREATE TABLE " + SCHEMA + ".shop_order (id bigint PRIMARY KEY, amount numeric NOT NULL)");
             // No unique key on purpose: a task handled twice would show up as a second invoice.
-            c.createStatement().execute("CREATE TABLE invoice (order_id bigint NOT NULL, amount numeric, task_id bigint)");
-            c.createStatement().execute("DELETE FROM pgpubsub.notification WHERE channel = 'orders'");
+            c.createStatement().execute("CREATE TABLE " + SCHEMA + ".invoice (order_id bigint NOT NULL, amount numeric, task_id bigint)");
+            c.createStatement().execute("DELETE FROM pgpubsub.notification WHERE channel = '" + CHANNEL + "'");
         }
+        say("The demo's tables are in the schema " + SCHEMA + "; its tasks go to the channel " + CHANNEL);
         Publisher publisher = Publisher.create();
         long started = System.nanoTime();
         for (int from = 0; from < options.backlog(); from += 1_000) {
@@ -132,15 +198,14 @@ public final class Demo {
             say(String.format("Recovery drained the backlog at %,.0f orders/s; now publishing %,d live orders/s for %d s",
                     recoveryRate[0], options.rate(), options.liveSeconds()));
             publishLive(publisher, ds, options, committedAt);
-            awaitTrue(() -> count(ds, "SELECT count(*) FROM pgpubsub.notification WHERE channel = 'orders'") == 0,
-                    Duration.ofMinutes(5));
+            awaitTrue(() -> count(ds, PENDING) == 0, Duration.ofMinutes(5));
         }
         double[] latencies = committedAt.entrySet().stream()
                 .mapToDouble(e -> (handlerStart.get(e.getKey()) - e.getValue()) / 1e6).sorted().toArray();
         long total = options.backlog() + (long) live;
-        return new Summary(total, count(ds, "SELECT count(*) FROM invoice"),
-                count(ds, "SELECT count(DISTINCT order_id) FROM invoice"),
-                count(ds, "SELECT count(*) FROM pgpubsub.notification WHERE channel = 'orders'"), recoveryRate[0], live,
+        return new Summary(total, count(ds, "SELECT count(*) FROM " + SCHEMA + ".invoice"),
+                count(ds, "SELECT count(DISTINCT order_id) FROM " + SCHEMA + ".invoice"),
+                count(ds, PENDING), recoveryRate[0], live,
                 percentile(latencies, 0.50), percentile(latencies, 0.99), percentile(latencies, 1.0), peakHeap(),
                 handler.calls());
     }
@@ -149,7 +214,7 @@ public final class Demo {
     private static void publishOrders(Publisher publisher, DataSource ds, long from, long to) {
         publisher.inNewTransaction(ds, (tx, c) -> {
             List<OrderPlaced> orders = new ArrayList<>((int) (to - from));
-            try (PreparedStatement insert = c.prepareStatement("INSERT INTO shop_order (id, amount) VALUES (?, ?)")) {
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO " + SCHEMA + ".shop_order (id, amount) VALUES (?, ?)")) {
                 for (long id = from; id < to; id++) {
                     OrderPlaced order = new OrderPlaced(id, BigDecimal.valueOf(id % 1_000, 2));
                     insert.setLong(1, order.orderId());

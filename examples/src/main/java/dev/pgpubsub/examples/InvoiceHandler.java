@@ -22,12 +22,12 @@ public final class InvoiceHandler {
     }
 
     /** Handles one order. */
-    @Listen("orders")
+    @Listen(Demo.CHANNEL)
     public void onOrderPlaced(OrderPlaced order, TaskContext context) throws SQLException {
         startedAt.computeIfPresent(order.orderId(), (id, unset) -> unset == 0 ? System.nanoTime() : unset);
         calls.increment();
         try (PreparedStatement ps = context.connection().prepareStatement(
-                "INSERT INTO invoice (order_id, amount, task_id) VALUES (?, ?, ?)")) {
+                "INSERT INTO " + Demo.SCHEMA + ".invoice (order_id, amount, task_id) VALUES (?, ?, ?)")) {
             ps.setLong(1, order.orderId());
             ps.setBigDecimal(2, order.amount());
             ps.setLong(3, context.id());

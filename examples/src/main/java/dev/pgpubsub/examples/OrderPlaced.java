@@ -12,5 +12,5 @@ import java.math.BigDecimal;
 public record OrderPlaced(long orderId, BigDecimal amount) {
 
     /** The channel orders are published to. */
-    public static final Channel<OrderPlaced> CHANNEL = Channel.of("orders", OrderPlaced.class);
+    public static final Channel<OrderPlaced> CHANNEL = Channel.of(Demo.CHANNEL, OrderPlaced.class);
 }

@@ -1,10 +1,13 @@
 package dev.pgpubsub.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** The demo, scaled down: a backlog drained by recovery and live orders, each invoiced exactly once. */
 @PostgresTest
@@ -22,5 +25,48 @@ class DemoTest {
         assertThat(summary.liveTasks()).isEqualTo(200);
         assertThat(summary.p50Millis()).isPositive().isLessThanOrEqualTo(summary.p99Millis());
         assertThat(summary.recoveryRowsPerSecond()).isPositive();
+    }
+
+    /**
+     * Run on a database of the user's, the demo dropped and re-created whatever tables were named
+     * {@code invoice} and {@code shop_order}, and served the channel {@code orders}.
+     */
+    @Test
+    void onTheUsersDatabaseItKeepsToItsOwnSchemaAndChannel(TestDatabase db) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        db.execute("DROP TABLE IF EXISTS public.invoice, public.shop_order");
+        db.execute("CREATE TABLE public.invoice (number text PRIMARY KEY, customer text)");
+        db.execute("INSERT INTO public.invoice VALUES ('2026-0001', 'Ada')");
+        db.execute("CREATE TABLE public.shop_order (id bigint PRIMARY KEY)");
+        db.execute("INSERT INTO public.shop_order VALUES (42)");
+        db.execute("DROP SCHEMA IF EXISTS pgpubsub_demo CASCADE");
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload) VALUES ('orders', '{\"theirs\": true}')");
+        try {
+            Demo.Summary summary = Demo.run(new Demo.Options(db.jdbcUrl() + "?user=" + db.user(), 300, 1, 50),
+                    db.dataSource());
+
+            assertThat(summary.exactlyOnce()).isTrue();
+            assertThat(summary.invoices()).isEqualTo(350);
+            assertThat(db.strings("SELECT number || ' ' || customer FROM public.invoice")).containsExactly("2026-0001 Ada");
+            assertThat(db.strings("SELECT id::text FROM public.shop_order")).containsExactly("42");
+            assertThat(db.number("SELECT count(*) FROM pgpubsub_demo.invoice")).isEqualTo(350);
+            assertThat(db.strings("SELECT payload::text FROM pgpubsub.notification WHERE channel = 'orders'"))
+                    .containsExactly("{\"theirs\": true}");
+        } finally {
+            db.execute("DELETE FROM pgpubsub.notification WHERE channel = 'orders'");
+            db.execute("DROP TABLE public.invoice, public.shop_order");
+        }
+    }
+
+    @Test
+    void badArgumentsAreRefusedInsteadOfTakenForTheUrl() {
+        assertThat(Demo.Options.parse(new String[] {"jdbc:postgresql://h/db", "--backlog", "10", "--rate", "5"}))
+                .isEqualTo(new Demo.Options("jdbc:postgresql://h/db", 10, 5, 5));
+        assertThat(Demo.Options.parse(new String[0])).isEqualTo(new Demo.Options(null, 100_000, 5, 500));
+        for (String[] bad : new String[][] {{"--backlgo", "10"}, {"--backlog"}, {"--rate", "fast"}, {"--rate", "0"},
+                {"postgres://h/db"}}) {
+            assertThatThrownBy(() -> Demo.Options.parse(bad)).as(String.join(" ", bad))
+                    .isInstanceOf(CommandLine.ParameterException.class);
+        }
     }
 }
