@@ -87,7 +87,6 @@ final class TxPublishers {
             return new long[0];
         }
         requireTransaction(c, channel);
-        String wakeup = Names.wakeupChannel(publisher.schema(), channel.name());
         long[] ids = new long[payloads.size()];
         int done = 0;
         List<String> chunk = new ArrayList<>();
@@ -96,24 +95,24 @@ final class TxPublishers {
             for (P payload : payloads) {
                 byte[] json = encodeBytes(publisher, channel, payload);
                 if (!chunk.isEmpty() && (chunk.size() == CHUNK_MAX_ROWS || chunkBytes + json.length > CHUNK_MAX_BYTES)) {
-                    done = send(publisher, c, channel, wakeup, chunk, runAt, ids, done);
+                    done = send(publisher, c, channel, chunk, runAt, ids, done);
                     chunk.clear();
                     chunkBytes = 0;
                 }
                 chunk.add(new String(json, StandardCharsets.UTF_8));
                 chunkBytes += json.length + 1;
             }
-            send(publisher, c, channel, wakeup, chunk, runAt, ids, done);
+            send(publisher, c, channel, chunk, runAt, ids, done);
             return ids;
         } catch (SQLException e) {
             throw failure(publisher, channel, e);
         }
     }
 
-    private static int send(Publisher publisher, Connection c, Channel<?> channel, String wakeup, List<String> chunk,
-            Instant runAt, long[] ids, int done) throws SQLException {
+    private static int send(Publisher publisher, Connection c, Channel<?> channel, List<String> chunk, Instant runAt,
+            long[] ids, int done) throws SQLException {
         String array = "[" + String.join(",", chunk) + "]";
-        long[] chunkIds = publisher.statements().publishChunk(c, channel.name(), wakeup, array, runAt);
+        long[] chunkIds = publisher.statements().publishChunk(c, channel.name(), array, runAt);
         System.arraycopy(chunkIds, 0, ids, done, chunkIds.length);
         return done + chunkIds.length;
     }
@@ -198,6 +197,8 @@ final class TxPublishers {
         String hint = switch (String.valueOf(e.getSQLState())) {
             case "42P01", "42883", "3F000" -> " Is pgpubsub installed in schema '" + publisher.schema() + "'? "
                     + Names.migrateHint(publisher.schema()) + ".";
+            case "42501" -> " The role needs USAGE on schema '" + publisher.schema() + "' and EXECUTE on "
+                    + publisher.schema() + ".publish and " + publisher.schema() + ".publish_all; it needs no right on the tables.";
             case "25P02" -> " The transaction had already failed; roll it back and retry.";
             default -> " Roll the transaction back; nothing it published will be delivered.";
         };

@@ -21,17 +21,12 @@ public final class PublishStatements {
     /** Statements for the installation in {@code schema}. */
     public PublishStatements(String schema) {
         Names.requireSchema(schema);
-        // The SQL function inserts and wakes, so Java and SQL publishers behave the same.
+        // The SQL functions insert and wake, so Java and SQL publishers behave the same, and a
+        // publisher needs only EXECUTE on them (they run as their owner), no right on the table.
         this.single = "SELECT " + schema + ".publish(?, ?::jsonb, ?::timestamptz)";
         // One round trip for a whole chunk: the payloads travel as one JSON array, rows are inserted
         // in its order (ids ascend with it), and one wake-up is sent.
-        this.batch = "WITH inserted AS ("
-                + " INSERT INTO " + schema + ".notification (channel, payload, run_at)"
-                + " SELECT ?, e.value, coalesce(?::timestamptz, now())"
-                + " FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS e(value, n)"
-                + " ORDER BY e.n"
-                + " RETURNING id)"
-                + " SELECT array_agg(id ORDER BY id), pg_notify(?, '') FROM inserted";
+        this.batch = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz)";
     }
 
     /** Inserts one task and wakes the channel after commit; returns its id. */
@@ -51,13 +46,11 @@ public final class PublishStatements {
      * Inserts the tasks whose payloads form the JSON array {@code jsonArray}, in order, and wakes the
      * channel after commit; returns their ids in the same order.
      */
-    public long[] publishChunk(Connection c, String channel, String wakeup, String jsonArray, Instant runAt)
-            throws SQLException {
+    public long[] publishChunk(Connection c, String channel, String jsonArray, Instant runAt) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(batch)) {
             ps.setString(1, channel);
-            setRunAt(ps, 2, runAt);
-            ps.setString(3, jsonArray);
-            ps.setString(4, wakeup);
+            ps.setString(2, jsonArray);
+            setRunAt(ps, 3, runAt);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 Array ids = rs.getArray(1);

@@ -1,0 +1,288 @@
+package dev.pgpubsub.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgpubsub.core.internal.SchemaMigrator;
+import dev.pgpubsub.testing.PostgresServer;
+import dev.pgpubsub.testing.PostgresTest;
+import dev.pgpubsub.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The roles of docs/operations.md, granted exactly as the page says (its SQL is run as written):
+ * the owner migrates and grants, a publisher publishes every way there is and can do nothing else,
+ * an operator watches and handles dead letters. The listener's role is tested in the listener module.
+ */
+@PostgresTest
+class RolesTest {
+
+    record Order(long n) {
+    }
+
+    private static final Channel<Order> ORDERS = Channel.of("orders", Order.class);
+
+    private static DocumentedRoles roles;
+    private static int migrations;
+    private static String publisher;
+    private static String operator;
+
+    private final TestDatabase db;
+
+    RolesTest(TestDatabase db) {
+        this.db = db;
+    }
+
+    @BeforeAll
+    static void setUp(TestDatabase db) throws Exception {
+        roles = new DocumentedRoles(db);
+        migrations = PgPubSub.migrate(roles.dataSource(roles.role("owner")));
+        roles.grant();
+        publisher = roles.login("publisher");
+        operator = roles.login("operator");
+    }
+
+    @AfterAll
+    static void tearDown() throws SQLException {
+        roles.close();
+    }
+
+    @BeforeEach
+    void empty() throws SQLException {
+        db.execute("DELETE FROM pgpubsub.notification; DELETE FROM pgpubsub.dead_letter");
+    }
+
+    @Test
+    void theDocumentedSqlIsWhatTheseTestsRun() throws Exception {
+        List<String> blocks = DocumentedRoles.blocks();
+        assertThat(blocks).hasSize(2);
+        assertThat(blocks.get(0)).contains("CREATE ROLE pgpubsub_owner LOGIN;", "CREATE ROLE pgpubsub_publisher;",
+                "CREATE ROLE pgpubsub_listener;", "CREATE ROLE pgpubsub_operator;");
+        assertThat(blocks.get(1)).contains("TO pgpubsub_publisher;", "TO pgpubsub_listener;", "TO pgpubsub_operator;")
+                .doesNotContain("ON pgpubsub.notification TO pgpubsub_publisher");
+    }
+
+    @Test
+    void theOwnerNeedsOnlyCreateOnTheDatabaseToMigrateAndOwnsWhatItCreated() throws SQLException {
+        assertThat(migrations).isEqualTo(5);
+        String owner = roles.role("owner");
+        assertThat(db.strings("SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = '" + owner + "'"))
+                .containsExactly("f");
+        assertThat(db.strings("SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                + "WHERE nspname = 'pgpubsub' UNION SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'pgpubsub' "
+                + "UNION SELECT pg_get_userbyid(proowner) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                + "WHERE nspname = 'pgpubsub'")).containsExactly(owner);
+    }
+
+    @Test
+    void aPublisherPublishesWithEveryFormOfTheSqlFunctions() throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        try (Connection c = roles.connect(publisher); Statement s = c.createStatement()) {
+            for (String call : List.of("pgpubsub.publish('orders', '{\"n\": 1}')",
+                    "pgpubsub.publish('orders', '{\"n\": 2}', now() + interval '1 hour')",
+                    "pgpubsub.publish('orders', '{\"n\": 3}', NULL)",
+                    "pgpubsub.publish(channel => 'orders', payload => '{\"n\": 4}')",
+                    "pgpubsub.publish(run_at => now(), payload => '{\"n\": 5}', channel => 'orders')")) {
+                try (ResultSet rs = s.executeQuery("SELECT " + call)) {
+                    rs.next();
+                    ids.add(rs.getLong(1));
+                }
+            }
+            for (String call : List.of("pgpubsub.publish_all('orders', '[{\"n\": 6}, {\"n\": 7}]')",
+                    "pgpubsub.publish_all('orders', '[{\"n\": 8}]', now() + interval '1 hour')")) {
+                try (ResultSet rs = s.executeQuery("SELECT unnest(" + call + ")")) {
+                    while (rs.next()) {
+                        ids.add(rs.getLong(1));
+                    }
+                }
+            }
+        }
+        assertThat(db.strings("SELECT id || ':' || (payload->>'n') || ':' || (run_at > now() + interval '30 minutes') "
+                + "FROM pgpubsub.notification ORDER BY id")).containsExactly(
+                ids.get(0) + ":1:false", ids.get(1) + ":2:true", ids.get(2) + ":3:false", ids.get(3) + ":4:false",
+                ids.get(4) + ":5:false", ids.get(5) + ":6:false", ids.get(6) + ":7:false", ids.get(7) + ":8:true");
+    }
+
+    @Test
+    void aPublisherPublishesWithTheJavaPublisher() throws SQLException {
+        Publisher java = Publisher.create();
+        DataSource ds = roles.dataSource(publisher);
+        Instant later = Instant.now().plus(1, ChronoUnit.HOURS);
+        List<Long> ids = new ArrayList<>();
+        ids.add(java.publish(ds, ORDERS, new Order(1)));
+        java.inNewTransaction(ds, (tx, c) -> {
+            ids.add(tx.publish(ORDERS, new Order(2), later));
+            for (long id : tx.publishAll(ORDERS, List.of(new Order(3), new Order(4)))) {
+                ids.add(id);
+            }
+            for (long id : tx.publishAll(ORDERS, List.of(new Order(5)), later)) {
+                ids.add(id);
+            }
+            return null;
+        });
+        assertThat(db.strings("SELECT id || ':' || (payload->>'n') || ':' || (run_at > now() + interval '30 minutes') "
+                + "FROM pgpubsub.notification ORDER BY id")).containsExactly(
+                ids.get(0) + ":1:false", ids.get(1) + ":2:true", ids.get(2) + ":3:false", ids.get(3) + ":4:false",
+                ids.get(4) + ":5:true");
+    }
+
+    @Test
+    void aPublisherCanNeitherReadNorChangeTasksNorReadDeadLetters() throws SQLException {
+        db.execute("SELECT pgpubsub.publish('orders', '{\"n\": 1}')");
+        db.execute("INSERT INTO pgpubsub.dead_letter (id, channel, payload, created_at, attempts, reason) "
+                + "VALUES (99, 'orders', '{}', now(), 1, 'failed 1 of 1 attempts')");
+        try (Connection c = roles.connect(publisher); Statement s = c.createStatement()) {
+            for (String sql : List.of("SELECT * FROM pgpubsub.notification", "SELECT count(*) FROM pgpubsub.notification",
+                    "DELETE FROM pgpubsub.notification", "UPDATE pgpubsub.notification SET attempts = 1",
+                    "INSERT INTO pgpubsub.notification (channel, payload) VALUES ('orders', '{}')",
+                    "SELECT * FROM pgpubsub.dead_letter", "DELETE FROM pgpubsub.dead_letter",
+                    "SELECT * FROM pgpubsub.claim_release")) {
+                assertThatThrownBy(() -> s.execute(sql)).as(sql).hasMessageContaining("permission denied");
+            }
+        }
+        assertThatThrownBy(() -> DeadLetters.of(roles.dataSource(publisher)).list(null, 10))
+                .hasMessageContaining("permission denied");
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(1);
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.dead_letter")).isEqualTo(1);
+    }
+
+    /**
+     * publish() runs as its owner: a search_path of the caller's must not be able to slip a function of
+     * the caller's into it (which would then run with the owner's rights).
+     */
+    @Test
+    void aPublishersSearchPathCannotRedirectThePublishFunction() throws SQLException {
+        db.execute("CREATE SCHEMA publisher_own AUTHORIZATION " + publisher);
+        try (Connection c = roles.connect(publisher); Statement s = c.createStatement()) {
+            s.execute("CREATE FUNCTION publisher_own.now() RETURNS timestamptz LANGUAGE sql "
+                    + "AS $$ SELECT '2000-01-01 00:00:00+00'::timestamptz $$");
+            s.execute("GRANT USAGE ON SCHEMA publisher_own TO PUBLIC");
+            s.execute("SET search_path = publisher_own, pg_catalog");
+            try (ResultSet rs = s.executeQuery("SELECT now() < '2001-01-01'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getBoolean(1)).as("the caller's own now() comes first").isTrue();
+            }
+            s.execute("SELECT pgpubsub.publish('orders', '{}')");
+            s.execute("SELECT pgpubsub.publish_all('orders', '[{}]')");
+        } finally {
+            db.execute("DROP SCHEMA publisher_own CASCADE");
+        }
+        assertThat(db.strings("SELECT bool_and(run_at > '2020-01-01') || ':' || count(*) FROM pgpubsub.notification"))
+                .containsExactly("true:2");
+    }
+
+    @Test
+    void aRoleWithoutExecuteCannotPublishAndIsToldWhatItNeeds() throws SQLException {
+        String bare = roles.bare();
+        try (Connection c = roles.connect(bare); Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.execute("SELECT pgpubsub.publish('orders', '{}')"))
+                    .hasMessageContaining("permission denied for function publish");
+            assertThatThrownBy(() -> s.execute("SELECT pgpubsub.publish_all('orders', '[{}]')"))
+                    .hasMessageContaining("permission denied for function publish_all");
+        }
+        assertThatThrownBy(() -> Publisher.create().publish(roles.dataSource(bare), ORDERS, new Order(1)))
+                .isInstanceOf(PgPubSubException.class)
+                .hasMessageContaining("42501")
+                .hasMessageContaining("EXECUTE on pgpubsub.publish and pgpubsub.publish_all");
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
+    }
+
+    @Test
+    void anOperatorWatchesTheQueueAndHandlesDeadLetters() throws SQLException {
+        db.execute("SELECT pgpubsub.publish('orders', '{\"n\": 1}')");
+        db.execute("INSERT INTO pgpubsub.dead_letter (id, channel, payload, created_at, attempts, reason) "
+                + "VALUES (101, 'orders', '{\"n\": 2}', now(), 3, 'failed 3 of 3 attempts'), "
+                + "(102, 'orders', '{\"n\": 3}', now(), 3, 'failed 3 of 3 attempts')");
+        // What bin/pgpubsub status reads.
+        try (Connection c = roles.connect(operator); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM pgpubsub.notification WHERE channel = 'orders' "
+                        + "AND run_at <= now()), (SELECT count(*) FROM pgpubsub.dead_letter WHERE channel = 'orders')")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isEqualTo(1);
+            assertThat(rs.getLong(2)).isEqualTo(2);
+        }
+        DeadLetters dead = DeadLetters.of(roles.dataSource(operator));
+        assertThat(dead.list("orders", 10)).extracting(DeadLetter::id).containsExactly(101L, 102L);
+        assertThat(dead.countByChannel()).containsEntry("orders", 2L);
+        assertThat(dead.requeue(101)).isEqualTo(1);
+        assertThat(dead.purge(102)).isEqualTo(1);
+        assertThat(db.strings("SELECT id::text FROM pgpubsub.notification WHERE id = 101")).containsExactly("101");
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.dead_letter")).isZero();
+    }
+
+    /**
+     * Version 5 replaces publish() (grants of EXECUTE made before it stay) and revokes EXECUTE from
+     * PUBLIC: roles that could publish before still can, through both functions; others cannot.
+     */
+    @Test
+    void rolesThatCouldPublishBeforeVersion5StillCanAfterIt(PostgresServer server) throws Exception {
+        try (TestDatabase old = server.createDatabase("roles_upgrade")) {
+            Flyway.configure(SchemaMigrator.class.getClassLoader()).dataSource(old.dataSource()).schemas("pgpubsub")
+                    .defaultSchema("pgpubsub").createSchemas(true).table(SchemaMigrator.HISTORY_TABLE)
+                    .locations(SchemaMigrator.LOCATION).placeholders(SchemaMigrator.placeholders("pgpubsub"))
+                    .target("4").load().migrate();
+            String suffix = roles.role("x").substring("pgpubsub_x_".length());
+            String granted = "granted_" + suffix;
+            String inserter = "inserter_" + suffix;
+            String other = "other_" + suffix;
+            List<String> all = List.of(granted, inserter, other);
+            for (String role : all) {
+                old.execute("CREATE ROLE " + role + " LOGIN PASSWORD '" + DocumentedRoles.PASSWORD + "'");
+                old.execute("GRANT USAGE ON SCHEMA pgpubsub TO " + role);
+            }
+            try {
+                // Granted EXECUTE outright; until version 5 that was of no use without rights on the table.
+                old.execute("GRANT EXECUTE ON FUNCTION pgpubsub.publish(text, jsonb, timestamptz) TO " + granted);
+                // Could publish before: insert (and read the id back) on the table, EXECUTE through PUBLIC.
+                old.execute("GRANT SELECT, INSERT ON pgpubsub.notification TO " + inserter);
+                assertThat(publishAs(old, inserter, "publish('orders', '{}')")).isNull();
+                assertThat(publishAs(old, granted, "publish('orders', '{}')")).contains("permission denied for table");
+
+                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(1);
+
+                old.execute("REVOKE ALL ON pgpubsub.notification FROM " + inserter);
+                for (String role : List.of(granted, inserter)) {
+                    assertThat(publishAs(old, role, "publish('orders', '{}')")).as(role).isNull();
+                    assertThat(publishAs(old, role, "publish('orders', '{}', now())")).as(role).isNull();
+                    assertThat(publishAs(old, role, "publish_all('orders', '[{}, {}]')")).as(role).isNull();
+                }
+                assertThat(publishAs(old, other, "publish('orders', '{}')")).contains("permission denied for function publish");
+                assertThat(publishAs(old, other, "publish_all('orders', '[{}]')"))
+                        .contains("permission denied for function publish_all");
+                assertThat(old.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(1 + 2 * 4);
+            } finally {
+                for (String role : all) {
+                    old.execute("DROP OWNED BY " + role + " CASCADE");
+                    old.execute("DROP ROLE " + role);
+                }
+            }
+        }
+    }
+
+    /** Runs {@code SELECT pgpubsub.<call>} as {@code role}; null when it worked, else the error. */
+    private static String publishAs(TestDatabase db, String role, String call) throws SQLException {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("SET ROLE " + role);
+            try (PreparedStatement ps = c.prepareStatement("SELECT pgpubsub." + call)) {
+                ps.executeQuery().close();
+                return null;
+            } catch (SQLException e) {
+                return e.getMessage();
+            }
+        }
+    }
+}
