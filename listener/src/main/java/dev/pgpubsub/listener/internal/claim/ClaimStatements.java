@@ -117,11 +117,15 @@ public final class ClaimStatements {
                 + " OVER (ORDER BY run_at, id) AS upto FROM judged) budget WHERE (upto = size OR upto <= ?)"
                 + " AND NOT EXISTS (SELECT 1 FROM judged WHERE charge IS NOT NULL)),"
                 + " gone AS (DELETE FROM " + table + " WHERE id = ANY(ARRAY(SELECT id FROM picked)) RETURNING id, xmax AS deleter),"
-                // Payloads larger than the listener loads go to the dead letters unread.
-                + " oversized AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, reason)"
+                // Payloads larger than the listener loads go to the dead letters unread. The insert
+                // returns nothing (RETURNING would need SELECT on the dead letters); Postgres runs a
+                // data-modifying WITH query whether or not anything reads it.
+                + " oversized AS MATERIALIZED (SELECT id FROM judged WHERE id = ANY(ARRAY(SELECT id FROM gone))"
+                + " AND octet_length(body) > ?),"
+                + " buried AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, reason)"
                 + " SELECT id, channel, body::jsonb, created_at, attempts, errors, 'payload of ' || octet_length(body)"
                 + " || ' bytes is larger than the listener loads (' || ? || ' bytes)' FROM judged"
-                + " WHERE id = ANY(ARRAY(SELECT id FROM gone)) AND octet_length(body) > ? RETURNING id)"
+                + " WHERE id = ANY(ARRAY(SELECT id FROM oversized)))"
                 // The deleter is this transaction, or the subtransaction it runs in (a driver's
                 // autosave, a nested transaction): the id the rows carry, which a release must name.
                 // It is 32 bits; the 64-bit id of the top transaction comes with it, close by, and the
@@ -159,8 +163,10 @@ public final class ClaimStatements {
                 + " SELECT id, channel, payload, created_at, attempt, " + schema + ".append_error(errors, attempt, error),"
                 + " CASE WHEN error = '" + DIED + "' THEN 'attempt ' || attempt || ' of ' || attempt"
                 + " || ' never finished (its process died or lost its connection)'"
-                + " ELSE 'failed ' || attempt || ' of ' || attempt || ' attempts' END FROM buried RETURNING id)"
-                + " SELECT 'retry', id FROM retried UNION ALL SELECT 'dead', id FROM dead";
+                + " ELSE 'failed ' || attempt || ' of ' || attempt || ' attempts' END FROM buried)"
+                // Every buried row is inserted (or the statement fails): no RETURNING on the dead
+                // letters, which would need SELECT on them.
+                + " SELECT 'retry', id FROM retried UNION ALL SELECT 'dead', id FROM buried";
     }
 
     /**
