@@ -85,7 +85,7 @@ class CliTest {
             String[] migrate = {"migrate", "--jdbc-url", fresh.jdbcUrl(), "--user", fresh.user()};
             Run first = run(migrate);
             assertThat(first.code()).isZero();
-            assertThat(first.out()).contains("(4 migration(s) applied)");
+            assertThat(first.out()).contains("(5 migration(s) applied)");
             assertThat(run(migrate).out()).contains("(0 migration(s) applied)");
         }
     }
