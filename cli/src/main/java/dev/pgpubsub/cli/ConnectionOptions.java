@@ -1,6 +1,7 @@
 package dev.pgpubsub.cli;
 
 import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.core.internal.Secrets;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -24,10 +25,15 @@ final class ConnectionOptions {
     @Option(names = "--user", description = "Database user (env PGPUBSUB_USER).")
     String user;
 
-    @Option(names = "--password", description = "Database password (env PGPUBSUB_PASSWORD); prefer --password-file.")
+    /** The flag whose value other users of the machine see in the process list. */
+    static final String PASSWORD_FLAG = "--password";
+
+    @Option(names = PASSWORD_FLAG, description = "Database password (env PGPUBSUB_PASSWORD); other users see a flag in the "
+            + "process list: prefer --password-file or the environment.")
     String password;
 
-    @Option(names = "--password-file", paramLabel = "FILE", description = "A file holding the password (env PGPUBSUB_PASSWORD_FILE).")
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "A file holding the password; a trailing line break is ignored (env PGPUBSUB_PASSWORD_FILE).")
     Path passwordFile;
 
     @Option(names = "--schema", defaultValue = PgPubSub.DEFAULT_SCHEMA,
@@ -44,7 +50,7 @@ final class ConnectionOptions {
                     + "jdbc:postgresql://localhost:5432/mydb");
         }
         if (!jdbcUrl.startsWith("jdbc:postgresql:") && !jdbcUrl.startsWith("jdbc:pgsql:")) {
-            throw new ConfigError("--jdbc-url '" + jdbcUrl + "' is not a Postgres JDBC URL: use e.g. "
+            throw new ConfigError("--jdbc-url '" + Secrets.redact(jdbcUrl) + "' is not a Postgres JDBC URL: use e.g. "
                     + "jdbc:postgresql://localhost:5432/mydb");
         }
         return jdbcUrl;
@@ -58,7 +64,8 @@ final class ConnectionOptions {
             return null;
         }
         try {
-            return Files.readString(passwordFile, StandardCharsets.UTF_8).strip();
+            // Only the line break that editors and "echo" add: spaces may belong to the password.
+            return Files.readString(passwordFile, StandardCharsets.UTF_8).replaceFirst("\\R+\\z", "");
         } catch (IOException e) {
             throw new ConfigError("Cannot read the password file '" + passwordFile + "': " + e.getMessage(), e);
         }

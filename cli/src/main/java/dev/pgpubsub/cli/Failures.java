@@ -1,10 +1,11 @@
 package dev.pgpubsub.cli;
 
+import dev.pgpubsub.core.internal.Secrets;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
 
-/** Turns a failure into an exit code and a one-line message (no stack trace). */
+/** Turns a failure into an exit code and a one-line message (no stack trace, no password). */
 final class Failures {
 
     private Failures() {
@@ -37,6 +38,7 @@ final class Failures {
         if (message == null || message.isBlank()) {
             message = e.getClass().getName();
         }
-        return message.replaceAll("\\s*\\R\\s*", " ");
+        // A driver may quote the URL it was given: never show its password.
+        return Secrets.redact(message.replaceAll("\\s*\\R\\s*", " "));
     }
 }

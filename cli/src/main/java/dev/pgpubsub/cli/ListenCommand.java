@@ -1,6 +1,7 @@
 package dev.pgpubsub.cli;
 
 import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.core.internal.Secrets;
 import dev.pgpubsub.listener.Listener;
 import dev.pgpubsub.listener.ListenerBuilder;
 import dev.pgpubsub.listener.RetryPolicy;
@@ -144,7 +145,7 @@ final class ListenCommand implements Callable<Integer> {
         }
         if (listener.failure().isPresent()) {
             err.println("pgpubsub: stopped: the database stayed unusable for longer than " + outageLimit + " ("
-                    + listener.failure().get() + "); exiting with code " + ExitCodes.DATABASE_UNREACHABLE
+                    + Failures.message(listener.failure().get()) + "); exiting with code " + ExitCodes.DATABASE_UNREACHABLE
                     + " so that a supervisor restarts the process");
             return ExitCodes.DATABASE_UNREACHABLE;
         }
@@ -152,7 +153,7 @@ final class ListenCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    /** The effective configuration, once, with where each value came from; secrets masked. */
+    /** The effective configuration, once, with where each value came from; passwords masked, in URLs too. */
     private void printConfiguration() {
         StringBuilder text = new StringBuilder("pgpubsub listen, effective configuration:");
         for (OptionSpec option : spec.options()) {
@@ -161,7 +162,8 @@ final class ListenCommand implements Callable<Integer> {
             }
             String key = ConfigSources.key(option);
             Object value = option.getValue();
-            String shown = key.startsWith("password") && value != null ? "****" : String.valueOf(value);
+            // The password is masked, and so is one written into a URL.
+            String shown = key.equals("password") && value != null ? Secrets.MASK : Secrets.redact(String.valueOf(value));
             text.append(System.lineSeparator()).append("  ").append(key).append(" = ").append(shown)
                     .append("  (").append(sources.sourceOf(option)).append(')');
         }

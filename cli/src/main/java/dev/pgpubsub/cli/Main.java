@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ParseResult;
 
 /**
  * The standalone process: {@code pgpubsub [listen|migrate|status|publish|dead-letters] [options]}. Settings come
@@ -72,6 +73,10 @@ public final class Main {
             }
             return Failures.exitCode(e);
         });
+        cli.setExecutionStrategy(parseResult -> {
+            warn(parseResult, err);
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         String[] effective = withDefaultCommand(args, cli.getSubcommands().keySet());
         try {
             CommandLine sub = cli.getSubcommands().get(effective.length > 0 ? effective[0] : "");
@@ -84,6 +89,19 @@ public final class Main {
             return ExitCodes.BAD_CONFIGURATION;
         }
         return cli.execute(effective);
+    }
+
+    /** One line on stderr for each setting that works but should be given otherwise. */
+    private static void warn(ParseResult parsed, PrintStream err) {
+        ParseResult command = parsed;
+        while (command.hasSubcommand()) {
+            command = command.subcommand();
+        }
+        if (command.hasMatchedOption(ConnectionOptions.PASSWORD_FLAG)) {
+            err.println("pgpubsub: WARN " + ConnectionOptions.PASSWORD_FLAG + " shows the password to every user of this "
+                    + "machine (in the process list): give it with --password-file FILE or " + ConfigSources.envName("password")
+                    + " instead");
+        }
     }
 
     /** {@code listen} when no command is named. */

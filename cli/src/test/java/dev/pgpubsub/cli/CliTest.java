@@ -181,6 +181,48 @@ class CliTest {
         assertThat(missingDb.code()).isEqualTo(ExitCodes.DATABASE_UNREACHABLE);
     }
 
+    /** A password written into a URL is masked in the printed configuration and in every error. */
+    @Test
+    void passwordsInUrlsAreNeverPrinted() {
+        Run listen = run("listen", "--jdbc-url", "jdbc:postgresql://localhost:1/nowhere?user=app&password=s3cret",
+                "--handler", TestHandlers.Orders.class.getName());
+        assertThat(listen.code()).as(listen.err()).isEqualTo(ExitCodes.DATABASE_UNREACHABLE);
+        assertThat(listen.err()).contains("jdbc-url = jdbc:postgresql://localhost:1/nowhere?user=app&password=****  (flag)")
+                .contains("Could not connect to jdbc:postgresql://localhost:1/nowhere?user=app&password=****")
+                .doesNotContain("s3cret");
+
+        env.put("PGPUBSUB_JDBC_URL", "postgresql://app:s3cret@db.example/shop");
+        for (String command : List.of("migrate", "status", "publish")) {
+            Run r = command.equals("publish") ? run(command, "orders", "{}") : run(command);
+            assertThat(r.code()).as(command).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+            assertThat(r.err()).as(command).contains("'postgresql://app:****@db.example/shop' is not a Postgres JDBC URL")
+                    .doesNotContain("s3cret");
+        }
+    }
+
+    /** A password given as a flag works, with one warning; given otherwise, there is none. */
+    @Test
+    void aPasswordFlagIsWarnedAboutAndAPasswordFileIsRead(@TempDir Path dir) throws Exception {
+        Run flagged = run(args("status", "--password", "s3cret"));
+        assertThat(flagged.code()).as(flagged.err()).isZero();
+        assertThat(flagged.err().lines().toList()).containsExactly("pgpubsub: WARN --password shows the password to every "
+                + "user of this machine (in the process list): give it with --password-file FILE or PGPUBSUB_PASSWORD instead");
+
+        Path file = dir.resolve("password");
+        Files.writeString(file, " s3cret \n");
+        ConnectionOptions options = new ConnectionOptions();
+        options.passwordFile = file;
+        assertThat(options.password()).as("only the trailing line break is dropped").isEqualTo(" s3cret ");
+
+        env.put("PGPUBSUB_PASSWORD", "s3cret");
+        Run quiet = run(args("status"));
+        assertThat(quiet.code()).as(quiet.err()).isZero();
+        assertThat(quiet.err()).isEmpty();
+        Run fromFile = run(args("status", "--password-file", file.toString()));
+        assertThat(fromFile.code()).as(fromFile.err()).isZero();
+        assertThat(fromFile.err()).isEmpty();
+    }
+
     @Test
     void flagsWinOverEnvironmentWhichWinsOverTheFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("pgpubsub.properties");

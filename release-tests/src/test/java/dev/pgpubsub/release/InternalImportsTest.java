@@ -33,10 +33,12 @@ class InternalImportsTest {
     private static final Set<String> ALLOWED = Set.of(
             "cli -> dev.pgpubsub.core.internal.Names",
             "cli -> dev.pgpubsub.core.internal.Printable",
+            "cli -> dev.pgpubsub.core.internal.Secrets",
             "cli -> dev.pgpubsub.listener.internal.Durations",
             "listener -> dev.pgpubsub.core.internal.Names",
             "listener -> dev.pgpubsub.core.internal.PayloadCodec",
-            "listener -> dev.pgpubsub.core.internal.Printable");
+            "listener -> dev.pgpubsub.core.internal.Printable",
+            "listener -> dev.pgpubsub.core.internal.Secrets");
 
     private static final Pattern INTERNAL = Pattern.compile("\\b(dev\\.pgpubsub\\.[a-z]+\\.internal(?:\\.[a-z]+)*\\.[A-Z]\\w*)");
 

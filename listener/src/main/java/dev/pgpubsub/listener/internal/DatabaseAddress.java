@@ -1,5 +1,6 @@
 package dev.pgpubsub.listener.internal;
 
+import dev.pgpubsub.core.internal.Secrets;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ public record DatabaseAddress(List<Host> hosts, String database, Map<String, Str
         } else if (url.startsWith("jdbc:pgsql:")) {
             rest = url.substring("jdbc:pgsql:".length());
         } else {
-            throw new IllegalArgumentException("JDBC URL '" + redact(url) + "' is not a Postgres URL: give e.g. "
+            throw new IllegalArgumentException("JDBC URL '" + Secrets.redact(url) + "' is not a Postgres URL: give e.g. "
                     + "jdbc:postgresql://localhost:5432/mydb (or jdbc:pgsql://localhost:5432/mydb)");
         }
         Map<String, String> params = new LinkedHashMap<>();
@@ -92,7 +93,7 @@ public record DatabaseAddress(List<Host> hosts, String database, Map<String, Str
             hosts.add(new Host("localhost", 5432));
         }
         if (database.isEmpty()) {
-            throw new IllegalArgumentException("JDBC URL '" + redact(url) + "' names no database: give e.g. "
+            throw new IllegalArgumentException("JDBC URL '" + Secrets.redact(url) + "' names no database: give e.g. "
                     + "jdbc:postgresql://localhost:5432/mydb");
         }
         DatabaseAddress address = new DatabaseAddress(List.copyOf(hosts), decode(database), Map.copyOf(params));
@@ -195,16 +196,11 @@ public record DatabaseAddress(List<Host> hosts, String database, Map<String, Str
         return "jdbc:pgsql://" + host + "/" + database;
     }
 
-    /** The URL with any password parameter masked, for messages. */
-    public static String redact(String url) {
-        return url == null ? null : url.replaceAll("(?i)(password=)[^&]*", "$1***");
-    }
-
     private static int port(String url, String text) {
         try {
             return Integer.parseInt(text);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("JDBC URL '" + redact(url) + "' has port '" + text + "', which is not a number");
+            throw new IllegalArgumentException("JDBC URL '" + Secrets.redact(url) + "' has port '" + text + "', which is not a number");
         }
     }
 

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.pgpubsub.core.PgPubSubException;
 import dev.pgpubsub.core.internal.NotInstalledException;
+import dev.pgpubsub.core.internal.Secrets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -75,7 +76,7 @@ public final class WorkerConnections implements AutoCloseable {
             HikariDataSource pool = new HikariDataSource(config);
             return new WorkerConnections(pool, pool);
         } catch (RuntimeException e) {
-            throw new PgPubSubException("Could not connect to " + DatabaseAddress.redact(jdbcUrl) + ": " + rootMessage(e)
+            throw new PgPubSubException("Could not connect to " + Secrets.redact(jdbcUrl) + ": " + rootMessage(e)
                     + ". Check the JDBC URL, user and password, and that the database is reachable.", e);
         }
     }
@@ -153,13 +154,13 @@ public final class WorkerConnections implements AutoCloseable {
         }
     }
 
-    /** The message of the innermost cause: what the driver or server said. */
+    /** The message of the innermost cause: what the driver or server said (a URL in it without its password). */
     public static String rootMessage(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        return root.getMessage();
+        return Secrets.redact(root.getMessage());
     }
 
     /** The workers' connections. */

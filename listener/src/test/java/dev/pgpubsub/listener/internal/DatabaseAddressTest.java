@@ -29,10 +29,13 @@ class DatabaseAddressTest {
         assertThatThrownBy(() -> DatabaseAddress.parse(url)).isInstanceOf(IllegalArgumentException.class);
     }
 
-    @Test
-    void aPasswordInTheUrlIsNeverShown() {
-        assertThat(DatabaseAddress.redact("jdbc:postgresql://localhost/shop?user=app&password=s3cret"))
-                .doesNotContain("s3cret");
+    @ParameterizedTest
+    @ValueSource(strings = {"jdbc:postgresql://localhost:x/shop?user=app&password=s3cret",
+        "jdbc:pgsql://app:s3cret@localhost:x/shop", "jdbc:postgresql://localhost/?sslpassword=s3cret",
+        "postgresql://app:s3cret@localhost/shop"})
+    void aPasswordInTheUrlIsNeverShownInTheMessage(String url) {
+        assertThatThrownBy(() -> DatabaseAddress.parse(url)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("****").satisfies(e -> assertThat(e.getMessage()).doesNotContain("s3cret"));
     }
 
     @Test
