@@ -7,7 +7,10 @@ final class ExitCodes {
     static final int OK = 0;
     /** An unexpected failure. */
     static final int FAILURE = 1;
-    /** Bad configuration: an unknown flag, a missing setting, a bad handler class or channel name. */
+    /**
+     * Bad configuration: an unknown flag, a missing setting, a bad handler class or channel name, or a
+     * user without a privilege the command needs (SQLSTATE 42501).
+     */
     static final int BAD_CONFIGURATION = 2;
     /** The database could not be reached (or refused the credentials). */
     static final int DATABASE_UNREACHABLE = 3;

@@ -25,6 +25,10 @@ final class Failures {
                 if (state.startsWith("08") || state.equals("3D000") || state.startsWith("28")) {
                     return ExitCodes.DATABASE_UNREACHABLE;
                 }
+                // 42501: the user lacks a privilege; a restart cannot help, a grant or another user can.
+                if (state.equals("42501")) {
+                    return ExitCodes.BAD_CONFIGURATION;
+                }
             }
             if (t.getCause() == t) {
                 break;

@@ -90,6 +90,50 @@ class CliTest {
         }
     }
 
+    /**
+     * A user who may not create the schema, or tables in it, is refused at once: Flyway would retry
+     * each creation ten times a second apart (11 s) though waiting cannot help.
+     */
+    @Test
+    void migrateWithoutTheCreatePrivilegeFailsAtOnceWithExitCodeTwo(PostgresServer server) throws Exception {
+        try (TestDatabase fresh = server.createDatabase("cli_no_create")) {
+            fresh.execute("DROP ROLE IF EXISTS cli_no_create");
+            fresh.execute("CREATE ROLE cli_no_create LOGIN PASSWORD 'no-create'");
+            env.put("PGPUBSUB_PASSWORD", "no-create");
+            String[] migrate = {"migrate", "--jdbc-url", fresh.jdbcUrl(), "--user", "cli_no_create"};
+            try {
+                long started = System.nanoTime();
+                Run noDatabaseGrant = run(migrate);
+                Duration took = Duration.ofNanos(System.nanoTime() - started);
+                assertThat(noDatabaseGrant.code()).as(noDatabaseGrant.err()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+                assertThat(noDatabaseGrant.err().lines().toList()).singleElement().asString()
+                        .contains("user 'cli_no_create' may not create schema 'pgpubsub' in database '" + fresh.name() + "'")
+                        .contains("GRANT CREATE ON DATABASE " + fresh.name() + " TO cli_no_create");
+                // Flyway's retries alone would take 10 s; a normal refusal takes well under one.
+                assertThat(took).as("time to refuse").isLessThan(Duration.ofSeconds(5));
+
+                fresh.execute("CREATE SCHEMA pgpubsub");
+                started = System.nanoTime();
+                Run noSchemaGrant = run(migrate);
+                took = Duration.ofNanos(System.nanoTime() - started);
+                assertThat(noSchemaGrant.code()).as(noSchemaGrant.err()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+                assertThat(noSchemaGrant.err()).contains("may not create tables in schema 'pgpubsub'")
+                        .contains("GRANT USAGE, CREATE ON SCHEMA pgpubsub TO cli_no_create");
+                assertThat(took).as("time to refuse").isLessThan(Duration.ofSeconds(5));
+                fresh.execute("GRANT CREATE ON SCHEMA pgpubsub TO cli_no_create");
+                assertThat(run(migrate).err()).as("CREATE without USAGE").contains("may not create tables in schema");
+
+                fresh.execute("GRANT USAGE ON SCHEMA pgpubsub TO cli_no_create");
+                Run granted = run(migrate);
+                assertThat(granted.code()).as(granted.err()).isZero();
+                assertThat(granted.out()).contains("(4 migration(s) applied)");
+            } finally {
+                fresh.execute("DROP OWNED BY cli_no_create CASCADE");
+                fresh.execute("DROP ROLE cli_no_create");
+            }
+        }
+    }
+
     @Test
     void publishPrintsTheIdAndStatusShowsThePendingTasks() throws Exception {
         Run published = run(args("publish", "orders", "{\"n\": 1}"));
