@@ -31,7 +31,8 @@ final class HandlerLoader {
                     + " could not be created: " + e.getMessage(), e);
         }
         if (beans.isEmpty()) {
-            throw new ConfigError("No handlers: name handler classes with --handler (or PGPUBSUB_HANDLERS), or list them in "
+            throw new ConfigError("No handlers: name handler classes with --handler (or " + ConfigSources.envName("handler")
+                    + "), or list them in "
                     + "META-INF/services/" + HandlerBean.class.getName() + " of their jar, and put the jar in ext/");
         }
         return beans;

@@ -8,8 +8,12 @@ import dev.pgpubsub.listener.RetryPolicy;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,44 +59,55 @@ final class ListenCommand implements Callable<Integer> {
             description = "Install or upgrade the schema at start (default: ${DEFAULT-VALUE}).")
     boolean migrate;
 
-    @Option(names = "--shutdown-grace", defaultValue = "30s", converter = DurationConverter.class,
+    @Option(names = "--shutdown-grace", converter = DurationConverter.class,
             description = "How long a stop lets running handlers finish (default: ${DEFAULT-VALUE}).")
-    Duration shutdownGrace;
+    Duration shutdownGrace = Listener.DEFAULT_SHUTDOWN_GRACE;
 
-    @Option(names = "--poll-interval", defaultValue = "10s", converter = DurationConverter.class,
+    @Option(names = "--poll-interval", converter = DurationConverter.class,
             description = "Safety-net poll for due rows without a wake-up (default: ${DEFAULT-VALUE}).")
-    Duration pollInterval;
+    Duration pollInterval = Listener.DEFAULT_POLL_INTERVAL;
 
-    @Option(names = "--handler-timeout", defaultValue = "5m", converter = DurationConverter.class,
+    @Option(names = "--handler-timeout", converter = DurationConverter.class,
             description = "How long one handler call may run before its transaction is aborted and the task retried "
                     + "(default: ${DEFAULT-VALUE}; @Listen(timeout) overrides it per channel).")
-    Duration handlerTimeout;
+    Duration handlerTimeout = Listener.DEFAULT_HANDLER_TIMEOUT;
 
-    @Option(names = "--max-attempts", defaultValue = "25",
+    @Option(names = "--max-attempts",
             description = "Attempts per task before it moves to the dead letters (default: ${DEFAULT-VALUE}; "
                     + "@Listen(maxAttempts) overrides it per channel).")
-    int maxAttempts;
+    int maxAttempts = RetryPolicy.DEFAULT.maxAttempts();
 
-    @Option(names = "--retry-delay", defaultValue = "1s", converter = DurationConverter.class,
+    @Option(names = "--retry-delay", converter = DurationConverter.class,
             description = "Delay after a first failure; it doubles with every failure (default: ${DEFAULT-VALUE}).")
-    Duration retryDelay;
+    Duration retryDelay = RetryPolicy.DEFAULT.initialDelay();
 
-    @Option(names = "--max-retry-delay", defaultValue = "1h", converter = DurationConverter.class,
+    @Option(names = "--max-retry-delay", converter = DurationConverter.class,
             description = "Longest delay between attempts (default: ${DEFAULT-VALUE}).")
-    Duration maxRetryDelay;
+    Duration maxRetryDelay = RetryPolicy.DEFAULT.maxDelay();
 
-    @Option(names = "--statement-timeout", defaultValue = "30s", converter = DurationConverter.class,
+    @Option(names = "--statement-timeout", converter = DurationConverter.class,
             description = "Statement timeout of the library's own queries (default: ${DEFAULT-VALUE}).")
-    Duration statementTimeout;
+    Duration statementTimeout = Listener.DEFAULT_STATEMENT_TIMEOUT;
 
-    @Option(names = "--outage-limit", defaultValue = "15m", converter = DurationConverter.class,
+    @Option(names = "--outage-limit", converter = DurationConverter.class,
             description = "How long the database may stay unusable before the process exits with code 3 "
                     + "(default: ${DEFAULT-VALUE}).")
-    Duration outageLimit;
+    Duration outageLimit = Listener.DEFAULT_OUTAGE_LIMIT;
 
     @Option(names = "--poll-only", negatable = true, defaultValue = "false", fallbackValue = "true",
             description = "No LISTEN connection: poll every --poll-interval (for PgBouncer in transaction mode; default: ${DEFAULT-VALUE}).")
     boolean pollOnly;
+
+    /** The names the listener's builder and retry policy give the settings of this command's flags. */
+    private static final Map<String, String> BUILDER_SETTINGS = Map.ofEntries(
+            Map.entry("JDBC URL", "--jdbc-url"), Map.entry("workers", "--workers"), Map.entry("batchSize", "--batch-size"),
+            Map.entry("recoveryFetchSize", "--fetch-size"), Map.entry("shutdownGrace", "--shutdown-grace"),
+            Map.entry("pollInterval", "--poll-interval"), Map.entry("handlerTimeout", "--handler-timeout"),
+            Map.entry("statementTimeout", "--statement-timeout"), Map.entry("outageLimit", "--outage-limit"),
+            Map.entry("maxAttempts", "--max-attempts"), Map.entry("initialDelay", "--retry-delay"),
+            Map.entry("maxDelay", "--max-retry-delay"));
+    private static final Pattern BUILDER_NAMES = Pattern.compile(BUILDER_SETTINGS.keySet().stream().map(Pattern::quote)
+            .collect(Collectors.joining("|", "\\b(?:", ")\\b")));
 
     private final ConfigSources sources;
     private final PrintStream err;
@@ -120,7 +135,7 @@ final class ListenCommand implements Callable<Integer> {
                     .retryPolicy(RetryPolicy.DEFAULT.withMaxAttempts(maxAttempts).withDelays(retryDelay, maxRetryDelay))
                     .onFailure(cause -> stop.release("the database stayed unusable for longer than " + outageLimit));
         } catch (IllegalArgumentException e) {
-            throw new ConfigError(e.getMessage(), e);
+            throw new ConfigError(inCliTerms(e.getMessage()), e);
         }
         if (System.console() != null) {
             builder.onRecoveryProgress(new ConsoleProgress());
@@ -151,6 +166,18 @@ final class ListenCommand implements Callable<Integer> {
         }
         err.println("pgpubsub: stopped");
         return ExitCodes.OK;
+    }
+
+    /**
+     * A message of the listener's builder in the words of this command: its setting names become the
+     * flag, environment variable or file key the value came from ({@code batchSize is 0} becomes
+     * {@code --batch-size is 0} or {@code PGPUBSUB_BATCH_SIZE is 0}), and its Java examples become
+     * durations as written here.
+     */
+    private String inCliTerms(String message) {
+        String text = BUILDER_NAMES.matcher(message).replaceAll(name ->
+                Matcher.quoteReplacement(sources.nameAsGiven(spec.findOption(BUILDER_SETTINGS.get(name.group())))));
+        return text.replaceAll("Duration\\.ofSeconds\\((\\d+)\\)", "$1s");
     }
 
     /** The effective configuration, once, with where each value came from; passwords masked, in URLs too. */

@@ -8,10 +8,12 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
 
 /**
- * The standalone process: {@code pgpubsub [listen|migrate|status|publish|dead-letters] [options]}. Settings come
+ * The standalone process: {@code pgpubsub [COMMAND] [options]}, the commands being those {@link #run} adds
+ * ({@code listen} when none is named). Settings come
  * from flags, then environment variables ({@code PGPUBSUB_*}), then a properties file
  * ({@code --config}); see docs/configuration.md. Exit codes: 0 done, 1 failure, 2 bad configuration,
  * 3 database unreachable, 130 a second stop signal.
@@ -61,8 +63,16 @@ public final class Main {
         cli.setDefaultValueProvider(sources);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
+        Set<String> keys = cli.getSubcommands().values().stream().flatMap(sub -> sub.getCommandSpec().options().stream())
+                .map(ConfigSources::key).collect(Collectors.toSet());
+        sources.unknownVariables(keys).forEach(warning -> err.println("pgpubsub: WARN " + warning));
         cli.setParameterExceptionHandler((e, arguments) -> {
-            err.println("pgpubsub: " + Failures.message(e) + " (see: pgpubsub "
+            String message = Failures.message(e);
+            if (e.getArgSpec() instanceof OptionSpec option) {
+                // A bad value from the environment or the file: name it as the user wrote it, not as the flag.
+                message = message.replace("option '" + option.longestName() + "'", sources.nameAsGiven(option));
+            }
+            err.println("pgpubsub: " + message + " (see: pgpubsub "
                     + e.getCommandLine().getCommandName().replace("pgpubsub", "").trim() + " --help)");
             return ExitCodes.BAD_CONFIGURATION;
         });

@@ -288,6 +288,69 @@ class CliTest {
                 .contains("pgpubsub: stopped");
     }
 
+    /** A bad value is named as the user gave it: flag, environment variable or key in the file. */
+    @Test
+    void badValuesAreNamedAsTheUserGaveThem(@TempDir Path dir) throws Exception {
+        String orders = TestHandlers.Orders.class.getName();
+        assertThat(oneErrorLine(args("listen", "--handler", orders, "--batch-size", "0")))
+                .isEqualTo("pgpubsub: --batch-size is 0; it must be between 1 and 10000");
+        assertThat(oneErrorLine(args("listen", "--handler", orders, "--retry-delay", "2h")))
+                .isEqualTo("pgpubsub: --max-retry-delay is PT1H, shorter than --retry-delay (PT2H); make it at least --retry-delay");
+
+        Path file = dir.resolve("pgpubsub.properties");
+        Files.writeString(file, "outage-limit=0s\n");
+        assertThat(oneErrorLine(args("listen", "--handler", orders, "--config", file.toString())))
+                .isEqualTo("pgpubsub: outage-limit in " + file + " is PT0S; give a positive duration, e.g. 1s");
+
+        env.put("PGPUBSUB_WORKERS", "0");
+        assertThat(oneErrorLine(args("listen", "--handler", orders))).isEqualTo("pgpubsub: PGPUBSUB_WORKERS is 0; it must be between 1 and 1000");
+        env.put("PGPUBSUB_WORKERS", "many");
+        assertThat(oneErrorLine(args("listen", "--handler", orders))).startsWith("pgpubsub: Invalid value for PGPUBSUB_WORKERS: 'many'");
+    }
+
+    private String oneErrorLine(String... args) {
+        Run r = run(args);
+        assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(r.err().lines()).hasSize(1);
+        return r.err().strip();
+    }
+
+    /** The handlers' variable is PGPUBSUB_HANDLER, as the flag is --handler; the messages and ext/README.txt say so. */
+    @Test
+    void theHandlersVariableIsNamedAsItIsRead() throws Exception {
+        Run none = run(args("listen"));
+        assertThat(none.code()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(none.err()).contains("--handler (or PGPUBSUB_HANDLER)").doesNotContain("PGPUBSUB_HANDLERS");
+        assertThat(Files.readString(Path.of("src/main/dist/ext/README.txt")))
+                .contains("PGPUBSUB_HANDLER").doesNotContain("PGPUBSUB_HANDLERS");
+
+        env.put("PGPUBSUB_HANDLER", TestHandlers.Orders.class.getName());
+        StopSignal stop = new StopSignal();
+        stop.received("SIGTERM");
+        Run listen = run(stop, args("listen"));
+        assertThat(listen.code()).as(listen.err()).isZero();
+        assertThat(listen.err()).contains("handler = [" + TestHandlers.Orders.class.getName() + "]  (env PGPUBSUB_HANDLER)");
+    }
+
+    /** A misspelt variable is warned about, once, with the closest known one; it is not refused. */
+    @Test
+    void anUnknownVariableGetsOneWarningNamingTheClosestKnownOne() {
+        env.put("PGPUBSUB_WORKER", "3");
+        env.put("PGPUBSUB_HANDLERS", "com.example.Orders");
+        env.put("PGPUBSUB_JDBCURL", "jdbc:postgresql://elsewhere/db");
+        // Set by Kubernetes for a service named pgpubsub, and by the start script and logging: not ours to warn about.
+        for (String quiet : List.of("PGPUBSUB_SERVICE_HOST", "PGPUBSUB_SERVICE_PORT", "PGPUBSUB_SERVICE_PORT_HTTP",
+                "PGPUBSUB_PORT", "PGPUBSUB_PORT_5432_TCP_ADDR", "PGPUBSUB_LOG_LEVEL", "PGPUBSUB_JAVA_OPTS")) {
+            env.put(quiet, "x");
+        }
+        Run status = run(args("status"));
+        assertThat(status.code()).as(status.err()).isZero();
+        assertThat(status.err().lines().toList()).containsExactly(
+                "pgpubsub: WARN unknown environment variable PGPUBSUB_HANDLERS is ignored; did you mean PGPUBSUB_HANDLER?",
+                "pgpubsub: WARN unknown environment variable PGPUBSUB_JDBCURL is ignored; did you mean PGPUBSUB_JDBC_URL?",
+                "pgpubsub: WARN unknown environment variable PGPUBSUB_WORKER is ignored; did you mean PGPUBSUB_WORKERS?");
+    }
+
     @Test
     void anUnknownSettingInTheFileIsRefused(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("bad.properties");
