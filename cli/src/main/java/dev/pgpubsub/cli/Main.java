@@ -1,5 +1,6 @@
 package dev.pgpubsub.cli;
 
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -39,13 +40,13 @@ public final class Main {
      */
     public static void main(String[] args) {
         ProcessLogging.install();
-        int code = run(args, System.getenv(), System.out, System.err, StopSignal::installed,
+        int code = run(args, System.getenv(), System.in, System.out, System.err, StopSignal::installed,
                 Thread.currentThread().getContextClassLoader());
         System.exit(code);
     }
 
     /** Runs a command and returns its exit code; never throws. */
-    static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err,
+    static int run(String[] args, Map<String, String> env, InputStream in, PrintStream out, PrintStream err,
             Supplier<StopSignal> signals, ClassLoader loader) {
         ConfigSources sources;
         try {
@@ -58,7 +59,7 @@ public final class Main {
                 .addSubcommand(LISTEN, new ListenCommand(sources, err, signals, loader))
                 .addSubcommand("migrate", new MigrateCommand(out))
                 .addSubcommand("status", new StatusCommand(out))
-                .addSubcommand("publish", new PublishCommand(out))
+                .addSubcommand("publish", new PublishCommand(out, in))
                 .addSubcommand("dead-letters", new DeadLettersCommand(out));
         cli.setDefaultValueProvider(sources);
         cli.setOut(new PrintWriter(out, true));

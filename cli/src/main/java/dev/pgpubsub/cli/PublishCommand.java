@@ -1,12 +1,18 @@
 package dev.pgpubsub.cli;
 
+import dev.pgpubsub.core.Publisher;
 import dev.pgpubsub.core.internal.Names;
+import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.core.internal.PublishStatements;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.OffsetDateTime;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -14,10 +20,19 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code pgpubsub publish CHANNEL JSON}: publishes one task, for scripts and operators. */
-@Command(name = "publish", description = "Publish one task: pgpubsub publish orders '{\"orderId\": 42}'.",
-        mixinStandardHelpOptions = true)
+/**
+ * {@code pgpubsub publish CHANNEL JSON}: publishes one task, for scripts and operators. The payload is
+ * the JSON argument, or standard input when that argument is {@code -}, or the file named by
+ * {@code --payload-file}: exactly one of them. A large payload needs one of the last two, as one
+ * argument may not be longer than 128 KiB on Linux. The cap is the Java publisher's, 1 MiB.
+ */
+@Command(name = "publish", mixinStandardHelpOptions = true,
+        description = {"Publish one task: pgpubsub publish orders '{\"orderId\": 42}'.",
+            "The payload: the JSON argument; '-' reads it from standard input; or --payload-file FILE. At most 1 MiB."})
 final class PublishCommand implements Callable<Integer> {
+
+    /** The JSON argument that means: read standard input. */
+    static final String STDIN = "-";
 
     @Mixin
     ConnectionOptions connection;
@@ -25,34 +40,31 @@ final class PublishCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CHANNEL", description = "The channel.")
     String channel;
 
-    @Parameters(index = "1", paramLabel = "JSON", description = "The payload, as JSON.")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "JSON",
+            description = "The payload, as JSON; - reads it from standard input.")
     String json;
+
+    @Option(names = "--payload-file", paramLabel = "FILE", description = "Read the payload (JSON) from this file.")
+    Path payloadFile;
 
     @Option(names = "--run-at", paramLabel = "TIME", description = "Not before this time (ISO-8601, e.g. 2030-01-01T10:00:00Z).")
     OffsetDateTime runAt;
 
     private final PrintStream out;
+    private final InputStream in;
 
-    PublishCommand(PrintStream out) {
+    PublishCommand(PrintStream out, InputStream in) {
         this.out = out;
+        this.in = in;
     }
 
     @Override
     public Integer call() throws SQLException {
-        Names.requireChannel(channel, Names.requireSchema(connection.schema));
-        try (Connection c = connection.dataSource().getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT " + connection.schema + ".publish(?, ?::jsonb, ?)")) {
-            ps.setString(1, channel);
-            ps.setString(2, json);
-            if (runAt == null) {
-                ps.setNull(3, Types.TIMESTAMP_WITH_TIMEZONE);
-            } else {
-                ps.setObject(3, runAt, Types.TIMESTAMP_WITH_TIMEZONE);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                out.println(rs.getLong(1));
-            }
+        PublishStatements statements = new PublishStatements(connection.schema);
+        Names.requireChannel(channel, connection.schema);
+        String payload = payload();
+        try (Connection c = connection.dataSource().getConnection()) {
+            out.println(statements.publishOne(c, channel, payload, runAt == null ? null : runAt.toInstant()));
         } catch (SQLException e) {
             if ("22P02".equals(e.getSQLState())) {
                 throw new ConfigError("The payload is not valid JSON: " + e.getMessage(), e);
@@ -60,5 +72,46 @@ final class PublishCommand implements Callable<Integer> {
             throw e;
         }
         return ExitCodes.OK;
+    }
+
+    /** The payload from wherever it was given, within the Java publisher's cap. */
+    private String payload() {
+        if ((json == null) == (payloadFile == null)) {
+            throw new ConfigError("publish needs the payload once: as the JSON argument, as - to read it from standard "
+                    + "input, or with --payload-file FILE" + (json == null ? "" : " (not both)"));
+        }
+        if (payloadFile != null) {
+            try (InputStream file = Files.newInputStream(payloadFile)) {
+                return read(file);
+            } catch (IOException e) {
+                throw new ConfigError("Cannot read the payload file '" + payloadFile + "': " + e.getMessage(), e);
+            }
+        }
+        if (json.equals(STDIN)) {
+            try {
+                return read(in);
+            } catch (IOException e) {
+                throw new ConfigError("Cannot read the payload from standard input: " + e.getMessage(), e);
+            }
+        }
+        PayloadCodec.requireWithinCap(channel, json.getBytes(StandardCharsets.UTF_8).length,
+                Publisher.DEFAULT_MAX_PAYLOAD_BYTES, "");
+        return json;
+    }
+
+    /** Reads the payload, keeping no more than the cap: past it, the rest is only counted for the message. */
+    private String read(InputStream source) throws IOException {
+        int cap = Publisher.DEFAULT_MAX_PAYLOAD_BYTES;
+        ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        byte[] buffer = new byte[64 * 1024];
+        long total = 0;
+        for (int n; (n = source.read(buffer)) >= 0; ) {
+            if (total + n <= cap) {
+                kept.write(buffer, 0, n);
+            }
+            total += n;
+        }
+        PayloadCodec.requireWithinCap(channel, total, cap, "");
+        return kept.toString(StandardCharsets.UTF_8);
     }
 }

@@ -8,7 +8,9 @@ import dev.pgpubsub.testing.EmbeddedPostgresServer;
 import dev.pgpubsub.testing.PostgresServer;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,9 +54,13 @@ class CliTest {
     }
 
     private Run run(StopSignal stop, String... args) {
+        return run(stop, InputStream.nullInputStream(), args);
+    }
+
+    private Run run(StopSignal stop, InputStream in, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int code = Main.run(args, env, in, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8), () -> stop, getClass().getClassLoader());
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -149,6 +155,48 @@ class CliTest {
                 .contains("channel pending due oldest due retrying dead letters")
                 .anyMatch(l -> l.matches("orders 2 1 0:00:0\\d 0 0"))
                 .anyMatch(l -> l.matches("invoices 1 1 0:00:0\\d 0 0"));
+    }
+
+    /** A payload too large for one argument comes from standard input or a file; the Java publisher's cap holds. */
+    @Test
+    void publishReadsThePayloadFromStandardInputOrAFileWithinTheCap(@TempDir Path dir) throws Exception {
+        // 200 KiB: more than Linux lets one argument be.
+        String big = "{\"text\": \"" + "x".repeat(200 * 1024) + "\"}";
+        Run piped = run(new StopSignal(), new ByteArrayInputStream((big + "\n").getBytes(StandardCharsets.UTF_8)),
+                args("publish", "orders", "-"));
+        assertThat(piped.code()).as(piped.err()).isZero();
+        long pipedId = Long.parseLong(piped.out().trim());
+
+        Path file = dir.resolve("payload.json");
+        Files.writeString(file, "{\"n\": 7, \"text\": \"ünïcode\"}\n");
+        Run fromFile = run(args("publish", "orders", "--payload-file", file.toString(), "--run-at", "2099-01-01T00:00:00Z"));
+        assertThat(fromFile.code()).as(fromFile.err()).isZero();
+        long fileId = Long.parseLong(fromFile.out().trim());
+        assertThat(db.strings("SELECT id || ' ' || length(payload->>'text') || ' ' || (run_at > now() + interval '1 year') "
+                + "FROM pgpubsub.notification ORDER BY id"))
+                .containsExactly(pipedId + " " + 200 * 1024 + " false", fileId + " 7 true");
+        assertThat(db.strings("SELECT payload->>'text' FROM pgpubsub.notification WHERE id = " + fileId)).containsExactly("ünïcode");
+
+        // Over 1 MiB: refused with the Java publisher's message, however it is given, and nothing is published.
+        String huge = "{\"text\": \"" + "x".repeat(1 << 20) + "\"}";
+        int hugeBytes = huge.length();
+        Files.writeString(file, huge);
+        for (Run refused : List.of(
+                run(new StopSignal(), new ByteArrayInputStream(huge.getBytes(StandardCharsets.UTF_8)), args("publish", "orders", "-")),
+                run(args("publish", "orders", "--payload-file", file.toString())),
+                run(args("publish", "orders", huge)))) {
+            assertThat(refused.code()).as(refused.err()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+            assertThat(refused.err()).isEqualTo("pgpubsub: The payload for channel 'orders' is " + hugeBytes + " bytes of JSON, "
+                    + "over the cap of 1048576 bytes. Keep large data in a table of your own and publish its key." + System.lineSeparator());
+        }
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(2);
+
+        Run neither = run(args("publish", "orders"));
+        assertThat(neither.code()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(neither.err()).contains("as the JSON argument, as - to read it from standard input, or with --payload-file FILE");
+        Run both = run(args("publish", "orders", "{}", "--payload-file", file.toString()));
+        assertThat(both.code()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(both.err()).contains("(not both)");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.pgpubsub.core;
 
 import dev.pgpubsub.core.internal.Names;
+import dev.pgpubsub.core.internal.PayloadCodec;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -161,11 +162,8 @@ final class TxPublishers {
     /** The payload's JSON, within the cap; the arguments were checked. */
     private static <P extends Record> byte[] encodeBytes(Publisher publisher, Channel<P> channel, P payload) {
         byte[] json = publisher.codec().write(channel.name(), payload);
-        if (json.length > publisher.maxPayloadBytes()) {
-            throw new IllegalArgumentException("The payload for channel '" + channel.name() + "' is " + json.length
-                    + " bytes of JSON, over the cap of " + publisher.maxPayloadBytes() + " bytes. Keep large data in a "
-                    + "table of your own and publish its key, or raise Publisher.Builder.maxPayloadBytes.");
-        }
+        PayloadCodec.requireWithinCap(channel.name(), json.length, publisher.maxPayloadBytes(),
+                ", or raise Publisher.Builder.maxPayloadBytes");
         return json;
     }
 

@@ -32,7 +32,9 @@ class InternalImportsTest {
     /** "module -> class" uses of another module's internals that are allowed. */
     private static final Set<String> ALLOWED = Set.of(
             "cli -> dev.pgpubsub.core.internal.Names",
+            "cli -> dev.pgpubsub.core.internal.PayloadCodec",
             "cli -> dev.pgpubsub.core.internal.Printable",
+            "cli -> dev.pgpubsub.core.internal.PublishStatements",
             "cli -> dev.pgpubsub.core.internal.Secrets",
             "cli -> dev.pgpubsub.listener.internal.Durations",
             "listener -> dev.pgpubsub.core.internal.Names",

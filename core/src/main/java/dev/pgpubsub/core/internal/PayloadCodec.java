@@ -82,6 +82,25 @@ public final class PayloadCodec {
         }
     }
 
+    /**
+     * Refuses a payload over the cap, with the message every publisher gives (the Java one and the
+     * command line's).
+     *
+     * @param channel    the channel it was to be published to
+     * @param bytes      the size of its JSON, in UTF-8 bytes
+     * @param cap        the largest size accepted
+     * @param howToRaise how the caller may raise the cap, e.g. {@code " or raise Publisher.Builder.maxPayloadBytes"};
+     *                   empty when it cannot
+     * @throws IllegalArgumentException when {@code bytes} is over {@code cap}
+     */
+    public static void requireWithinCap(String channel, long bytes, int cap, String howToRaise) {
+        if (bytes > cap) {
+            throw new IllegalArgumentException("The payload for channel '" + channel + "' is " + bytes
+                    + " bytes of JSON, over the cap of " + cap + " bytes. Keep large data in a table of your own and "
+                    + "publish its key" + howToRaise + ".");
+        }
+    }
+
     /** Reads a payload of {@code type}; fails with a message naming the channel and the type. */
     public <P> P read(String channel, String json, Class<P> type) {
         try {
