@@ -64,6 +64,20 @@ class DistributionIT {
         assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(100);
     }
 
+    /** README.md sends readers to the folder the build makes, with bin/, lib/ and ext/ in it. */
+    @Test
+    void theReadmeNamesTheFolderTheDistributionIsIn() throws Exception {
+        Path distribution = Path.of(System.getProperty("pgpubsub.distribution")).toAbsolutePath().normalize();
+        assertThat(distribution.resolve("bin/pgpubsub")).isExecutable();
+        assertThat(distribution.resolve("lib")).isDirectory();
+        assertThat(distribution.resolve("ext/README.txt")).isRegularFile();
+        Path root = Path.of("").toAbsolutePath().getParent(); // the tests run in the cli module's folder
+        String named = root.relativize(distribution).toString().replace(File.separatorChar, '/')
+                .replace(System.getProperty("pgpubsub.build.version"), "<version>");
+        assertThat(named).isEqualTo("cli/target/pgpubsub-<version>/pgpubsub-<version>");
+        assertThat(Files.readString(root.resolve("README.md"))).contains("`" + named + "/`");
+    }
+
     /** An empty side table and {@code tasks} pending orders, as left while no listener ran. */
     private static void backlog(TestDatabase db, int tasks) throws Exception {
         PgPubSub.migrate(db.dataSource());
