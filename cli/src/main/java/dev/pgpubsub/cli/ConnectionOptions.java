@@ -1,7 +1,13 @@
 package dev.pgpubsub.cli;
 
 import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.core.internal.Names;
+import dev.pgpubsub.core.internal.NotInstalledException;
 import dev.pgpubsub.core.internal.Secrets;
+import dev.pgpubsub.core.internal.SqlStates;
+import dev.pgpubsub.listener.Listener;
+import dev.pgpubsub.listener.internal.Backoff;
+import dev.pgpubsub.listener.internal.Durations;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -9,8 +15,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 import picocli.CommandLine.Option;
@@ -39,6 +49,12 @@ final class ConnectionOptions {
     @Option(names = "--schema", defaultValue = PgPubSub.DEFAULT_SCHEMA,
             description = "Schema pgpubsub is installed in (default: ${DEFAULT-VALUE}).")
     String schema;
+
+    @Option(names = "--outage-limit", converter = DurationConverter.class,
+            description = "How long the database may stay unreachable (down, starting, stopping, out of connections), "
+                    + "at start or later, before the command exits with code 3 (env PGPUBSUB_OUTAGE_LIMIT; default: "
+                    + "${DEFAULT-VALUE}).")
+    Duration outageLimit = Listener.DEFAULT_OUTAGE_LIMIT;
 
     @Option(names = ConfigSources.CONFIG_FLAG, paramLabel = "FILE",
             description = "A properties file of settings (name=value; env PGPUBSUB_CONFIG). Flags and env win over it.")
@@ -71,15 +87,46 @@ final class ConnectionOptions {
         }
     }
 
-    /** Connections through the driver the URL names, for migrate, status and publish. */
+    /**
+     * Connections through the driver the URL names, for migrate, status, publish and dead-letters. A
+     * database that is down, starting, stopping or out of connections is tried again with backoff
+     * until {@code --outage-limit} is spent, as {@code listen} does; a wrong password or an unknown
+     * database fails at once.
+     */
     DataSource dataSource() {
         String url = url();
         String secret = password();
-        return new DriverManagerDataSource(url, user, secret);
+        return new DriverManagerDataSource(url, user, secret, outageLimit);
+    }
+
+    /**
+     * A connection from {@link #dataSource()}, after checking that pgpubsub is installed in the schema.
+     *
+     * @throws NotInstalledException when it is not
+     */
+    Connection connectInstalled() throws SQLException {
+        Connection c = dataSource().getConnection();
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, Names.requireSchema(schema) + ".notification");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    throw new NotInstalledException(schema);
+                }
+            }
+            return c;
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
     }
 
     /** A DataSource over {@link DriverManager}, for the short-lived commands. */
-    private record DriverManagerDataSource(String url, String user, String password) implements DataSource {
+    private record DriverManagerDataSource(String url, String user, String password, Duration outageLimit)
+            implements DataSource {
+
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConnectionOptions.class);
+
         @Override
         public Connection getConnection() throws SQLException {
             return getConnection(user, password);
@@ -94,7 +141,26 @@ final class ConnectionOptions {
             if (pass != null) {
                 props.setProperty("password", pass);
             }
-            return DriverManager.getConnection(url, props);
+            long deadline = System.nanoTime() + outageLimit.toNanos();
+            for (int attempt = 1;; attempt++) {
+                try {
+                    return DriverManager.getConnection(url, props);
+                } catch (SQLException e) {
+                    long left = deadline - System.nanoTime();
+                    if (!SqlStates.isTransient(e) || left <= 0) {
+                        throw e;
+                    }
+                    long wait = Math.min(Backoff.DATABASE.millis(attempt), TimeUnit.NANOSECONDS.toMillis(left) + 1);
+                    LOG.warn("Could not connect ({}); trying again in {} ms, for at most {} in all (--outage-limit)",
+                            Secrets.redact(e.getMessage()), wait, Durations.describe(outageLimit));
+                    try {
+                        Thread.sleep(wait); // the backoff between attempts, bounded by the outage limit
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
         }
 
         @Override

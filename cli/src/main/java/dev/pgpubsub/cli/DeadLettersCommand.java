@@ -4,6 +4,7 @@ import dev.pgpubsub.core.DeadLetter;
 import dev.pgpubsub.core.DeadLetters;
 import dev.pgpubsub.core.internal.Printable;
 import java.io.PrintStream;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -47,7 +48,8 @@ final class DeadLettersCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws SQLException {
+        connection.connectInstalled().close(); // says in the command line's terms when it is not installed
         DeadLetters dead = DeadLetters.of(connection.dataSource(), connection.schema);
         if (action == Action.list) {
             if (ids != null) {

@@ -12,8 +12,17 @@ final class ExitCodes {
      * user without a privilege the command needs (SQLSTATE 42501).
      */
     static final int BAD_CONFIGURATION = 2;
-    /** The database could not be reached (or refused the credentials). */
+    /**
+     * The database stayed unreachable (down, starting, stopping, out of connections, host unknown) for
+     * longer than {@code --outage-limit}.
+     */
     static final int DATABASE_UNREACHABLE = 3;
+    /** The server refused the login: a wrong user or password (SQLSTATE class 28). */
+    static final int AUTHENTICATION_FAILED = 4;
+    /** The database the URL names does not exist (SQLSTATE 3D000). */
+    static final int UNKNOWN_DATABASE = 5;
+    /** pgpubsub is not installed in the schema: run {@code migrate}. */
+    static final int NOT_INSTALLED = 6;
     /** A second signal arrived during a graceful stop: exited at once. */
     static final int INTERRUPTED = 130;
 

@@ -1,9 +1,10 @@
 package dev.pgpubsub.cli;
 
+import dev.pgpubsub.core.internal.Names;
+import dev.pgpubsub.core.internal.NotInstalledException;
 import dev.pgpubsub.core.internal.Secrets;
-import java.net.ConnectException;
+import dev.pgpubsub.core.internal.SqlStates;
 import java.net.UnknownHostException;
-import java.sql.SQLException;
 
 /** Turns a failure into an exit code and a one-line message (no stack trace, no password). */
 final class Failures {
@@ -15,29 +16,44 @@ final class Failures {
         if (e instanceof ConfigError || e instanceof IllegalArgumentException) {
             return ExitCodes.BAD_CONFIGURATION;
         }
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ConnectException || t instanceof UnknownHostException) {
+        if (notInstalled(e) != null) {
+            return ExitCodes.NOT_INSTALLED;
+        }
+        if (SqlStates.isAuthenticationFailure(e)) {
+            return ExitCodes.AUTHENTICATION_FAILED;
+        }
+        if (SqlStates.isUnknownDatabase(e)) {
+            return ExitCodes.UNKNOWN_DATABASE;
+        }
+        // 42501: the user lacks a privilege; a restart cannot help, a grant or another user can.
+        if ("42501".equals(SqlStates.state(e))) {
+            return ExitCodes.BAD_CONFIGURATION;
+        }
+        if (SqlStates.isTransient(e)) {
+            return ExitCodes.DATABASE_UNREACHABLE;
+        }
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof UnknownHostException) {
                 return ExitCodes.DATABASE_UNREACHABLE;
-            }
-            if (t instanceof SQLException sql && sql.getSQLState() != null) {
-                String state = sql.getSQLState();
-                // 08: connection exceptions; 3D000: no such database; 28: authentication failed.
-                if (state.startsWith("08") || state.equals("3D000") || state.startsWith("28")) {
-                    return ExitCodes.DATABASE_UNREACHABLE;
-                }
-                // 42501: the user lacks a privilege; a restart cannot help, a grant or another user can.
-                if (state.equals("42501")) {
-                    return ExitCodes.BAD_CONFIGURATION;
-                }
-            }
-            if (t.getCause() == t) {
-                break;
             }
         }
         return ExitCodes.FAILURE;
     }
 
+    private static NotInstalledException notInstalled(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof NotInstalledException n) {
+                return n;
+            }
+        }
+        return null;
+    }
+
     static String message(Throwable e) {
+        NotInstalledException notInstalled = notInstalled(e);
+        if (notInstalled != null) {
+            return Names.notInstalled(notInstalled.schema(), Names.Audience.CLI);
+        }
         String message = e.getMessage();
         if (message == null || message.isBlank()) {
             message = e.getClass().getName();

@@ -89,11 +89,6 @@ final class ListenCommand implements Callable<Integer> {
             description = "Statement timeout of the library's own queries (default: ${DEFAULT-VALUE}).")
     Duration statementTimeout = Listener.DEFAULT_STATEMENT_TIMEOUT;
 
-    @Option(names = "--outage-limit", converter = DurationConverter.class,
-            description = "How long the database may stay unusable before the process exits with code 3 "
-                    + "(default: ${DEFAULT-VALUE}).")
-    Duration outageLimit = Listener.DEFAULT_OUTAGE_LIMIT;
-
     @Option(names = "--poll-only", negatable = true, defaultValue = "false", fallbackValue = "true",
             description = "No LISTEN connection: poll every --poll-interval (for PgBouncer in transaction mode; default: ${DEFAULT-VALUE}).")
     boolean pollOnly;
@@ -131,9 +126,9 @@ final class ListenCommand implements Callable<Integer> {
             builder = Listener.builder().jdbcUrl(url).user(connection.user).password(connection.password())
                     .schema(connection.schema).workers(workers).batchSize(batchSize).recoveryFetchSize(fetchSize)
                     .recoverOnStart(recover).shutdownGrace(shutdownGrace).pollInterval(pollInterval).pollOnly(pollOnly)
-                    .handlerTimeout(handlerTimeout).statementTimeout(statementTimeout).outageLimit(outageLimit)
+                    .handlerTimeout(handlerTimeout).statementTimeout(statementTimeout).outageLimit(connection.outageLimit)
                     .retryPolicy(RetryPolicy.DEFAULT.withMaxAttempts(maxAttempts).withDelays(retryDelay, maxRetryDelay))
-                    .onFailure(cause -> stop.release("the database stayed unusable for longer than " + outageLimit));
+                    .onFailure(cause -> stop.release("the database stayed unusable for longer than " + connection.outageLimit));
         } catch (IllegalArgumentException e) {
             throw new ConfigError(inCliTerms(e.getMessage()), e);
         }
@@ -159,7 +154,7 @@ final class ListenCommand implements Callable<Integer> {
             }
         }
         if (listener.failure().isPresent()) {
-            err.println("pgpubsub: stopped: the database stayed unusable for longer than " + outageLimit + " ("
+            err.println("pgpubsub: stopped: the database stayed unusable for longer than " + connection.outageLimit + " ("
                     + Failures.message(listener.failure().get()) + "); exiting with code " + ExitCodes.DATABASE_UNREACHABLE
                     + " so that a supervisor restarts the process");
             return ExitCodes.DATABASE_UNREACHABLE;

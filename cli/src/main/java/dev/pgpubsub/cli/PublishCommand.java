@@ -63,7 +63,7 @@ final class PublishCommand implements Callable<Integer> {
         PublishStatements statements = new PublishStatements(connection.schema);
         Names.requireChannel(channel, connection.schema);
         String payload = payload();
-        try (Connection c = connection.dataSource().getConnection()) {
+        try (Connection c = connection.connectInstalled()) {
             out.println(statements.publishOne(c, channel, payload, runAt == null ? null : runAt.toInstant()));
         } catch (SQLException e) {
             if ("22P02".equals(e.getSQLState())) {

@@ -38,11 +38,25 @@ public final class StackAtDebugConverter extends ThrowableProxyConverter {
         return getContext() instanceof LoggerContext context && context.getLogger(loggerName).isDebugEnabled();
     }
 
+    /** The exception's class and first line, and its innermost cause's when that says something else. */
     private static String oneLine(IThrowableProxy thrown) {
+        IThrowableProxy root = thrown;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String text = describe(thrown);
+        if (root != thrown && root.getMessage() != null && (thrown.getMessage() == null
+                || !thrown.getMessage().contains(root.getMessage().strip()))) {
+            text += "; caused by " + describe(root);
+        }
+        return Printable.escape(text);
+    }
+
+    private static String describe(IThrowableProxy thrown) {
         String message = thrown.getMessage();
         String name = thrown.getClassName();
         String text = message == null ? name : name.substring(name.lastIndexOf('.') + 1) + ": " + message.strip();
         int newline = text.indexOf('\n');
-        return Printable.escape(newline < 0 ? text : text.substring(0, newline).stripTrailing());
+        return newline < 0 ? text : text.substring(0, newline).stripTrailing();
     }
 }

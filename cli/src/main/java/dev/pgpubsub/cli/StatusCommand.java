@@ -39,7 +39,7 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws SQLException {
         String table = Names.requireSchema(connection.schema) + ".notification";
         String deadTable = connection.schema + ".dead_letter";
-        try (Connection c = connection.dataSource().getConnection()) {
+        try (Connection c = connection.connectInstalled()) {
             TreeSet<String> channels = new TreeSet<>(channels(c, table));
             channels.addAll(channels(c, deadTable));
             out.printf("%-32s %10s %10s %14s %10s %12s%n", "channel", "pending", "due", "oldest due", "retrying", "dead letters");

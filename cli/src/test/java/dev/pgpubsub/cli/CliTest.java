@@ -132,7 +132,7 @@ class CliTest {
                 fresh.execute("GRANT USAGE ON SCHEMA pgpubsub TO cli_no_create");
                 Run granted = run(migrate);
                 assertThat(granted.code()).as(granted.err()).isZero();
-                assertThat(granted.out()).contains("(4 migration(s) applied)");
+                assertThat(granted.out()).contains("(5 migration(s) applied)");
             } finally {
                 fresh.execute("DROP OWNED BY cli_no_create CASCADE");
                 fresh.execute("DROP ROLE cli_no_create");
@@ -264,20 +264,79 @@ class CliTest {
     }
 
     @Test
-    void anUnreachableDatabaseExitsWithThree(PostgresServer server) {
-        Run r = run("migrate", "--jdbc-url", "jdbc:postgresql://localhost:1/nowhere", "--user", "x");
+    void anUnreachableDatabaseExitsWithThreeAfterTheOutageLimit(PostgresServer server) {
+        Run r = run("migrate", "--jdbc-url", "jdbc:postgresql://localhost:1/nowhere", "--user", "x", "--outage-limit", "1s");
         assertThat(r.code()).isEqualTo(ExitCodes.DATABASE_UNREACHABLE);
         assertThat(r.err().lines().toList()).hasSize(1);
+    }
+
+    /** What only a change of settings mends fails at once, each with its own exit code and message. */
+    @Test
+    void anUnknownDatabaseAWrongLoginAndAMissingSchemaFailAtOnceEachWithItsOwnCode(PostgresServer server) throws Exception {
+        // The outage limit is long: none of these may wait for it.
         Run missingDb = run("status", "--jdbc-url", "jdbc:postgresql://localhost:" + server.port() + "/no_such_db",
-                "--user", server.user());
-        assertThat(missingDb.code()).isEqualTo(ExitCodes.DATABASE_UNREACHABLE);
+                "--user", server.user(), "--outage-limit", "10m");
+        assertThat(missingDb.code()).as(missingDb.err()).isEqualTo(ExitCodes.UNKNOWN_DATABASE);
+        assertThat(missingDb.err()).contains("no_such_db");
+
+        db.execute("DROP ROLE IF EXISTS cli_no_login");
+        db.execute("CREATE ROLE cli_no_login NOLOGIN");
+        Run refused = run("status", "--jdbc-url", db.jdbcUrl(), "--user", "cli_no_login", "--outage-limit", "10m");
+        assertThat(refused.code()).as(refused.err()).isEqualTo(ExitCodes.AUTHENTICATION_FAILED);
+
+        try (TestDatabase empty = server.createDatabase("cli_not_installed")) {
+            for (String command : List.of("status", "listen", "dead-letters")) {
+                List<String> args = new ArrayList<>(List.of(command, "--jdbc-url", empty.jdbcUrl(), "--user", empty.user(),
+                        "--outage-limit", "10m"));
+                if (command.equals("listen")) {
+                    args.addAll(List.of("--handler", TestHandlers.Orders.class.getName()));
+                }
+                if (command.equals("dead-letters")) {
+                    args.add("list");
+                }
+                Run r = run(args.toArray(String[]::new));
+                assertThat(r.code()).as(command + ": " + r.err()).isEqualTo(ExitCodes.NOT_INSTALLED);
+                assertThat(r.err()).as(command).contains("pgpubsub is not installed in schema 'pgpubsub'")
+                        .contains("Run bin/pgpubsub migrate first").doesNotContain("PgPubSub.migrate");
+            }
+        }
+    }
+
+    /** Postgres refuses sessions while it starts or stops: a command waits for it within the outage limit. */
+    @Test
+    void statusDuringARestartWaitsForTheDatabase(EmbeddedPostgresServer server) throws Exception {
+        try (TestDatabase own = server.createDatabase("cli_restart")) {
+            run("migrate", "--jdbc-url", own.jdbcUrl(), "--user", own.user());
+            ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ConnectionOptions.class);
+            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> retries = new ch.qos.logback.core.read.ListAppender<>();
+            retries.start();
+            logger.addAppender(retries);
+            server.stop();
+            CompletableFuture<Run> status;
+            try {
+                status = CompletableFuture.supplyAsync(
+                        () -> run("status", "--jdbc-url", own.jdbcUrl(), "--user", own.user(), "--outage-limit", "2m"));
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    synchronized (retries) {
+                        return retries.list.size() >= 2;
+                    }
+                });
+            } finally {
+                server.start();
+                logger.detachAppender(retries);
+            }
+            Run r = status.get(60, TimeUnit.SECONDS);
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out()).isNotBlank();
+            assertThat(retries.list.get(0).getFormattedMessage()).contains("trying again in").contains("--outage-limit");
+        }
     }
 
     /** A password written into a URL is masked in the printed configuration and in every error. */
     @Test
     void passwordsInUrlsAreNeverPrinted() {
         Run listen = run("listen", "--jdbc-url", "jdbc:postgresql://localhost:1/nowhere?user=app&password=s3cret",
-                "--handler", TestHandlers.Orders.class.getName());
+                "--handler", TestHandlers.Orders.class.getName(), "--outage-limit", "1s");
         assertThat(listen.code()).as(listen.err()).isEqualTo(ExitCodes.DATABASE_UNREACHABLE);
         assertThat(listen.err()).contains("jdbc-url = jdbc:postgresql://localhost:1/nowhere?user=app&password=****  (flag)")
                 .contains("Could not connect to jdbc:postgresql://localhost:1/nowhere?user=app&password=****")

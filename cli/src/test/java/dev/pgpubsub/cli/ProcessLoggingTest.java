@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /** The standalone process's logging, with its own {@code logback.xml}: one line per expected failure, one format. */
 class ProcessLoggingTest {
@@ -34,6 +35,7 @@ class ProcessLoggingTest {
 
     @AfterEach
     void restore() throws Exception {
+        SLF4JBridgeHandler.uninstall();
         System.setErr(stderr);
         configure("logback-test.xml");
     }
@@ -47,6 +49,16 @@ class ProcessLoggingTest {
         assertThat(lines.get(0)).matches(TIME_LEVEL_THREAD + ".*")
                 .endsWith("marked as broken because of SQLSTATE(57P01) (SQLException: FATAL: terminating connection due to "
                         + "administrator command)");
+    }
+
+    @Test
+    void aWrappedCauseIsNamedOnTheSameLine() {
+        LoggerFactory.getLogger("dev.pgpubsub.listener.internal.claim.OutageBackoff").warn("claiming failed",
+                new IllegalStateException("Connection is not available, request timed out after 10000ms", terminated()));
+        List<String> lines = lines();
+        assertThat(lines).hasSize(1);
+        assertThat(lines.get(0)).endsWith("claiming failed (IllegalStateException: Connection is not available, request timed "
+                + "out after 10000ms; caused by SQLException: FATAL: terminating connection due to administrator command)");
     }
 
     @Test

@@ -173,4 +173,21 @@ class PayloadRoundTripTest {
         String hostile = "{\"id\": \"" + UUID.randomUUID() + "\", \"@class\": \"java.lang.ProcessBuilder\"}";
         assertThat(CODEC.read("slim", hostile, Slim.class)).isInstanceOf(Slim.class);
     }
+
+    /** Many applications set their mapper to leave nulls out; their payloads must still read back. */
+    @Test
+    void aMapperThatLeavesNullsOutStillWritesPayloadsThatReadBack() {
+        JsonMapper nonNull = JsonMapper.builder()
+                .changeDefaultPropertyInclusion(v -> com.fasterxml.jackson.annotation.JsonInclude.Value.construct(
+                        com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL,
+                        com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL))
+                .build();
+        PayloadCodec codec = PayloadCodec.using(nonNull);
+        Flags flags = new Flags(true, null, List.of());
+        String json = new String(codec.write("flags", flags), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(json).contains("\"label\":null");
+        assertThat(codec.read("flags", json, Flags.class)).isEqualTo(flags);
+        assertThat(new String(nonNull.writeValueAsBytes(flags), java.nio.charset.StandardCharsets.UTF_8))
+                .as("the application's own mapper is left as it was").doesNotContain("label");
+    }
 }

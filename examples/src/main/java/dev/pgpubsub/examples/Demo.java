@@ -41,8 +41,8 @@ import picocli.CommandLine.Parameters;
  * <p>Arguments: {@code [jdbc:postgresql://... URL] [--backlog N] [--live-seconds S] [--rate R]};
  * without a URL it runs on an embedded Postgres. On a database of yours it keeps its tables in a
  * schema of its own, {@value #SCHEMA} (created if absent; only its tables there are dropped and
- * re-created), publishes to a channel of its own, {@value #CHANNEL}, and installs pgpubsub (schema
- * {@code pgpubsub}) if it is not there yet.
+ * re-created), and installs pgpubsub in a schema of its own too, {@value #BUS}, so that an
+ * installation of the application's (schema {@code pgpubsub}) is neither read nor upgraded.
  */
 public final class Demo {
 
@@ -51,6 +51,9 @@ public final class Demo {
 
     /** The demo's channel, apart from any channel an application of yours may serve. */
     static final String CHANNEL = "pgpubsub_demo_orders";
+
+    /** The schema of the demo's own pgpubsub installation, apart from the application's. */
+    static final String BUS = "pgpubsub_demo_bus";
 
     /** What a run did and measured. */
     record Summary(long tasks, long invoices, long distinctInvoices, long pending, double recoveryRowsPerSecond,
@@ -82,8 +85,8 @@ public final class Demo {
                 + "orders, and checks that every order got exactly one invoice. Exit code 0 when it did.",
         "On a database of yours it keeps its tables (invoice, shop_order) in the schema " + SCHEMA
                 + ", which it creates if absent; it drops and re-creates only those two tables there, and touches "
-                + "no other table. Its tasks go to the channel " + CHANNEL + "; pgpubsub is installed (schema "
-                + "pgpubsub) if it is not there yet."})
+                + "no other table. Its tasks go to the channel " + CHANNEL + " of a pgpubsub installed in a schema of its "
+                + "own, " + BUS + ", so that an installation of yours (schema pgpubsub) is neither read nor upgraded."})
     static final class Arguments {
         @Parameters(arity = "0..1", paramLabel = "JDBC_URL",
                 description = "jdbc:postgresql://... of the database to use; without it, an embedded Postgres")
@@ -160,10 +163,10 @@ public final class Demo {
         }
     }
 
-    private static final String PENDING = "SELECT count(*) FROM pgpubsub.notification WHERE channel = '" + CHANNEL + "'";
+    private static final String PENDING = "SELECT count(*) FROM " + BUS + ".notification WHERE channel = '" + CHANNEL + "'";
 
     private static Summary drive(Options options, DataSource ds) throws Exception {
-        say("Installing pgpubsub: " + PgPubSub.migrate(ds) + " migration(s) applied");
+        say("Installing pgpubsub in the schema " + BUS + ": " + PgPubSub.migrate(ds, BUS) + " migration(s) applied");
         try (Connection c = ds.getConnection()) {
             // Its own schema, always named: whatever the database holds elsewhere stays as it is.
             c.createStatement().execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
@@ -171,10 +174,10 @@ public final class Demo {
             c.createStatement().execute("CREATE TABLE " + SCHEMA + ".shop_order (id bigint PRIMARY KEY, amount numeric NOT NULL)");
             // No unique key on purpose: a task handled twice would show up as a second invoice.
             c.createStatement().execute("CREATE TABLE " + SCHEMA + ".invoice (order_id bigint NOT NULL, amount numeric, task_id bigint)");
-            c.createStatement().execute("DELETE FROM pgpubsub.notification WHERE channel = '" + CHANNEL + "'");
+            c.createStatement().execute("DELETE FROM " + BUS + ".notification WHERE channel = '" + CHANNEL + "'");
         }
         say("The demo's tables are in the schema " + SCHEMA + "; its tasks go to the channel " + CHANNEL);
-        Publisher publisher = Publisher.create();
+        Publisher publisher = Publisher.builder().schema(BUS).build();
         long started = System.nanoTime();
         for (int from = 0; from < options.backlog(); from += 1_000) {
             publishOrders(publisher, ds, from, Math.min(options.backlog(), from + 1_000));
@@ -191,7 +194,7 @@ public final class Demo {
         InvoiceHandler handler = new InvoiceHandler(handlerStart);
         double[] recoveryRate = new double[1];
         try (RecoveryBar bar = new RecoveryBar();
-                Listener listener = Listener.builder().jdbcUrl(options.jdbcUrl()).handlers(handler)
+                Listener listener = Listener.builder().jdbcUrl(options.jdbcUrl()).schema(BUS).handlers(handler)
                         .onRecoveryProgress(bar.andThen(p -> recoveryRate[0] = p.rowsPerSecond())).start()) {
             awaitTrue(() -> !listener.stats().recovering(), Duration.ofMinutes(30));
             bar.close();

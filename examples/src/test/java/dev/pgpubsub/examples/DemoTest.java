@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -41,6 +42,9 @@ class DemoTest {
         db.execute("INSERT INTO public.shop_order VALUES (42)");
         db.execute("DROP SCHEMA IF EXISTS pgpubsub_demo CASCADE");
         db.execute("INSERT INTO pgpubsub.notification (channel, payload) VALUES ('orders', '{\"theirs\": true}')");
+        String history = "SELECT string_agg(version || ' ' || installed_on, ', ' ORDER BY installed_rank) "
+                + "FROM pgpubsub.flyway_schema_history";
+        List<String> applicationsInstallation = db.strings(history);
         try {
             Demo.Summary summary = Demo.run(new Demo.Options(db.jdbcUrl() + "?user=" + db.user(), 300, 1, 50),
                     db.dataSource());
@@ -52,6 +56,9 @@ class DemoTest {
             assertThat(db.number("SELECT count(*) FROM pgpubsub_demo.invoice")).isEqualTo(350);
             assertThat(db.strings("SELECT payload::text FROM pgpubsub.notification WHERE channel = 'orders'"))
                     .containsExactly("{\"theirs\": true}");
+            // Its pgpubsub is its own: the application's installation is neither used nor upgraded.
+            assertThat(db.number("SELECT count(*) FROM pgpubsub_demo_bus.flyway_schema_history WHERE success")).isPositive();
+            assertThat(db.strings(history)).isEqualTo(applicationsInstallation);
         } finally {
             db.execute("DELETE FROM pgpubsub.notification WHERE channel = 'orders'");
             db.execute("DROP TABLE public.invoice, public.shop_order");

@@ -102,9 +102,13 @@ public final class Listener implements AutoCloseable {
 
     /**
      * Connects, LISTENs to its channels, then claims what is already due and from then on whatever a
-     * wake-up, a due time or the safety-net poll announces.
+     * wake-up, a due time or the safety-net poll announces. While the database is down, starting,
+     * stopping or out of connections, it blocks and tries again with backoff, for at most the outage
+     * limit ({@link ListenerBuilder#outageLimit}); a wrong password, an unknown database or host, a TLS
+     * failure or a missing schema fail at once.
      *
-     * @throws PgPubSubException when the database cannot be reached, pgpubsub is not installed, or
+     * @throws PgPubSubException when the database stayed unreachable for the outage limit, refused the
+     *                           login, does not exist, pgpubsub is not installed, or
      *                           the worker pool is too small (the message says which and what to do)
      * @throws IllegalStateException when it was started before
      */

@@ -64,8 +64,11 @@ class ConnectionEdgesTest {
             PGSimpleDataSource workers = new PGSimpleDataSource();
             workers.setURL(db.jdbcUrl() + "?sslmode=verify-full&sslrootcert=" + certs.caCertificate());
             workers.setUser(db.user());
-            assertThatThrownBy(() -> listener(wrong, db).dataSource(workers).start())
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> listener(wrong, db).dataSource(workers).outageLimit(Duration.ofMinutes(10)).start())
                     .satisfies(e -> assertThat(rootMessage(e)).containsIgnoringCase("certif"));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("refused at once, not retried as an outage")
+                    .isLessThan(Duration.ofMinutes(1));
             assertThat(count(db, SESSIONS + "'pgpubsub-%-listen %'")).isZero();
         }
     }
@@ -78,7 +81,11 @@ class ConnectionEdgesTest {
         workers.setUser(db.user());
         String url = db.jdbcUrl() + "?sslmode=require";
         // Before, the LISTEN connection dropped the URL's sslmode and logged in in clear.
-        assertThatThrownBy(() -> listener(url, db).dataSource(workers).start()).isNotNull();
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> listener(url, db).dataSource(workers).outageLimit(Duration.ofMinutes(10)).start())
+                .satisfies(e -> assertThat(rootMessage(e)).containsIgnoringCase("SSL"));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("refused at once, not retried as an outage")
+                .isLessThan(Duration.ofMinutes(1));
         assertThat(count(db, SESSIONS + "'pgpubsub-%-listen %'")).isZero();
     }
 

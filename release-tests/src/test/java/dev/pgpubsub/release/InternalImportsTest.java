@@ -32,15 +32,20 @@ class InternalImportsTest {
     /** "module -> class" uses of another module's internals that are allowed. */
     private static final Set<String> ALLOWED = Set.of(
             "cli -> dev.pgpubsub.core.internal.Names",
+            "cli -> dev.pgpubsub.core.internal.NotInstalledException",
             "cli -> dev.pgpubsub.core.internal.PayloadCodec",
             "cli -> dev.pgpubsub.core.internal.Printable",
             "cli -> dev.pgpubsub.core.internal.PublishStatements",
             "cli -> dev.pgpubsub.core.internal.Secrets",
+            "cli -> dev.pgpubsub.core.internal.SqlStates",
+            "cli -> dev.pgpubsub.listener.internal.Backoff",
             "cli -> dev.pgpubsub.listener.internal.Durations",
             "listener -> dev.pgpubsub.core.internal.Names",
+            "listener -> dev.pgpubsub.core.internal.NotInstalledException",
             "listener -> dev.pgpubsub.core.internal.PayloadCodec",
             "listener -> dev.pgpubsub.core.internal.Printable",
-            "listener -> dev.pgpubsub.core.internal.Secrets");
+            "listener -> dev.pgpubsub.core.internal.Secrets",
+            "listener -> dev.pgpubsub.core.internal.SqlStates");
 
     private static final Pattern INTERNAL = Pattern.compile("\\b(dev\\.pgpubsub\\.[a-z]+\\.internal(?:\\.[a-z]+)*\\.[A-Z]\\w*)");
 

@@ -4,6 +4,7 @@ import java.lang.reflect.Type;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.databind.DeserializationContext;
@@ -64,10 +65,17 @@ public final class PayloadCodec {
 
     /**
      * A codec over a copy of a mapper the application configured, with strict records added (the
-     * application's mapper itself is left as it is).
+     * application's mapper itself is left as it is). The copy writes every property, null ones
+     * included, whatever default inclusion the mapper has: a payload that left a null out (a mapper
+     * set to {@code NON_NULL}, as many applications configure theirs) would read back as a missing
+     * field, which strict records refuse.
      */
     public static PayloadCodec using(JsonMapper mapper) {
-        return new PayloadCodec(mapper.rebuild().addModule(StrictRecords.module()).build());
+        return new PayloadCodec(mapper.rebuild()
+                .changeDefaultPropertyInclusion(ignored -> JsonInclude.Value.construct(JsonInclude.Include.ALWAYS,
+                        JsonInclude.Include.ALWAYS))
+                .addModule(StrictRecords.module())
+                .build());
     }
 
     /** UTF-8 JSON of {@code payload}, refused with a clear message when it does not serialize. */

@@ -3,7 +3,11 @@ package dev.pgpubsub.core.internal;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertificateException;
 import java.sql.SQLException;
+import javax.net.ssl.SSLException;
 
 /**
  * What a failure to reach the database means, read from the SQLSTATE anywhere in its causes: one
@@ -17,13 +21,25 @@ public final class SqlStates {
 
     /**
      * Whether {@code e} is worth trying again: a connection exception (class 08), the server starting
-     * up or shutting down (57P01, 57P02, 57P03), or too many connections (53300).
+     * up or shutting down (57P01, 57P02, 57P03), or too many connections (53300); not an unknown host,
+     * a TLS failure (a certificate that does not verify, a server without TLS) or a rejected connection
+     * (08004), which only a change of settings mends.
      *
      * @param e the failure
      * @return true when it may pass on its own
      */
     public static boolean isTransient(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            // Reported as connection exceptions (08001, 08006) but mended only by a change of settings.
+            if (t instanceof UnknownHostException || t instanceof SSLException || t instanceof CertificateException
+                    || t instanceof GeneralSecurityException) {
+                return false;
+            }
+        }
         String state = state(e);
+        if ("08004".equals(state)) {
+            return false; // the server rejected the connection: no TLS where it was asked for, no password given
+        }
         if (state != null) {
             return state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03")
                     || state.equals("53300");

@@ -107,7 +107,7 @@ public record DatabaseAddress(List<Host> hosts, String database, Map<String, Str
         if (hostPort.startsWith("[")) {
             int close = hostPort.indexOf(']');
             if (close < 0) {
-                throw new IllegalArgumentException("JDBC URL '" + redact(url) + "' has host '" + hostPort
+                throw new IllegalArgumentException("JDBC URL '" + Secrets.redact(url) + "' has host '" + hostPort
                         + "' with no closing ']': write an IPv6 address as [::1]:5432");
             }
             host = hostPort.substring(1, close);

@@ -282,55 +282,67 @@ public final class ListenerRuntime {
     }
 
     /**
-     * The LISTEN connection: the URL's hosts are tried in order, and a standby (in recovery, where
-     * LISTEN is refused) is skipped like a host that is down. When the URL asks for TLS, a session
-     * without it is refused.
+     * The LISTEN connection: the URL's hosts are tried in order, and one that is down, fails its
+     * first query or is a standby (in recovery, where LISTEN is refused) is skipped. When the URL asks
+     * for TLS, pgjdbc-ng is told to use it (and verify the server as asked); a session that has none
+     * all the same is closed and refused.
      */
     private Connection openListenConnection() throws SQLException {
         DatabaseAddress address = DatabaseAddress.parse(config.jdbcUrl());
         Properties props = address.listenProperties(config.user(), config.password());
         props.setProperty("application.name", SessionNames.of(name, "listen"));
         List<String> skipped = new ArrayList<>();
-        SQLException last = null;
+        SQLException reported = null;
         for (DatabaseAddress.Host host : address.hosts()) {
-            Connection c;
+            Connection c = null;
             try {
                 c = DriverManager.getConnection(address.pgjdbcNgUrl(host), props);
+                boolean standby;
+                boolean tls;
+                try (Statement s = c.createStatement();
+                        ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), "
+                                + "coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)")) {
+                    rs.next();
+                    standby = rs.getBoolean(1);
+                    tls = rs.getBoolean(2);
+                }
+                if (address.requiresTls() && !tls) {
+                    c.close();
+                    throw new PgPubSubException("The LISTEN connection to " + host + " has no TLS, but the JDBC URL asks for "
+                            + "it (sslmode); it was closed. Check the server's ssl setting and the URL's sslmode.");
+                }
+                if (!standby) {
+                    if (!skipped.isEmpty()) {
+                        LOG.info("Listener {}: LISTENing on {}; skipped {}", name, host, String.join(", ", skipped));
+                    }
+                    return c;
+                }
+                c.close();
+                skipped.add(host + " (a standby, in recovery: LISTEN needs the primary)");
+                reported = worse(reported, new SQLException(host + " is a standby", "08001"));
             } catch (SQLException e) {
+                if (c != null) {
+                    c.close();
+                }
                 if (address.hosts().size() == 1) {
                     throw e;
                 }
                 skipped.add(host + " (" + WorkerConnections.rootMessage(e) + ")");
-                last = e;
-                continue;
+                reported = worse(reported, e);
             }
-            boolean standby;
-            boolean tls;
-            try (Statement s = c.createStatement();
-                    ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery(), "
-                            + "coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)")) {
-                rs.next();
-                standby = rs.getBoolean(1);
-                tls = rs.getBoolean(2);
-            } catch (SQLException | RuntimeException e) {
-                c.close();
-                throw e;
-            }
-            if (address.requiresTls() && !tls) {
-                c.close();
-                throw new PgPubSubException("The LISTEN connection to " + host + " has no TLS, but the JDBC URL asks for it ("
-                        + "sslmode). Refusing to send the login in clear: check the server's ssl setting and the URL's sslmode.");
-            }
-            if (!standby) {
-                if (!skipped.isEmpty()) {
-                    LOG.info("Listener {}: LISTENing on {}; skipped {}", name, host, String.join(", ", skipped));
-                }
-                return c;
-            }
-            c.close();
-            skipped.add(host + " (a standby, in recovery: LISTEN needs the primary)");
         }
         throw new SQLException("No host of the JDBC URL is a primary that answers: " + String.join("; ", skipped),
-                last != null && last.getSQLState() != null ? last.getSQLState() : "08001", last);
+                reported.getSQLState(), reported);
+    }
+
+    /**
+     * Of two hosts' failures, the one to report: one that may pass (a host down, a standby that may
+     * be promoted) wins, so that start-up and reconnects keep trying while any host may come back.
+     */
+    private static SQLException worse(SQLException so, SQLException far) {
+        if (so == null) {
+            return far;
+        }
+        return SqlStates.isTransient(so) || !SqlStates.isTransient(far) ? so : far;
     }
 }

@@ -158,7 +158,7 @@ final class ClaimLoop {
             if (e instanceof Error) {
                 LOG.error("A turn on channel '{}' failed with an error outside any handler; its batch rolled back", channel, e);
             }
-            long retryIn = outage.failed(channel, slot.session(), e);
+            long retryIn = outage.failed(channel, slot.hadConnection(), e);
             if (retryIn >= 0) {
                 timer.wakeIn(channel, retryIn);
             }

@@ -1,7 +1,6 @@
 package dev.pgpubsub.listener.internal.claim;
 
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
@@ -53,7 +52,7 @@ final class WorkerSlot {
     final Runnable onAbandoned;
     private boolean abandoned;
     private volatile Connection connection;
-    private volatile int session;
+    private volatile boolean hadConnection;
     private volatile long xid;
     private volatile long[] batch;
     private volatile Call call;
@@ -71,33 +70,18 @@ final class WorkerSlot {
         xid = 0;
         batch = null;
         if (c != null) {
-            session = sessionOf(c);
+            hadConnection = true;
         }
     }
 
-    /** A transaction is about to ask for a connection: none is known until {@link #use} says which. */
+    /** A transaction is about to ask for a connection: none is had until {@link #use} says so. */
     void connecting() {
-        session = 0;
+        hadConnection = false;
     }
 
-    /**
-     * The physical connection of the last transaction that got one since {@link #connecting()}, as an
-     * identity; 0 when getting a connection failed. A pool hands out a new wrapper each time, so the
-     * wrapper's own identity would say nothing.
-     */
-    int session() {
-        return session;
-    }
-
-    private static int sessionOf(Connection c) {
-        Connection physical = c;
-        try {
-            physical = c.unwrap(Connection.class);
-        } catch (SQLException | RuntimeException notAWrapper) {
-            // the connection's own identity then
-        }
-        int id = System.identityHashCode(physical);
-        return id == 0 ? 1 : id;
+    /** Whether the last transaction since {@link #connecting()} got a connection (false: getting one failed). */
+    boolean hadConnection() {
+        return hadConnection;
     }
 
     Connection connection() {
