@@ -17,7 +17,8 @@ import picocli.CommandLine.ParseResult;
  * ({@code listen} when none is named). Settings come
  * from flags, then environment variables ({@code PGPUBSUB_*}), then a properties file
  * ({@code --config}); see docs/configuration.md. Exit codes: 0 done, 1 failure, 2 bad configuration,
- * 3 database unreachable, 130 a second stop signal.
+ * 3 database unreachable for longer than the outage limit, 4 login refused, 5 unknown database, 6 pgpubsub not
+ * installed, 130 a second stop signal (docs/configuration.md).
  */
 public final class Main {
 
