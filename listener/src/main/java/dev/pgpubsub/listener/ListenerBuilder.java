@@ -411,6 +411,29 @@ public final class ListenerBuilder {
     }
 
     /**
+     * Registers the {@link Listen} methods declared on {@code declaredOn}, called on {@code bean}: for
+     * a bean that is a proxy (of a dependency-injection container, say), whose own class does not
+     * carry the annotations, while its target class does. Every call goes through the proxy, so its
+     * advice (transactions, metrics) applies. A proxy that subclasses {@code declaredOn} is called
+     * through the annotated method itself; any other bean (an interface-based proxy, such as a
+     * {@link java.lang.reflect.Proxy}) through its own public method of the same name and
+     * parameters, so each handler method must then be declared by an interface the proxy implements.
+     * The methods are checked as by {@link #handlers(Object...)}.
+     *
+     * @param bean       the object to call, e.g. the proxy
+     * @param declaredOn the class whose (and whose superclasses') {@link Listen} methods to register,
+     *                   e.g. the proxy's target class; {@code bean.getClass()} for a plain bean
+     * @return this builder
+     * @throws IllegalArgumentException when an argument is null or {@code declaredOn} is not a class,
+     *                                  a method is refused, or {@code bean} cannot be called for one
+     *                                  (it is no {@code declaredOn} and has no such public method)
+     */
+    public ListenerBuilder handler(Object bean, Class<?> declaredOn) {
+        HandlerScanner.scan(bean, declaredOn).forEach(v.registry::add);
+        return this;
+    }
+
+    /**
      * Registers a handler for a channel.
      *
      * @param channel the channel, whose payload type the handler receives

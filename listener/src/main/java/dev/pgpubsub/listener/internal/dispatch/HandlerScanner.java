@@ -9,6 +9,7 @@ import dev.pgpubsub.listener.internal.Durations;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,13 +27,35 @@ public final class HandlerScanner {
         if (bean == null) {
             throw new IllegalArgumentException("A handler bean is null: pass an object with @Listen methods");
         }
-        Class<?> type = bean.getClass();
+        return scan(bean, bean.getClass());
+    }
+
+    /**
+     * The handlers of {@code bean} whose {@link Listen} methods are declared on {@code declaredOn}
+     * (a proxy's target class): each is called on {@code bean}, so that the proxy's advice runs.
+     * A bean that is an instance of {@code declaredOn} (a subclassing proxy) is called through the
+     * method itself; any other (an interface-based proxy) through its own public method of the same
+     * name and parameters, which it must have.
+     */
+    public static List<RegisteredHandler> scan(Object bean, Class<?> declaredOn) {
+        if (bean == null) {
+            throw new IllegalArgumentException("A handler bean is null: pass an object with @Listen methods");
+        }
+        if (declaredOn == null) {
+            throw new IllegalArgumentException("The class that declares the @Listen methods of bean " + bean.getClass().getName()
+                    + " is null: pass the bean's own class, or its target class if the bean is a proxy");
+        }
+        if (declaredOn.isInterface() || declaredOn.isPrimitive() || declaredOn.isArray()) {
+            throw new IllegalArgumentException("The @Listen methods of bean " + bean.getClass().getName() + " are to be read on "
+                    + declaredOn.getName() + ", which is not a class: pass the class the methods are declared on");
+        }
+        Class<?> type = declaredOn;
         List<RegisteredHandler> found = new ArrayList<>();
         for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
             for (Method method : c.getDeclaredMethods()) {
                 Listen listen = method.getAnnotation(Listen.class);
                 if (listen != null && !overridden(type, c, method)) {
-                    found.add(handler(bean, method, listen));
+                    found.add(handler(bean, declaredOn, method, listen));
                 }
             }
         }
@@ -54,7 +77,30 @@ public final class HandlerScanner {
         }
     }
 
-    private static RegisteredHandler handler(Object bean, Method method, Listen listen) {
+    /**
+     * The method to call on {@code bean} for the handler method {@code method} of {@code declaredOn}:
+     * the method itself when the bean is an instance of its class, else the bean's public method of
+     * the same signature (a JDK proxy has one exactly for the methods of the interfaces it implements).
+     */
+    private static Method invocable(Object bean, Class<?> declaredOn, Method method) {
+        if (method.getDeclaringClass().isInstance(bean)) {
+            return method;
+        }
+        try {
+            return bean.getClass().getMethod(method.getName(), method.getParameterTypes());
+        } catch (NoSuchMethodException e) {
+            String hint = Proxy.isProxyClass(bean.getClass())
+                    ? "The bean is an interface-based proxy of " + Arrays.toString(bean.getClass().getInterfaces())
+                            + ": declare the method on one of those interfaces, or have the class itself proxied "
+                            + "(a subclassing proxy)"
+                    : "Pass the bean's own class, or the target class of the proxy the bean is";
+            throw new IllegalArgumentException("Handler method " + describe(method) + " cannot be called on bean "
+                    + bean.getClass().getName() + ", which is not a " + declaredOn.getName()
+                    + " and has no public method of that name and parameters. " + hint + ".", e);
+        }
+    }
+
+    private static RegisteredHandler handler(Object bean, Class<?> declaredOn, Method method, Listen listen) {
         String where = describe(method);
         if (!Modifier.isPublic(method.getModifiers())) {
             throw new IllegalArgumentException("Handler method " + where + " is not public: make it public so that "
@@ -93,8 +139,10 @@ public final class HandlerScanner {
             throw new IllegalArgumentException("Handler method " + where + " takes a RowChange without its row type: "
                     + "write RowChange<YourRowRecord> so that rows can be mapped");
         }
-        // Public methods of non-public classes (e.g. nested beans) are reachable once made accessible.
-        method.setAccessible(true);
+        Method target = invocable(bean, declaredOn, method);
+        // Public methods of non-public classes (e.g. nested beans, proxies of non-public interfaces) are
+        // reachable once made accessible; a public proxy class's are reachable as they are.
+        target.trySetAccessible();
         int payloadAt = payloadIndex;
         int contextAt = contextIndex;
         int arity = params.length;
@@ -105,7 +153,7 @@ public final class HandlerScanner {
                 args[contextAt] = context;
             }
             try {
-                method.invoke(bean, args);
+                target.invoke(bean, args);
             } catch (InvocationTargetException e) {
                 Throwable cause = e.getCause();
                 if (cause instanceof Exception ex) {
