@@ -23,10 +23,15 @@ public class HandlerRegistrationException extends RuntimeException {
         OTHER
     }
 
+    /** The kind of mistake. */
     private final Problem problem;
+    /** The refused bean's name. */
     private final String beanName;
+    /** The class its {@code @Listen} methods were read on. */
     private final Class<?> beanClass;
+    /** The channel concerned, or null. */
     private final String channel;
+    /** The handler that already has the channel, or null. */
     private final String otherHandler;
 
     /**

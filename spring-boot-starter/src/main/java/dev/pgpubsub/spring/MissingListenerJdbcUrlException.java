@@ -9,6 +9,7 @@ public class MissingListenerJdbcUrlException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The class name of the application's DataSource. */
     private final String dataSourceType;
 
     /**
