@@ -27,7 +27,8 @@ class InternalImportsTest {
             "cli", "dev.pgpubsub.cli",
             "test-support", "dev.pgpubsub.testing",
             "examples", "dev.pgpubsub.examples",
-            "bench", "dev.pgpubsub.bench");
+            "bench", "dev.pgpubsub.bench",
+            "spring-boot-starter", "dev.pgpubsub.spring");
 
     /** "module -> class" uses of another module's internals that are allowed. */
     private static final Set<String> ALLOWED = Set.of(

@@ -12,6 +12,7 @@ final class Staged {
         {"pgpubsub-listener", "dev.pgpubsub.listener"},
         {"pgpubsub-cli", "dev.pgpubsub.cli"},
         {"pgpubsub-test-support", "dev.pgpubsub.testing"},
+        {"pgpubsub-spring-boot-starter", "dev.pgpubsub.spring"},
     };
 
     private Staged() {
