@@ -3,6 +3,7 @@ package dev.pgpubsub.listener;
 import dev.pgpubsub.core.PgPubSubException;
 import dev.pgpubsub.listener.internal.ListenerConfig;
 import dev.pgpubsub.listener.internal.ListenerRuntime;
+import dev.pgpubsub.listener.internal.claim.ProvidedTransactions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -113,7 +114,7 @@ public final class Listener implements AutoCloseable {
      * @throws IllegalStateException when it was started before
      */
     public void start() {
-        runtime.start(null);
+        runtime.start(config.claimTransactions() == null ? null : new ProvidedTransactions(config.claimTransactions()));
     }
 
     /**

@@ -377,6 +377,22 @@ public final class ListenerBuilder {
     }
 
     /**
+     * Where the listener's transactions come from: an integration's, so that the data-access code a
+     * handler calls joins the claim transaction (see {@link ClaimTransactions}); default: the
+     * listener's own, on connections of its {@code DataSource}. Its connections must be connections
+     * of the same database, user and pool as {@link #dataSource(DataSource)}'s (the listener checks
+     * that pool's size and schema at start).
+     *
+     * @param transactions the integration's transactions
+     * @return this builder
+     * @throws IllegalArgumentException when {@code transactions} is null (leave it unset for the listener's own)
+     */
+    public ListenerBuilder claimTransactions(ClaimTransactions transactions) {
+        v.claimTransactions = requireNonNull("claimTransactions", transactions);
+        return this;
+    }
+
+    /**
      * The Jackson mapper for payloads; default: the library's, which ignores unknown properties. A
      * mapper of your own should ignore them too, or rows written by a newer publisher will not read
      * during a rolling deploy. The listener reads with a copy of it to which it adds its strict

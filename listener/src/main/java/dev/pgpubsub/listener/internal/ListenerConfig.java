@@ -1,6 +1,7 @@
 package dev.pgpubsub.listener.internal;
 
 import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.listener.ClaimTransactions;
 import dev.pgpubsub.listener.Listener;
 import dev.pgpubsub.listener.RecoveryProgress;
 import dev.pgpubsub.listener.RetryPolicy;
@@ -70,6 +71,8 @@ public final class ListenerConfig {
         public int recoveryFetchSize = Listener.DEFAULT_RECOVERY_FETCH_SIZE;
         /** See the builder's method of the same name. */
         public Consumer<RecoveryProgress> recoveryProgress = progress -> { };
+        /** See the builder's method of the same name; null for the listener's own. */
+        public ClaimTransactions claimTransactions;
         /** See the builder's method {@code channels}; null for all. */
         public List<String> onlyChannels;
         /** See the builder's method of the same name. */
@@ -100,6 +103,7 @@ public final class ListenerConfig {
     private final boolean recoverOnStart;
     private final int recoveryFetchSize;
     private final Consumer<RecoveryProgress> recoveryProgress;
+    private final ClaimTransactions claimTransactions;
     private final boolean pollOnly;
     private final Duration listenPingInterval;
     private final HandlerRegistry handlers;
@@ -125,6 +129,7 @@ public final class ListenerConfig {
         this.recoverOnStart = v.recoverOnStart;
         this.recoveryFetchSize = v.recoveryFetchSize;
         this.recoveryProgress = v.recoveryProgress;
+        this.claimTransactions = v.claimTransactions;
         this.pollOnly = v.pollOnly;
         this.listenPingInterval = v.listenPingInterval;
         this.handlers = served;
@@ -268,6 +273,11 @@ public final class ListenerConfig {
     /** @return rows start-up recovery reads per round trip */
     public int recoveryFetchSize() {
         return recoveryFetchSize;
+    }
+
+    /** @return where transactions come from; null for the listener's own, on its DataSource */
+    public ClaimTransactions claimTransactions() {
+        return claimTransactions;
     }
 
     /** @return receives start-up recovery's progress */

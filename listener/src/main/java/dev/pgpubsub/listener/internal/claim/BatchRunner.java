@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The claim transaction: claim a batch ({@link ClaimStatements}), run each task's handler on the
  * same connection, guarded, commit. A task fails if its handler throws, or returns having left the
- * transaction aborted or ended; then the transaction is released (noted, so that the other tasks
+ * transaction aborted or ended, or unfit to commit by its owner's check
+ * ({@link RunTransaction#afterHandler()}); then the transaction is released (noted, so that the other tasks
  * are not charged) and rolled back, and the batch is done again in parts: the failed task alone
  * (which charges it), the tasks before it (which ran once already), the tasks after it. So every
  * task that does not fail runs at most twice (unless its part fails again), and the batch costs
@@ -288,9 +289,13 @@ final class BatchRunner {
                 long timeout = policy.handlerTimeout().toMillis();
                 slot.calling(new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
                         System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
+                String owner = null;
                 try {
                     handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(),
                             task.publishedAt(), guard.connection()));
+                    // The transaction's owner flushes and checks what the handler did past the guard
+                    // (through a framework that reaches the raw connection).
+                    owner = transactions.afterHandler();
                 } catch (Throwable t) {
                     cause = t;
                 } finally {
@@ -298,6 +303,9 @@ final class BatchRunner {
                 }
                 slot.called(); // throws if the watchdog timed the call out first
                 error = cause != null ? describe(cause) : printable(guard.verdict());
+                if (error == null && owner != null) {
+                    error = printable(owner);
+                }
                 if (error != null && cause == null && guard.ended()) {
                     ended(handler.channel(), claim, i, error);
                     return;

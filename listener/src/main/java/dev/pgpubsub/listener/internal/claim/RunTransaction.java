@@ -36,4 +36,15 @@ public interface RunTransaction {
      * @throws Exception what the work threw, or why the transaction could not begin or commit
      */
     <T> T inTransaction(Work<T> work) throws Exception;
+
+    /**
+     * Called after each handler returned normally, on its thread, inside the claim transaction:
+     * flushes what the handler left pending and tells whether the transaction can still commit.
+     *
+     * @return null when it can; else why not, which fails the task
+     * @throws Exception when flushing fails, which fails the task
+     */
+    default String afterHandler() throws Exception {
+        return null;
+    }
 }
