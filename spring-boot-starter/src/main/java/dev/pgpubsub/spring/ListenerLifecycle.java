@@ -1,5 +1,6 @@
 package dev.pgpubsub.spring;
 
+import dev.pgpubsub.listener.ClaimTransactions;
 import dev.pgpubsub.listener.Listener;
 import dev.pgpubsub.listener.ListenerBuilder;
 import dev.pgpubsub.listener.RetryPolicy;
@@ -19,6 +20,7 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.Environment;
+import org.springframework.transaction.PlatformTransactionManager;
 
 /**
  * The pgpubsub {@link Listener} of a Spring application, run as a {@link SmartLifecycle}: once every
@@ -27,6 +29,10 @@ import org.springframework.core.env.Environment;
  * {@code @Transactional} and other advice apply) and builds the listener, so that a wrong handler
  * fails start-up; it starts the listener when the context has been refreshed, and closes it when the
  * context stops, letting running handlers finish within the shutdown grace.
+ *
+ * <p>With a transaction manager, each batch runs in a Spring transaction of it (see
+ * {@code docs/spring-boot.md}, Transactions), which JdbcTemplate and {@code @Transactional(REQUIRED)}
+ * methods called by a handler join.
  *
  * <p>Worker connections come from the application's DataSource; the LISTEN connection is built from
  * {@code pgpubsub.listener.jdbc-url}, else {@code spring.datasource.url}, else the HikariDataSource's
@@ -48,6 +54,7 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
     private final PgPubSubProperties properties;
     private final DataSource dataSource;
     private final Environment environment;
+    private final ClaimTransactions claimTransactions;
     private ConfigurableListableBeanFactory beanFactory;
 
     private ListenerBuilder builder;
@@ -64,9 +71,28 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
      * @param environment for {@code spring.datasource.*} and {@code spring.lifecycle.*}
      */
     public ListenerLifecycle(PgPubSubProperties properties, DataSource dataSource, Environment environment) {
+        this(properties, dataSource, environment, null);
+    }
+
+    /**
+     * A lifecycle for the application's handler beans whose batches run in Spring transactions of
+     * {@code transactionManager}, which handler code joins.
+     *
+     * @param properties         the {@code pgpubsub.*} properties
+     * @param dataSource         the application's DataSource, for the workers' connections
+     * @param environment        for {@code spring.datasource.*} and {@code spring.lifecycle.*}
+     * @param transactionManager the application's transaction manager, which must manage
+     *                           {@code dataSource}; null for the listener's own transactions
+     * @throws TransactionManagerMismatchException when the transaction manager manages another
+     *                                             DataSource, or none
+     */
+    public ListenerLifecycle(PgPubSubProperties properties, DataSource dataSource, Environment environment,
+            PlatformTransactionManager transactionManager) {
         this.properties = properties;
         this.dataSource = dataSource;
         this.environment = environment;
+        this.claimTransactions = transactionManager == null ? null
+                : SpringClaimTransactions.on(transactionManager, dataSource);
     }
 
     @Override
@@ -133,6 +159,9 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
                     .channels(s.getChannels())
                     .onFailure(cause -> LOG.error("The pgpubsub listener stopped by itself; it runs no handlers until "
                             + "the application restarts", cause));
+            if (claimTransactions != null) {
+                b.claimTransactions(claimTransactions);
+            }
             if (s.getMaxAbandonedThreads() != null) {
                 b.maxAbandonedThreads(s.getMaxAbandonedThreads());
             }

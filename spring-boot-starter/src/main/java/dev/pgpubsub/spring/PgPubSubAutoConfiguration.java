@@ -12,14 +12,19 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+import org.springframework.transaction.PlatformTransactionManager;
 
 /**
  * pgpubsub in a Spring Boot application with one DataSource: the schema migrated at start-up
  * ({@code pgpubsub.migrate}), a {@link Publisher} bean, and a {@link ListenerLifecycle} that runs the
- * beans with {@code @Listen} methods ({@code pgpubsub.listener.enabled}). See {@link PgPubSubProperties}.
+ * beans with {@code @Listen} methods ({@code pgpubsub.listener.enabled}), in Spring transactions of the
+ * application's transaction manager when there is one ({@code pgpubsub.listener.spring-transactions}).
+ * See {@link PgPubSubProperties}.
  */
 @AutoConfiguration(afterName = {
         "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+        "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
+        "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration",
         "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration"})
 @ConditionalOnClass({DataSource.class, Publisher.class})
 @ConditionalOnSingleCandidate(DataSource.class)
@@ -54,9 +59,19 @@ public class PgPubSubAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean
         ListenerLifecycle pgPubSubListener(PgPubSubProperties properties, DataSource dataSource, Environment environment,
-                ObjectProvider<SchemaMigration> migration) {
+                ObjectProvider<SchemaMigration> migration, ObjectProvider<PlatformTransactionManager> transactionManagers) {
             migration.ifAvailable(m -> { });
-            return new ListenerLifecycle(properties, dataSource, environment);
+            PlatformTransactionManager transactionManager = null;
+            if (properties.getListener().isSpringTransactions()) {
+                transactionManager = transactionManagers.getIfUnique();
+                if (transactionManager == null && transactionManagers.stream().findAny().isPresent()) {
+                    throw new IllegalStateException("The pgpubsub listener runs its batches in Spring transactions of the "
+                            + "application's transaction manager, but there are several PlatformTransactionManager beans "
+                            + "and none is @Primary. Mark the one of the application's DataSource @Primary, or set "
+                            + "pgpubsub.listener.spring-transactions=false");
+                }
+            }
+            return new ListenerLifecycle(properties, dataSource, environment, transactionManager);
         }
     }
 }

@@ -206,6 +206,13 @@ public class PgPubSubProperties {
         /** Whether start-up first drains the tasks already due, oldest first, in flat memory. */
         private boolean recoverOnStart = true;
 
+        /**
+         * Whether each batch of tasks runs in a Spring transaction of the application's transaction
+         * manager (when there is one), which JdbcTemplate and @Transactional(REQUIRED) methods called
+         * by a handler join. False runs the listener's own transactions on the DataSource.
+         */
+        private boolean springTransactions = true;
+
         /** Rows start-up recovery reads per round trip (1 to 100000). */
         private int recoveryFetchSize = 500;
 
@@ -528,6 +535,24 @@ public class PgPubSubProperties {
          */
         public void setRecoverOnStart(boolean recoverOnStart) {
             this.recoverOnStart = recoverOnStart;
+        }
+
+        /**
+         * Whether batches run in Spring transactions of the application's transaction manager.
+         *
+         * @return true to join Spring's transactions
+         */
+        public boolean isSpringTransactions() {
+            return springTransactions;
+        }
+
+        /**
+         * Sets whether batches run in Spring transactions of the application's transaction manager.
+         *
+         * @param springTransactions false for the listener's own transactions on the DataSource
+         */
+        public void setSpringTransactions(boolean springTransactions) {
+            this.springTransactions = springTransactions;
         }
 
         /**
