@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgpubsub.core.internal.SchemaMigrator;
+import dev.pgpubsub.testing.DocumentedRoles;
 import dev.pgpubsub.testing.PostgresServer;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;

@@ -3,7 +3,6 @@ package dev.pgpubsub.listener;
 import dev.pgpubsub.core.PgPubSubException;
 import dev.pgpubsub.listener.internal.ListenerConfig;
 import dev.pgpubsub.listener.internal.ListenerRuntime;
-import dev.pgpubsub.listener.internal.claim.ProvidedTransactions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -114,7 +113,7 @@ public final class Listener implements AutoCloseable {
      * @throws IllegalStateException when it was started before
      */
     public void start() {
-        runtime.start(config.claimTransactions() == null ? null : new ProvidedTransactions(config.claimTransactions()));
+        runtime.start(config.claimTransactions());
     }
 
     /**

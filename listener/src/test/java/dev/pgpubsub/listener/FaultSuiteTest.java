@@ -16,7 +16,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
@@ -37,9 +36,9 @@ class FaultSuiteTest {
     private static final int COMPETING_TASKS = FULL ? 20_000 : 4_000;
     private static final Duration DRAIN = Duration.ofMinutes(FULL ? 10 : 3);
     private static final RetryPolicy QUICK = new RetryPolicy(25, Duration.ofMillis(50), Duration.ofMillis(500), 0.2);
-    private static final String WORKER_BACKENDS = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    private static final String WORKER_BACKENDS = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             + "WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%-worker %'";
-    private static final String LISTEN_BACKEND = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    private static final String LISTEN_BACKEND = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             + "WHERE datname = current_database() AND application_name LIKE 'pgpubsub-%-listen %'";
 
     /** 1 and 5: the LISTEN connection is terminated again and again while tasks are published; no poll. */
@@ -49,7 +48,7 @@ class FaultSuiteTest {
             Fixtures.reset(db);
             try (Listener listener = listenerFor(db).pollInterval(Duration.ofHours(1)).retryPolicy(QUICK)
                     .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "x")).start();
-                    Chaos chaos = Chaos.every(Duration.ofMillis(300), () -> db.execute(LISTEN_BACKEND))) {
+                    Chaos chaos = Chaos.every(Duration.ofMillis(300), () -> db.number(LISTEN_BACKEND))) {
                 publishSteadily(db, TASKS, 50);
                 chaos.stop();
                 long recovered = awaitDrained(db, TASKS);
@@ -70,7 +69,7 @@ class FaultSuiteTest {
                 try (Statement s = ctx.connection().createStatement()) {
                     s.execute("SELECT pg_sleep(0.001)"); // a handler that takes a moment, so that faults land mid-handler
                 }
-            }).start(); Chaos chaos = Chaos.every(Duration.ofMillis(250), () -> db.execute(WORKER_BACKENDS))) {
+            }).start(); Chaos chaos = Chaos.every(Duration.ofMillis(250), () -> db.number(WORKER_BACKENDS))) {
                 await().atMost(DRAIN).until(() -> chaos.faults() >= 10 || count(db, "SELECT count(*) FROM handled") == TASKS);
                 chaos.stop();
                 long recovered = awaitDrained(db, TASKS);
@@ -97,7 +96,7 @@ class FaultSuiteTest {
             }).start()) {
                 Fixtures.publishOrders(db, 0, TASKS); // after start: the claim loop, not start-up recovery, takes them
                 await().atMost(DRAIN).until(() -> count(db, "SELECT count(*) FROM handled") >= TASKS / 10);
-                long terminated = count(db, WORKER_BACKENDS.replace("SELECT pg_terminate_backend(pid)", "SELECT count(pg_terminate_backend(pid))"));
+                long terminated = count(db, WORKER_BACKENDS);
                 long at = System.nanoTime();
                 long before = count(db, "SELECT count(*) FROM handled");
                 await().atMost(DRAIN).pollInterval(Duration.ofMillis(10))
@@ -265,54 +264,5 @@ class FaultSuiteTest {
     private static void report(String fault, int tasks, long faults, TestDatabase db, long recoveredNanos) throws Exception {
         System.out.printf("FAULT %s: tasks=%d faults=%d lost=%d duplicated=%d recovery_ms=%d%n", fault, tasks, faults,
                 lost(db, tasks), duplicated(db), recoveredNanos / 1_000_000);
-    }
-
-    /** Runs a fault on a fixed delay on a thread of its own until stopped; counts the faults. */
-    private static final class Chaos implements AutoCloseable {
-        private final Thread thread;
-        private final AtomicLong faults = new AtomicLong();
-        private volatile boolean stopped;
-
-        @FunctionalInterface
-        interface Fault {
-            void inject() throws Exception;
-        }
-
-        private Chaos(Duration every, Fault fault) {
-            this.thread = new Thread(() -> {
-                while (!stopped) {
-                    try {
-                        Thread.sleep(every.toMillis()); // the pace of the faults, not a wait for a condition
-                        fault.inject();
-                        faults.incrementAndGet();
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (Exception e) {
-                        // the fault could not be injected this time; try again
-                    }
-                }
-            });
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        static Chaos every(Duration every, Fault fault) {
-            return new Chaos(every, fault);
-        }
-
-        long faults() {
-            return faults.get();
-        }
-
-        void stop() throws InterruptedException {
-            stopped = true;
-            thread.interrupt();
-            thread.join();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop();
-        }
     }
 }

@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,11 +93,11 @@ class PgBouncerTest {
                     }).start()) {
                 publish(viaBouncer, TASKS / 3, TASKS);
                 await().atMost(DRAIN).until(() -> count(db, "SELECT count(*) FROM handled") >= TASKS / 10);
-                try (Terminator terminator = new Terminator(db, Duration.ofMillis(200))) {
-                    await().atMost(DRAIN).until(() -> terminator.rounds() >= 10
+                try (Chaos terminator = Chaos.every(Duration.ofMillis(200), () -> db.number(TERMINATE))) {
+                    await().atMost(DRAIN).until(() -> terminator.faults() >= 10
                             || count(db, "SELECT count(DISTINCT n) FROM handled") == TASKS);
                     terminator.stop();
-                    terminated = terminator.sessions();
+                    terminated = terminator.hits();
                 }
                 await().atMost(DRAIN).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
                         .until(() -> count(db, "SELECT count(DISTINCT n) FROM handled") == TASKS
@@ -304,50 +303,5 @@ class PgBouncerTest {
 
     private static Path directory(String name) {
         return Path.of("target", "pgbouncer-" + name).toAbsolutePath();
-    }
-
-    /** Terminates PgBouncer's server connections on a fixed delay, on a thread of its own, until stopped. */
-    private static final class Terminator implements AutoCloseable {
-        private final Thread thread;
-        private final AtomicLong rounds = new AtomicLong();
-        private final AtomicLong sessions = new AtomicLong();
-        private volatile boolean stopped;
-
-        Terminator(TestDatabase db, Duration every) {
-            thread = new Thread(() -> {
-                while (!stopped) {
-                    try {
-                        Thread.sleep(every.toMillis()); // the pace of the faults, not a wait for a condition
-                        sessions.addAndGet(db.number(TERMINATE));
-                        rounds.incrementAndGet();
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (SQLException e) {
-                        // not injected this time; try again
-                    }
-                }
-            }, "pgbouncer-terminator");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        long rounds() {
-            return rounds.get();
-        }
-
-        long sessions() {
-            return sessions.get();
-        }
-
-        void stop() throws InterruptedException {
-            stopped = true;
-            thread.interrupt();
-            thread.join();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop();
-        }
     }
 }

@@ -10,6 +10,7 @@ import dev.pgpubsub.core.DeadLetters;
 import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.core.Publisher;
 import dev.pgpubsub.listener.Fixtures.Order;
+import dev.pgpubsub.testing.DocumentedRoles;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import java.sql.Connection;

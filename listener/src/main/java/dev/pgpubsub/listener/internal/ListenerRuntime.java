@@ -4,11 +4,11 @@ import dev.pgpubsub.core.PgPubSubException;
 import dev.pgpubsub.core.internal.Names;
 import dev.pgpubsub.core.internal.PayloadCodec;
 import dev.pgpubsub.core.internal.SqlStates;
+import dev.pgpubsub.listener.ClaimTransactions;
 import dev.pgpubsub.listener.ListenerStats;
 import dev.pgpubsub.listener.internal.claim.ClaimMetrics;
 import dev.pgpubsub.listener.internal.claim.ClaimStatements;
 import dev.pgpubsub.listener.internal.claim.DataSourceTransactions;
-import dev.pgpubsub.listener.internal.claim.RunTransaction;
 import dev.pgpubsub.listener.internal.claim.WorkerPool;
 import dev.pgpubsub.listener.internal.notifier.ListenSession;
 import dev.pgpubsub.listener.internal.recovery.Recovery;
@@ -69,7 +69,7 @@ public final class ListenerRuntime {
      *
      * @param transactions where claim transactions come from; null for connections of the worker pool
      */
-    public synchronized void start(RunTransaction transactions) {
+    public synchronized void start(ClaimTransactions transactions) {
         if (state != State.NEW) {
             throw new IllegalStateException("This listener was already started; build a new one to start again");
         }

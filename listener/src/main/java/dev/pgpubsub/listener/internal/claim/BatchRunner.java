@@ -2,6 +2,7 @@ package dev.pgpubsub.listener.internal.claim;
 
 import dev.pgpubsub.core.internal.PayloadCodec;
 import dev.pgpubsub.core.internal.Printable;
+import dev.pgpubsub.listener.ClaimTransactions;
 import dev.pgpubsub.listener.RowChange;
 import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * The claim transaction: claim a batch ({@link ClaimStatements}), run each task's handler on the
  * same connection, guarded, commit. A task fails if its handler throws, or returns having left the
  * transaction aborted or ended, or unfit to commit by its owner's check
- * ({@link RunTransaction#afterHandler()}); then the transaction is released (noted, so that the other tasks
+ * ({@link ClaimTransactions#afterHandler()}); then the transaction is released (noted, so that the other tasks
  * are not charged) and rolled back, and the batch is done again in parts: the failed task alone
  * (which charges it), the tasks before it (which ran once already), the tasks after it. So every
  * task that does not fail runs at most twice (unless its part fails again), and the batch costs
@@ -81,7 +82,7 @@ final class BatchRunner {
     }
 
     private final ClaimStatements statements;
-    private final RunTransaction transactions;
+    private final ClaimTransactions transactions;
     private final Bookkeeper bookkeeper;
     private final HandlerRegistry registry;
     private final Map<String, ChannelPolicy> policies;
@@ -91,7 +92,7 @@ final class BatchRunner {
     private final DueTimer timer;
     private final ClaimMetrics metrics;
 
-    BatchRunner(ClaimStatements statements, RunTransaction transactions, Bookkeeper bookkeeper, HandlerRegistry registry,
+    BatchRunner(ClaimStatements statements, ClaimTransactions transactions, Bookkeeper bookkeeper, HandlerRegistry registry,
             Map<String, ChannelPolicy> policies, PayloadCodec codec, Limits limits, DueTimer timer, ClaimMetrics metrics) {
         this.statements = statements;
         this.transactions = transactions;

@@ -1,5 +1,6 @@
 package dev.pgpubsub.listener.internal.claim;
 
+import dev.pgpubsub.listener.ClaimTransactions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -18,12 +19,12 @@ final class Bookkeeper {
 
     private static final Logger LOG = LoggerFactory.getLogger(Bookkeeper.class);
 
-    private final RunTransaction transactions;
+    private final ClaimTransactions transactions;
     private final ClaimStatements statements;
     private final int timeoutMillis;
     private final Semaphore one = new Semaphore(1);
 
-    Bookkeeper(RunTransaction transactions, ClaimStatements statements, Duration timeout) {
+    Bookkeeper(ClaimTransactions transactions, ClaimStatements statements, Duration timeout) {
         this.transactions = transactions;
         this.statements = statements;
         this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
@@ -64,7 +65,7 @@ final class Bookkeeper {
         });
     }
 
-    private <T> T run(RunTransaction.Work<T> work) throws Exception {
+    private <T> T run(ClaimTransactions.Work<T> work) throws Exception {
         if (!one.tryAcquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
             throw new SQLException("Bookkeeping is busy for longer than " + timeoutMillis + " ms", "57014");
         }

@@ -1,15 +1,16 @@
 package dev.pgpubsub.listener.internal.claim;
 
+import dev.pgpubsub.listener.ClaimTransactions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 
 /**
- * The default {@link RunTransaction}: a connection from a {@link DataSource} per transaction. It sets
+ * The default {@link ClaimTransactions}: a connection from a {@link DataSource} per transaction. It sets
  * nothing on the session (no isolation, no timeout) beyond autocommit, which drivers keep on the
  * client, so that a pooler in transaction mode hands no setting of ours to another client.
  */
-public final class DataSourceTransactions implements RunTransaction {
+public final class DataSourceTransactions implements ClaimTransactions {
 
     private final DataSource dataSource;
 

@@ -1,6 +1,7 @@
 package dev.pgpubsub.listener.internal.claim;
 
 import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.listener.ClaimTransactions;
 import dev.pgpubsub.listener.internal.Threads;
 import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
@@ -72,7 +73,7 @@ public final class WorkerPool {
      * @param registry     the handlers
      * @param codec        reads payloads
      */
-    public WorkerPool(Settings settings, RunTransaction transactions, ClaimStatements statements, HandlerRegistry registry,
+    public WorkerPool(Settings settings, ClaimTransactions transactions, ClaimStatements statements, HandlerRegistry registry,
             PayloadCodec codec) {
         this.settings = settings;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(Threads.factory(settings.name() + "-timer", false));
