@@ -195,6 +195,68 @@ class HandlerCannotBreakExactlyOnceTest {
         assertThat(count(db, "SELECT count(*) FROM pgpubsub.dead_letter")).isZero();
     }
 
+    /**
+     * Postgres ends a transaction that a failed statement aborted at once, row locks included, though
+     * the session still waits for the ROLLBACK: the claim's rows must stay held while the listener
+     * notes the claim as released, or another worker could claim them first and charge each an
+     * attempt. Checked from another session, while the failing handler still runs.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"jdbc:postgresql:", "jdbc:pgsql:"})
+    void aHandlersFailedStatementLeavesTheBatchHeldUntilTheListenerRollsBack(String driver) throws Exception {
+        db.execute("INSERT INTO once VALUES (3)");
+        Fixtures.publishOrders(db, 1, 6);
+        List<Long> freeWhileFailing = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Listener listener = listenerFor(db).jdbcUrl(db.jdbcUrl().replace("jdbc:postgresql:", driver))
+                .workers(1).batchSize(5).retryPolicy(FAST)
+                .on(ORDERS, (o, ctx) -> {
+                    recordHandled(ctx, o.n(), "x");
+                    if (o.n() == 3 && ctx.attempt() == 1) {
+                        try (Statement s = ctx.connection().createStatement()) {
+                            s.execute("INSERT INTO once VALUES (3)"); // duplicate key: the statement fails
+                        } catch (SQLException duplicate) {
+                            freeWhileFailing.add(count(db, "SELECT count(*) FROM (SELECT id FROM pgpubsub.notification"
+                                    + " FOR UPDATE SKIP LOCKED) free"));
+                            throw duplicate;
+                        }
+                    }
+                }).start()) {
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 5
+                    && count(db, "SELECT count(*) FROM pgpubsub.notification") == 0);
+            assertThat(listener.stats().tasksFailed()).isEqualTo(1);
+        }
+        assertThat(freeWhileFailing).as("rows another session could claim while the handler failed").containsExactly(0L);
+        assertThat(db.strings("SELECT n || ':' || attempt FROM handled ORDER BY n"))
+                .containsExactly("1:1", "2:1", "3:2", "4:1", "5:1");
+    }
+
+    /** The listener's own savepoint, which the handlers run after, is not theirs to roll back to or release. */
+    @Test
+    void aHandlerMayNotReachPastItsOwnWorkThroughTheListenersSavepoint() throws Exception {
+        Fixtures.publishOrders(db, 1, 3);
+        List<String> refusals = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Listener listener = listenerFor(db).workers(1).batchSize(5).retryPolicy(FAST)
+                .on(ORDERS, (o, ctx) -> {
+                    recordHandled(ctx, o.n(), "x");
+                    if (o.n() == 2) {
+                        for (String sql : List.of("ROLLBACK TO SAVEPOINT pgpubsub_handlers", "RELEASE pgpubsub_handlers")) {
+                            try (Statement s = ctx.connection().createStatement()) {
+                                s.execute(sql);
+                            } catch (SQLException e) {
+                                refusals.add(e.getMessage());
+                            }
+                        }
+                    }
+                }).start()) {
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM pgpubsub.notification") == 0
+                    && count(db, "SELECT count(*) FROM handled") == 2);
+            assertThat(listener.stats().tasksFailed()).isZero();
+        }
+        assertThat(refusals).hasSize(2).allSatisfy(m -> assertThat(m).contains("may not"));
+        // Task 1's work, done before task 2 ran, stayed.
+        assertThat(db.strings("SELECT n || ':' || attempt FROM handled ORDER BY n")).containsExactly("1:1", "2:1");
+    }
+
     @Test
     void theRefusalSaysWhatToDoInstead() throws Exception {
         Set<String> messages = ConcurrentHashMap.newKeySet();

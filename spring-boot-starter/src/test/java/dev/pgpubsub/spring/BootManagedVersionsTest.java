@@ -26,6 +26,9 @@ class BootManagedVersionsTest {
             "netty.version, io.netty, netty-common",
             "postgresql.version, org.postgresql, postgresql",
             "hikaricp.version, com.zaxxer, HikariCP",
+            "slf4j.version, org.slf4j, slf4j-api",
+            "logback.version, ch.qos.logback, logback-classic",
+            "logback.version, ch.qos.logback, logback-core",
             "spring-framework.version, org.springframework, spring-tx"})
     void theTestsRunOnSpringBootsVersion(String property, String groupId, String artifactId) throws IOException {
         assertThat(loaded(groupId, artifactId))

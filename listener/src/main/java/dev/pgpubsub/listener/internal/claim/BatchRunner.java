@@ -265,6 +265,9 @@ final class BatchRunner {
             ChannelPolicy policy, ClaimStatements.Claim claim, Tally tally) throws Exception {
         TransactionState.Probe probe = TransactionState.probe(c);
         List<ClaimedTask> tasks = claim.run();
+        if (tasks.stream().anyMatch(t -> t.payload() != null)) {
+            statements.holdRowsThroughHandlerErrors(c, watch);
+        }
         for (int i = 0; i < tasks.size(); i++) {
             ClaimedTask task = tasks.get(i);
             if (task.payload() == null) {

@@ -1,6 +1,7 @@
 package dev.pgpubsub.listener.internal.claim;
 
 import dev.pgpubsub.core.internal.Names;
+import dev.pgpubsub.listener.internal.guard.TransactionControl;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -302,6 +303,25 @@ public final class ClaimStatements {
             return new Claim(xid, run, List.of(), List.of());
         }
         return charge(c, watch, charged, errors, policy);
+    }
+
+    /**
+     * Opens a savepoint for the handlers, once per claim, before the first one runs. A statement that
+     * fails aborts its transaction, and Postgres ends an aborted transaction at once, row locks
+     * included, though the session waits for a ROLLBACK: the claimed rows would be free for another
+     * worker to claim before the listener has noted the claim as released, and each would be charged
+     * an attempt. A handler's failed statement (a duplicate key, say, or a constraint that JPA meets
+     * at flush) now aborts only the savepoint, and the claim holds its rows until it rolls back.
+     */
+    void holdRowsThroughHandlerErrors(Connection c, Watch watch) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            watch.running(s);
+            try {
+                s.execute("SAVEPOINT " + TransactionControl.HANDLERS_SAVEPOINT);
+            } finally {
+                watch.done();
+            }
+        }
     }
 
     /** Charges {@code ids} (locked by this transaction) with their errors; nothing runs. */

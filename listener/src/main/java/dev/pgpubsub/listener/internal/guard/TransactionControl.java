@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /**
  * Finds SQL that would end or escape the transaction it runs in: {@code COMMIT}, {@code END},
- * {@code ROLLBACK} (but not {@code ROLLBACK TO} a savepoint), {@code ABORT}, {@code BEGIN},
+ * {@code ROLLBACK} (but not {@code ROLLBACK TO} a savepoint, unless it is the listener's own,
+ * {@link #HANDLERS_SAVEPOINT}, which {@code RELEASE} may not name either), {@code ABORT}, {@code BEGIN},
  * {@code START TRANSACTION}, the two-phase commands, and the session-level settings of how later
  * transactions run ({@code SET SESSION CHARACTERISTICS}, {@code SET default_transaction_...}),
  * which would reach the listener's next claims on that connection. Every statement of a multi-statement string
@@ -12,6 +13,12 @@ import java.util.Locale;
  * {@code SELECT 'commit'} or a function body passes.
  */
 public final class TransactionControl {
+
+    /**
+     * The savepoint the listener opens before a claim's handlers run: rolling back to it or releasing
+     * it would reach past the handler's own work, into its batch-mates'.
+     */
+    public static final String HANDLERS_SAVEPOINT = "pgpubsub_handlers";
 
     private TransactionControl() {
     }
@@ -48,8 +55,14 @@ public final class TransactionControl {
                 return "TRANSACTION".equals(s.word()) ? "START TRANSACTION" : null;
             case "ROLLBACK": {
                 String next = s.word();
-                return "TO".equals(next) ? null : "ROLLBACK";
+                if ("WORK".equals(next) || "TRANSACTION".equals(next)) {
+                    next = s.word();
+                }
+                return !"TO".equals(next) ? "ROLLBACK" : ownSavepoint(s) ? "ROLLBACK TO SAVEPOINT " + HANDLERS_SAVEPOINT
+                        : null;
             }
+            case "RELEASE":
+                return ownSavepoint(s) ? "RELEASE SAVEPOINT " + HANDLERS_SAVEPOINT : null;
             case "PREPARE":
                 return "TRANSACTION".equals(s.word()) ? "PREPARE TRANSACTION" : null;
             case "SET": {
@@ -65,6 +78,15 @@ public final class TransactionControl {
             default:
                 return null;
         }
+    }
+
+    /** Whether the savepoint named next (after an optional SAVEPOINT) is the listener's own. */
+    private static boolean ownSavepoint(Scanner s) {
+        String name = s.name();
+        if ("savepoint".equals(name)) {
+            name = s.name();
+        }
+        return HANDLERS_SAVEPOINT.equals(name);
     }
 
     /** Reads words and skips what is not code. */
@@ -87,6 +109,33 @@ public final class TransactionControl {
                 at++;
             }
             return sql.substring(start, at).toUpperCase(Locale.ROOT);
+        }
+
+        /**
+         * The next name as Postgres reads it: a word folded to lower case, or a quoted name as
+         * written; null when neither comes next.
+         */
+        String name() {
+            skipBlanks();
+            if (at < sql.length() && sql.charAt(at) == '"') {
+                StringBuilder name = new StringBuilder();
+                at++;
+                while (at < sql.length()) {
+                    char c = sql.charAt(at++);
+                    if (c == '"') {
+                        if (at < sql.length() && sql.charAt(at) == '"') {
+                            name.append('"');
+                            at++;
+                            continue;
+                        }
+                        return name.toString();
+                    }
+                    name.append(c);
+                }
+                return null;
+            }
+            String word = word();
+            return word == null ? null : word.toLowerCase(Locale.ROOT);
         }
 
         /** Moves past the next ';' outside literals and comments; false when there is none. */

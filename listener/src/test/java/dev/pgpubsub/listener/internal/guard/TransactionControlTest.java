@@ -32,6 +32,12 @@ class TransactionControlTest {
         "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE|SET SESSION CHARACTERISTICS",
         "set default_transaction_isolation = 'serializable'|SET DEFAULT_TRANSACTION_ISOLATION",
         "SET SESSION default_transaction_read_only TO on|SET DEFAULT_TRANSACTION_READ_ONLY",
+        "ROLLBACK TO SAVEPOINT pgpubsub_handlers|ROLLBACK TO SAVEPOINT pgpubsub_handlers",
+        "rollback work to PGPUBSUB_HANDLERS|ROLLBACK TO SAVEPOINT pgpubsub_handlers",
+        "ROLLBACK TO \"pgpubsub_handlers\"|ROLLBACK TO SAVEPOINT pgpubsub_handlers",
+        "RELEASE SAVEPOINT pgpubsub_handlers|RELEASE SAVEPOINT pgpubsub_handlers",
+        "SAVEPOINT s1; release pgpubsub_handlers|RELEASE SAVEPOINT pgpubsub_handlers",
+        "rollback work|ROLLBACK",
     })
     void findsTheCommandThatWouldEndTheTransaction(String sql, String command) {
         assertThat(TransactionControl.find(sql.replace("\\n", "\n"))).isEqualTo(command);
@@ -44,6 +50,9 @@ class TransactionControlTest {
         "ROLLBACK TO SAVEPOINT s1",
         "rollback to s1",
         "SAVEPOINT s1; RELEASE s1",
+        "ROLLBACK WORK TO SAVEPOINT s1",
+        "RELEASE SAVEPOINT pgpubsub_handlers_of_mine",
+        "ROLLBACK TO \"PGPUBSUB_HANDLERS\"",
         "PREPARE q AS SELECT 1",
         "SELECT 1 -- commit",
         "SELECT 1 /* ; commit */",
