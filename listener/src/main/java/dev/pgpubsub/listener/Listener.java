@@ -80,7 +80,9 @@ public final class Listener implements AutoCloseable {
     }
 
     /**
-     * Counters since start; all zero before.
+     * Counters since start (all zero before), whether the LISTEN connection is up, and whether the
+     * listener is in an outage ({@link ListenerStats#outageSince()}). Never blocks, not even while
+     * {@link #start()} waits for the database: a health check may call it at any time.
      *
      * @return a snapshot of the counters
      */

@@ -1,7 +1,9 @@
 package dev.pgpubsub.listener;
 
+import java.time.Instant;
+
 /**
- * Counters of a listener since it started, for monitoring and tests.
+ * Counters of a listener since it started, and its connection state, for monitoring and tests.
  *
  * @param wakeUps     notifications received on the LISTEN connection
  * @param turns       times a worker took a channel and claimed from it (wake-ups coalesce into these)
@@ -13,7 +15,15 @@ package dev.pgpubsub.listener;
  * @param deadLettered tasks this listener moved to the dead letters
  * @param abandonedThreads threads of timed-out handlers that are still running (Java cannot stop them)
  * @param recovering  whether start-up recovery is still draining the backlog
+ * @param listening   whether the LISTEN connection is up, LISTENing to the channels; false before the
+ *                    start, after the close, while it reconnects, and always for a poll-only listener
+ * @param outageSince while the listener is in an outage, when it began: the LISTEN connection was lost
+ *                    and is not back yet, or claims have failed (the database is down, refuses
+ *                    connections, or a statement overran) with no claim succeeding since; null while
+ *                    the database answers, and before the start and after the close. An outage longer
+ *                    than the outage limit stops the listener ({@link Listener#failure()}).
  */
 public record ListenerStats(long wakeUps, long turns, long batches, long tasksDone, long tasksFailed,
-        long recoveredTasks, long handlerTimeouts, long deadLettered, long abandonedThreads, boolean recovering) {
+        long recoveredTasks, long handlerTimeouts, long deadLettered, long abandonedThreads, boolean recovering,
+        boolean listening, Instant outageSince) {
 }

@@ -14,6 +14,8 @@ import dev.pgpubsub.testing.EmbeddedPostgresServer;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The LISTEN connection is terminated under a running listener: it reconnects, LISTENs and scans. */
@@ -79,6 +81,55 @@ class LostConnectionTest {
             await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
             assertThat(db.strings(LISTEN_BACKEND)).isEmpty();
             assertThat(listener.stats().wakeUps()).isZero();
+            assertThat(listener.stats().listening()).as("poll-only: never LISTENing").isFalse();
+            assertThat(listener.stats().outageSince()).isNull();
+        }
+    }
+
+    /**
+     * The stats show an outage while the server is down and its end once the database works again:
+     * for a listener that loses its LISTEN connection, and for a poll-only one, whose claims alone fail.
+     * Before the start and after the close: no outage and no LISTEN.
+     */
+    @Test
+    void theStatsShowAnOutageWhileTheServerIsDownAndItsEndOnceItIsBack(EmbeddedPostgresServer server) throws Exception {
+        try (TestDatabase db = server.createDatabase("outage_stats")) {
+            Fixtures.reset(db);
+            Listener listening = listenerFor(db).pollInterval(Duration.ofMillis(200)).outageLimit(Duration.ofMinutes(10))
+                    .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "listening")).build();
+            Listener polling = listenerFor(db).pollOnly(true).pollInterval(Duration.ofMillis(200))
+                    .outageLimit(Duration.ofMinutes(10)).on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "polling")).build();
+            assertThat(listening.stats().listening()).isFalse();
+            assertThat(listening.stats().outageSince()).isNull();
+            try (listening; polling) {
+                listening.start();
+                polling.start();
+                assertThat(listening.stats().listening()).isTrue();
+                assertThat(polling.stats().listening()).isFalse();
+                assertThat(listening.stats().outageSince()).isNull();
+                assertThat(polling.stats().outageSince()).isNull();
+
+                Instant beforeStop = Instant.now();
+                server.stop();
+                try {
+                    await().atMost(AWAIT).until(() -> listening.stats().outageSince() != null
+                            && polling.stats().outageSince() != null);
+                    assertThat(listening.stats().listening()).isFalse();
+                    for (Listener l : List.of(listening, polling)) {
+                        assertThat(l.stats().outageSince()).isBetween(beforeStop.minusSeconds(1), Instant.now());
+                        assertThat(l.failure()).isEmpty();
+                    }
+                } finally {
+                    server.start();
+                }
+                await().atMost(AWAIT).until(() -> listening.stats().outageSince() == null
+                        && listening.stats().listening() && polling.stats().outageSince() == null);
+                Publisher.create().publish(db.dataSource(), ORDERS, new Order(1));
+                await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
+            }
+            assertThat(listening.stats().listening()).isFalse();
+            assertThat(listening.stats().outageSince()).isNull();
+            assertThat(listening.stats().tasksDone() + polling.stats().tasksDone()).isEqualTo(1);
         }
     }
 

@@ -18,6 +18,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,12 +44,13 @@ public final class ListenerRuntime {
     private final String name;
     private final LongAdder wakeUps = new LongAdder();
     private WorkerConnections connections;
-    private ListenSession listenSession;
-    private WorkerPool workers;
+    // Volatile, so that stats() reads them without waiting for a start() that blocks in an outage.
+    private volatile ListenSession listenSession;
+    private volatile WorkerPool workers;
     private Thread recovery;
     private volatile boolean recovering;
     private volatile Throwable failure;
-    private State state = State.NEW;
+    private volatile State state = State.NEW;
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -230,18 +232,27 @@ public final class ListenerRuntime {
     }
 
     /**
-     * Counters since start; all zero before.
+     * Counters since start; all zero before. Never waits, not even for a start that is blocked in an
+     * outage.
      *
      * @return a snapshot
      */
     public ListenerStats stats() {
-        WorkerPool pool;
-        synchronized (this) {
-            pool = workers;
-        }
+        WorkerPool pool = workers;
+        ListenSession session = listenSession;
+        boolean running = state == State.RUNNING && failure == null;
         ClaimMetrics.Snapshot c = pool == null ? new ClaimMetrics().snapshot() : pool.counters();
+        boolean listening = running && session != null && session.connected();
+        Instant outageSince = null;
+        if (running) {
+            outageSince = earliest(session == null ? null : session.lostSince(), pool == null ? null : pool.outageSince());
+        }
         return new ListenerStats(wakeUps.sum(), c.turns(), c.batches(), c.done(), c.failed(), c.recovered(), c.timeouts(),
-                c.deadLettered(), pool == null ? 0 : pool.abandonedThreads(), recovering);
+                c.deadLettered(), pool == null ? 0 : pool.abandonedThreads(), recovering, listening, outageSince);
+    }
+
+    private static Instant earliest(Instant a, Instant b) {
+        return a == null ? b : b == null || a.isBefore(b) ? a : b;
     }
 
     /** Stops claiming, lets running handlers finish within the grace period, rolls back the rest, closes everything. */

@@ -3,6 +3,7 @@ package dev.pgpubsub.listener.internal.claim;
 import dev.pgpubsub.core.internal.SqlStates;
 import dev.pgpubsub.listener.internal.Backoff;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -101,6 +102,17 @@ final class OutageBackoff {
         }
         LOG.debug("Claim failure", e);
         return delay;
+    }
+
+    /**
+     * When claims began to fail with no success since (read from the monotonic clock, so to within a
+     * clock adjustment), or null while they succeed.
+     *
+     * @return the start of the ongoing outage, or null
+     */
+    Instant outageSince() {
+        long since = failingSince.get();
+        return since == 0 ? null : Instant.now().minusNanos(System.nanoTime() - since);
     }
 
     /** Whether {@code e} says the connection itself is gone: class 08, or the session was terminated. */

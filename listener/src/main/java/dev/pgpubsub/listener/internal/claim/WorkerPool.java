@@ -59,6 +59,7 @@ public final class WorkerPool {
     private final DueTimer timer;
     private final Bookkeeper bookkeeper;
     private final BatchRunner runner;
+    private final OutageBackoff outage;
     private final ClaimLoop loop;
     private final Watchdog watchdog;
     private boolean started;
@@ -84,8 +85,9 @@ public final class WorkerPool {
         this.runner = new BatchRunner(statements, transactions, bookkeeper, registry, settings.policies(), codec,
                 new BatchRunner.Limits(settings.maxPayloadBytes(), settings.maxBatchBytes(), settings.statementTimeout()),
                 timer, metrics);
-        this.loop = new ClaimLoop(settings.name(), settings.batchSize(), queue, timer, runner,
-                new OutageBackoff(settings.outageLimit(), settings.onGiveUp()), metrics, active, settings.onGiveUp());
+        this.outage = new OutageBackoff(settings.outageLimit(), settings.onGiveUp());
+        this.loop = new ClaimLoop(settings.name(), settings.batchSize(), queue, timer, runner, outage, metrics, active,
+                settings.onGiveUp());
         long shortest = settings.policies().values().stream().mapToLong(p -> p.handlerTimeout().toMillis()).min().orElse(1_000);
         shortest = Math.min(shortest, settings.statementTimeout().toMillis());
         this.watchdog = new Watchdog(settings.name(), active, Math.max(10, Math.min(shortest / 10, 1_000)), this::timedOut,
@@ -128,6 +130,15 @@ public final class WorkerPool {
      */
     public ClaimMetrics.Snapshot counters() {
         return metrics.snapshot();
+    }
+
+    /**
+     * When claims began to fail with no success since.
+     *
+     * @return the start of the ongoing outage of claims, or null while they succeed
+     */
+    public java.time.Instant outageSince() {
+        return outage.outageSince();
     }
 
     /**

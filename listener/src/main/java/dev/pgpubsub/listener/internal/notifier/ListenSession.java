@@ -4,6 +4,7 @@ import dev.pgpubsub.listener.internal.Backoff;
 import dev.pgpubsub.listener.internal.Threads;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -36,6 +37,7 @@ public final class ListenSession implements AutoCloseable {
     /** {@link System#nanoTime()} when the connection was lost; meaningful while reconnecting. */
     private volatile long lostAt;
     private Notifier current;
+    private boolean started;
     private boolean closed;
 
     /**
@@ -63,6 +65,7 @@ public final class ListenSession implements AutoCloseable {
      */
     public synchronized void start() throws SQLException {
         current = connect();
+        started = true;
         long every = pingInterval.toMillis();
         reconnector.scheduleWithFixedDelay(this::ping, every, every, TimeUnit.MILLISECONDS);
     }
@@ -78,11 +81,11 @@ public final class ListenSession implements AutoCloseable {
             synchronized (this) {
                 if (current == notifier) {
                     current = null;
+                    lostAt = System.nanoTime();
                 }
             }
             notifier.close(); // its closed() callback may or may not come; reconnect either way
             if (!isClosed()) {
-                lostAt = System.nanoTime();
                 schedule(0);
             }
         }
@@ -102,9 +105,9 @@ public final class ListenSession implements AutoCloseable {
                 return; // closed by us, or a connection already replaced
             }
             current = null;
+            lostAt = System.nanoTime();
         }
         LOG.warn("The LISTEN connection was lost; reconnecting (wake-ups sent meanwhile are recovered by a scan)");
-        lostAt = System.nanoTime();
         schedule(0);
     }
 
@@ -146,6 +149,31 @@ public final class ListenSession implements AutoCloseable {
         }
         LOG.info("The LISTEN connection is back after {} attempt(s); scanning for what was published meanwhile", attempt + 1);
         afterReconnect.run();
+    }
+
+    /**
+     * Whether the LISTEN connection is up: started, not lost, not closed.
+     *
+     * @return true while LISTENing
+     */
+    public synchronized boolean connected() {
+        return current != null && !closed;
+    }
+
+    /**
+     * When the LISTEN connection was lost, while it is being restored.
+     *
+     * @return the start of the loss, or null while connected (and before the start, and after the close)
+     */
+    public Instant lostSince() {
+        long lost;
+        synchronized (this) {
+            if (current != null || closed || !started) {
+                return null;
+            }
+            lost = lostAt;
+        }
+        return Instant.now().minusNanos(System.nanoTime() - lost);
     }
 
     private synchronized boolean isClosed() {
