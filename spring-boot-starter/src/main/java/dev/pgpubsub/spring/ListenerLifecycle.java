@@ -57,9 +57,26 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
     private final ClaimTransactions claimTransactions;
     private ConfigurableListableBeanFactory beanFactory;
 
+    /** Where the listener is in its life, for the health indicator. */
+    enum State {
+        /** Built, or about to be: the context is not refreshed yet. */
+        NOT_STARTED,
+        /** {@link Listener#start()} runs: it blocks while the database is unreachable. */
+        STARTING,
+        /** Started and not stopped. */
+        RUNNING,
+        /** {@link Listener#close()} runs: running handlers finish within the shutdown grace. */
+        STOPPING,
+        /** Closed. */
+        STOPPED
+    }
+
     private ListenerBuilder builder;
     private List<String> handlerBeans = List.of();
-    private Listener listener;
+    // Volatile, read without the lock: start() holds it while the database is unreachable, and stop()
+    // for the shutdown grace, and a health check must not wait for either.
+    private volatile Listener listener;
+    private volatile State state = State.NOT_STARTED;
     private volatile boolean running;
     private boolean used;
 
@@ -241,15 +258,31 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
             listener = builder.build();
         }
         used = true;
-        listener.start();
+        state = State.STARTING;
+        try {
+            listener.start();
+        } catch (RuntimeException | Error e) {
+            state = State.STOPPED;
+            throw e;
+        }
         running = true;
+        state = State.RUNNING;
     }
 
     /** Closes the listener: running handlers finish within the shutdown grace, the rest roll back. */
     @Override
     public synchronized void stop() {
         if (listener != null) {
-            listener.close();
+            if (state == State.RUNNING) {
+                state = State.STOPPING;
+            }
+            try {
+                listener.close();
+            } finally {
+                if (state == State.STOPPING) {
+                    state = State.STOPPED;
+                }
+            }
         }
         running = false;
     }
@@ -303,12 +336,22 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
     }
 
     /**
-     * The listener, for its channels, {@link Listener#stats()} and {@link Listener#failure()}.
+     * The listener, for its channels, {@link Listener#stats()} and {@link Listener#failure()}. Never
+     * blocks, not even while the listener starts or stops.
      *
      * @return the listener; empty when no bean has {@code @Listen} methods
      */
-    public synchronized Optional<Listener> listener() {
+    public Optional<Listener> listener() {
         return Optional.ofNullable(listener);
+    }
+
+    /**
+     * Where the listener is in its life. Never blocks.
+     *
+     * @return the state; {@link State#NOT_STARTED} when there is no listener
+     */
+    State state() {
+        return state;
     }
 
     /**

@@ -150,7 +150,8 @@ class AutoConfigurationTest {
                 "pgpubsub.listener.max-abandoned-threads", "pgpubsub.listener.recover-on-start",
                 "pgpubsub.listener.recovery-fetch-size", "pgpubsub.listener.channels",
                 "pgpubsub.listener.retry.max-attempts", "pgpubsub.listener.retry.initial-delay",
-                "pgpubsub.listener.retry.max-delay", "pgpubsub.listener.retry.jitter", "pgpubsub.listener.channel"}) {
+                "pgpubsub.listener.retry.max-delay", "pgpubsub.listener.retry.jitter", "pgpubsub.listener.channel",
+                "management.health.pgpubsub.enabled"}) {
             assertThat(json).as(name).contains("\"name\": \"" + name + "\"");
         }
         assertThat(json).contains("The JDBC URL of the LISTEN connection");
