@@ -121,7 +121,8 @@ public final class Listener implements AutoCloseable {
     /**
      * Stops claiming, lets running handlers finish within the shutdown grace period, rolls back the
      * rest (their tasks are due again at once, not charged an attempt), and closes every connection
-     * and thread. Idempotent.
+     * and thread. It returns about a second after the grace at most, even when a handler ignores the
+     * interrupt (that thread runs on, outside any transaction). Idempotent.
      */
     @Override
     public void close() {

@@ -111,6 +111,41 @@ class LifecycleTest {
                 .containsExactly("0 true");
     }
 
+    /**
+     * A handler that ignores the interrupt and outlasts the grace: its transaction is aborted, and
+     * close() does not wait for it much longer, so that a container's shutdown phase (the grace and
+     * a little more) is enough.
+     */
+    @Test
+    void closeEndsSoonAfterTheGraceEvenWhenAHandlerIgnoresTheInterrupt() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Listener listener = listenerFor(db).shutdownGrace(Duration.ofMillis(200)).on(ORDERS, (o, ctx) -> {
+            recordHandled(ctx, o.n(), "deaf");
+            started.countDown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (release.getCount() > 0 && System.nanoTime() < deadline) {
+                try {
+                    release.await(100, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException ignored) {
+                    // deaf to the shutdown
+                }
+            }
+        }).start();
+        Publisher.create().publish(db.dataSource(), ORDERS, new Order(1));
+        assertThat(started.await(60, TimeUnit.SECONDS)).isTrue();
+        long closing = System.nanoTime();
+        try {
+            listener.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - closing)).isLessThan(Duration.ofSeconds(4));
+        } finally {
+            release.countDown();
+        }
+        assertThat(count(db, "SELECT count(*) FROM handled")).isZero();
+        assertThat(Fixtures.strings(db, "SELECT attempts || ' ' || (run_at <= now()) FROM pgpubsub.notification"))
+                .containsExactly("0 true");
+    }
+
     @Test
     void aPoolTooSmallForTheWorkersIsRefusedAtStart() {
         HikariConfig config = new HikariConfig();

@@ -29,6 +29,12 @@ public final class WorkerPool {
     static final long EMPTY_TURN_COOLDOWN_MILLIS = 50;
 
     /**
+     * How long {@link #close()} waits, after the grace, for the threads whose batches it aborted:
+     * an aborted JDBC call fails at once, but a handler deaf to interrupts runs on.
+     */
+    static final Duration AFTER_ABORT_WAIT = Duration.ofSeconds(1);
+
+    /**
      * What the workers need.
      *
      * @param name             names the threads
@@ -187,7 +193,8 @@ public final class WorkerPool {
     /**
      * Stops claiming, lets running batches (the workers' and start-up recovery's) finish within the
      * grace period, then releases and aborts the claim transactions of those still running (their
-     * tasks are due again at once, not charged) and waits for the threads.
+     * tasks are due again at once, not charged) and waits for their threads at most
+     * {@link #AFTER_ABORT_WAIT} more.
      */
     public void close() {
         List<Thread> workers;
@@ -208,7 +215,10 @@ public final class WorkerPool {
             Thread.currentThread().interrupt();
         }
         abortRemaining();
-        long after = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        // Their transactions are gone with their connections: a thread that ignores the interrupt is
+        // not waited for long, so that close() ends soon after the grace (a container's shutdown
+        // phase allows the grace and a little more).
+        long after = System.nanoTime() + AFTER_ABORT_WAIT.toNanos();
         for (Thread t : workers) {
             joinUntil(t, after);
             if (t.isAlive()) {
