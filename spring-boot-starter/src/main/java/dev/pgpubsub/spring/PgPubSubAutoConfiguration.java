@@ -16,7 +16,8 @@ import org.springframework.transaction.PlatformTransactionManager;
 
 /**
  * pgpubsub in a Spring Boot application with one DataSource: the schema migrated at start-up
- * ({@code pgpubsub.migrate}), a {@link Publisher} bean, and a {@link ListenerLifecycle} that runs the
+ * ({@code pgpubsub.migrate}), a {@link Publisher} bean, a {@link TransactionalPublisher} bean that
+ * publishes in the caller's Spring transaction, and a {@link ListenerLifecycle} that runs the
  * beans with {@code @Listen} methods ({@code pgpubsub.listener.enabled}), in Spring transactions of the
  * application's transaction manager when there is one ({@code pgpubsub.listener.spring-transactions}).
  * See {@link PgPubSubProperties}.
@@ -49,6 +50,22 @@ public class PgPubSubAutoConfiguration {
                 .schema(properties.getSchema())
                 .maxPayloadBytes(properties.getPublisher().getMaxPayloadBytes())
                 .build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    TransactionalPublisher pgPubSubTransactionalPublisher(Publisher publisher, DataSource dataSource,
+            ObjectProvider<PlatformTransactionManager> transactionManagers) {
+        PlatformTransactionManager transactionManager = transactionManagers.getIfUnique();
+        DataSource keyed = dataSource;
+        if (transactionManager != null) {
+            try {
+                keyed = SpringClaimTransactions.managedDataSource(transactionManager, dataSource);
+            } catch (TransactionManagerMismatchException e) {
+                // Its transactions are not on this DataSource: publishing refuses to join them.
+            }
+        }
+        return new TransactionalPublisher(publisher, keyed);
     }
 
     /** The listener, unless {@code pgpubsub.listener.enabled=false}. */

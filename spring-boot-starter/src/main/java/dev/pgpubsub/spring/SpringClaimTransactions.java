@@ -72,6 +72,17 @@ final class SpringClaimTransactions implements ClaimTransactions {
      *                                             DataSource, or none
      */
     static SpringClaimTransactions on(PlatformTransactionManager transactionManager, DataSource claimedOn) {
+        return new SpringClaimTransactions(transactionManager, managedDataSource(transactionManager, claimedOn));
+    }
+
+    /**
+     * The DataSource as {@code transactionManager} keys its transactions' connections, once it is
+     * known to be {@code claimedOn} (or a proxy of it, or under one).
+     *
+     * @throws TransactionManagerMismatchException when the transaction manager manages another
+     *                                             DataSource, or none
+     */
+    static DataSource managedDataSource(PlatformTransactionManager transactionManager, DataSource claimedOn) {
         Object managed = managedResource(transactionManager);
         if (!(managed instanceof DataSource managedDataSource) || target(managedDataSource) != target(claimedOn)) {
             throw new TransactionManagerMismatchException(transactionManager.getClass().getName(),
@@ -79,7 +90,7 @@ final class SpringClaimTransactions implements ClaimTransactions {
                             : managed == null ? "no DataSource" : "no DataSource but a " + managed.getClass().getName(),
                     "the application's DataSource (" + describe(claimedOn) + ")");
         }
-        return new SpringClaimTransactions(transactionManager, managedDataSource);
+        return managedDataSource;
     }
 
     /**

@@ -1,0 +1,191 @@
+package dev.pgpubsub.spring;
+
+import dev.pgpubsub.core.Channel;
+import dev.pgpubsub.core.Publisher;
+import dev.pgpubsub.core.TxPublisher;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.springframework.jdbc.datasource.ConnectionHolder;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+
+/**
+ * Publishes tasks inside the Spring transaction open on the calling thread, so that a task exists
+ * exactly when the data written with it does: in a {@code @Transactional} method (or a
+ * {@code TransactionTemplate}), the tasks commit or roll back with the method's own writes, whether
+ * these go through {@code JdbcTemplate}, Spring Data JPA or jOOQ.
+ *
+ * <pre>{@code
+ * @Transactional
+ * public void placeOrder(Order order) {
+ *     orders.save(order);
+ *     publisher.publish(ORDERS, new OrderPlaced(order.getId(), order.getAmount()));
+ * }
+ * }</pre>
+ *
+ * <p>Outside a transaction on the application's {@code DataSource} (no transaction at all, a
+ * read-only one, or one of another transaction manager), every call is refused with an
+ * {@link IllegalStateException} that says so, and nothing is published: a task published on its own
+ * could exist without the data it belongs with. To publish in a transaction of its own on purpose,
+ * use {@link #inOwnTransaction()}.
+ *
+ * <p>The starter provides one as a bean; it is thread-safe.
+ */
+public final class TransactionalPublisher implements TxPublisher {
+
+    private final Publisher publisher;
+    private final DataSource dataSource;
+    private final TxPublisher own;
+
+    /**
+     * Publishes with {@code publisher} in the Spring transactions on {@code dataSource}.
+     *
+     * @param publisher  the publisher (schema and payload cap)
+     * @param dataSource the DataSource as the application's transaction manager keys its
+     *                   transactions (the one {@code DataSourceUtils} is given)
+     */
+    TransactionalPublisher(Publisher publisher, DataSource dataSource) {
+        this.publisher = publisher;
+        this.dataSource = dataSource;
+        DataSource raw = SpringClaimTransactions.target(dataSource);
+        this.own = new TxPublisher() {
+            @Override
+            public <P extends Record> long publish(Channel<P> channel, P payload) {
+                return publisher.inNewTransaction(raw, (tx, c) -> tx.publish(channel, payload));
+            }
+
+            @Override
+            public <P extends Record> long publish(Channel<P> channel, P payload, Instant runAt) {
+                return publisher.inNewTransaction(raw, (tx, c) -> tx.publish(channel, payload, runAt));
+            }
+
+            @Override
+            public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads) {
+                return publisher.inNewTransaction(raw, (tx, c) -> tx.publishAll(channel, payloads));
+            }
+
+            @Override
+            public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads,
+                    Instant runAt) {
+                return publisher.inNewTransaction(raw, (tx, c) -> tx.publishAll(channel, payloads, runAt));
+            }
+        };
+    }
+
+    /**
+     * Publishes one task, due now, in the calling thread's Spring transaction.
+     *
+     * @param channel the channel to publish to
+     * @param payload the task's data, written as JSON
+     * @param <P>     the payload type
+     * @return the task's id
+     * @throws IllegalStateException when no Spring transaction on the application's DataSource is
+     *                               open on this thread, or it is read-only
+     */
+    @Override
+    public <P extends Record> long publish(Channel<P> channel, P payload) {
+        return joined(tx -> tx.publish(channel, payload));
+    }
+
+    /**
+     * Publishes one task, not to run before {@code runAt}, in the calling thread's Spring transaction.
+     *
+     * @param channel the channel to publish to
+     * @param payload the task's data, written as JSON
+     * @param runAt   the earliest time the task may run
+     * @param <P>     the payload type
+     * @return the task's id
+     * @throws IllegalStateException when no Spring transaction on the application's DataSource is
+     *                               open on this thread, or it is read-only
+     */
+    @Override
+    public <P extends Record> long publish(Channel<P> channel, P payload, Instant runAt) {
+        return joined(tx -> tx.publish(channel, payload, runAt));
+    }
+
+    /**
+     * Publishes many tasks, due now, in the calling thread's Spring transaction.
+     *
+     * @param channel  the channel to publish to
+     * @param payloads the tasks' data, one task each
+     * @param <P>      the payload type
+     * @return the tasks' ids, in the order of {@code payloads}
+     * @throws IllegalStateException when no Spring transaction on the application's DataSource is
+     *                               open on this thread, or it is read-only
+     */
+    @Override
+    public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads) {
+        return joined(tx -> tx.publishAll(channel, payloads));
+    }
+
+    /**
+     * Publishes many tasks, not to run before {@code runAt}, in the calling thread's Spring transaction.
+     *
+     * @param channel  the channel to publish to
+     * @param payloads the tasks' data, one task each
+     * @param runAt    the earliest time the tasks may run
+     * @param <P>      the payload type
+     * @return the tasks' ids, in the order of {@code payloads}
+     * @throws IllegalStateException when no Spring transaction on the application's DataSource is
+     *                               open on this thread, or it is read-only
+     */
+    @Override
+    public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads, Instant runAt) {
+        return joined(tx -> tx.publishAll(channel, payloads, runAt));
+    }
+
+    /**
+     * Publishes in transactions of their own instead: each call takes a connection of the
+     * application's DataSource, publishes, commits and gives the connection back, whether or not a
+     * transaction is open on the calling thread (which it does not join).
+     *
+     * @return a publisher whose every call commits on its own
+     */
+    public TxPublisher inOwnTransaction() {
+        return own;
+    }
+
+    /**
+     * The core publisher this one publishes with.
+     *
+     * @return the publisher (its schema and payload cap)
+     */
+    public Publisher publisher() {
+        return publisher;
+    }
+
+    private <T> T joined(Function<TxPublisher, T> publish) {
+        if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+            throw refused("no Spring transaction is open on this thread");
+        }
+        if (TransactionSynchronizationManager.isCurrentTransactionReadOnly()) {
+            throw refused("the Spring transaction open on this thread is read-only");
+        }
+        if (!(TransactionSynchronizationManager.getResource(dataSource) instanceof ConnectionHolder)) {
+            throw refused("the Spring transaction open on this thread is not on the application's DataSource (it is "
+                    + "another transaction manager's)");
+        }
+        Connection c = DataSourceUtils.getConnection(dataSource);
+        try {
+            if (c.getAutoCommit()) {
+                throw refused("the Spring transaction open on this thread holds no transaction on the application's "
+                        + "DataSource (its connection is in autocommit mode)");
+            }
+            return publish.apply(publisher.in(c));
+        } catch (SQLException e) {
+            throw new IllegalStateException("Could not read the transaction's connection: " + e.getMessage(), e);
+        } finally {
+            DataSourceUtils.releaseConnection(c, dataSource);
+        }
+    }
+
+    private static IllegalStateException refused(String why) {
+        return new IllegalStateException("pgpubsub publishes in the caller's Spring transaction, but " + why
+                + ", so nothing was published. Call it from a @Transactional method (or a TransactionTemplate) on the "
+                + "application's DataSource, or use inOwnTransaction() to publish in a transaction of its own.");
+    }
+}
