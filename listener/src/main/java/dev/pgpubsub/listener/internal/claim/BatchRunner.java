@@ -117,7 +117,7 @@ final class BatchRunner {
      */
     int runDue(WorkerSlot slot, String channel, int limit) throws Exception {
         ChannelPolicy policy = policies.get(channel);
-        Outcome first = once(slot, channel, (c, w) ->
+        Outcome first = once(slot, channel, limit, (c, w) ->
                 statements.claimDue(c, w, channel, limit, limits.maxBatchBytes(), policy, limits.maxPayloadBytes()));
         if (first.failure() != null) {
             again(slot, channel, first.failure());
@@ -161,7 +161,7 @@ final class BatchRunner {
         while (!groups.isEmpty()) {
             long[] ids = groups.pollFirst();
             List<Long> taken = new ArrayList<>();
-            Outcome outcome = once(slot, channel, (c, w) -> {
+            Outcome outcome = once(slot, channel, ids.length, (c, w) -> {
                 ClaimStatements.Claim claim = statements.claimByIds(c, w, channel, ids, limits.maxBatchBytes(), policy,
                         limits.maxPayloadBytes());
                 claim.run().forEach(t -> taken.add(t.id()));
@@ -227,8 +227,8 @@ final class BatchRunner {
         }
     }
 
-    /** One claim transaction. */
-    private Outcome once(WorkerSlot slot, String channel, Claimer claimer) throws Exception {
+    /** One claim transaction, which locks at most {@code mostRows} rows (0: no limit). */
+    private Outcome once(WorkerSlot slot, String channel, int mostRows, Claimer claimer) throws Exception {
         RegisteredHandler handler = registry.get(channel);
         ChannelPolicy policy = policies.get(channel);
         Tally tally = new Tally();
@@ -240,7 +240,7 @@ final class BatchRunner {
                 if (!claim.run().isEmpty()) {
                     metrics.batches.increment();
                     slot.holding(claim.xid(), ids(claim.run()));
-                    runTasks(c, slot, watch, handler, policy, claim, tally);
+                    runTasks(c, slot, watch, handler, policy, claim, mostRows != 1, tally);
                 }
                 return null;
             });
@@ -262,10 +262,12 @@ final class BatchRunner {
      * throws {@link Released}.
      */
     private void runTasks(Connection c, WorkerSlot slot, ClaimStatements.Watch watch, RegisteredHandler handler,
-            ChannelPolicy policy, ClaimStatements.Claim claim, Tally tally) throws Exception {
+            ChannelPolicy policy, ClaimStatements.Claim claim, boolean batchMates, Tally tally) throws Exception {
         TransactionState.Probe probe = TransactionState.probe(c);
         List<ClaimedTask> tasks = claim.run();
-        if (tasks.stream().anyMatch(t -> t.payload() != null)) {
+        // Only where a failed handler statement could free rows besides its own task's, which is
+        // charged either way: not for one task per transaction, whose round trips count most.
+        if (batchMates && tasks.stream().anyMatch(t -> t.payload() != null)) {
             statements.holdRowsThroughHandlerErrors(c, watch);
         }
         for (int i = 0; i < tasks.size(); i++) {
