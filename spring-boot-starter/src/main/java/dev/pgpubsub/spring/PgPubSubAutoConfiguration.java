@@ -1,6 +1,7 @@
 package dev.pgpubsub.spring;
 
 import dev.pgpubsub.core.Publisher;
+import java.util.List;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -56,7 +57,12 @@ public class PgPubSubAutoConfiguration {
     @ConditionalOnMissingBean
     TransactionalPublisher pgPubSubTransactionalPublisher(Publisher publisher, DataSource dataSource,
             ObjectProvider<PlatformTransactionManager> transactionManagers) {
-        PlatformTransactionManager transactionManager = transactionManagers.getIfUnique();
+        PlatformTransactionManager transactionManager;
+        try {
+            transactionManager = transactionManagerOf(transactionManagers, dataSource);
+        } catch (IllegalStateException several) {
+            transactionManager = null; // they all key by the DataSource itself
+        }
         DataSource keyed = dataSource;
         if (transactionManager != null) {
             try {
@@ -66,6 +72,40 @@ public class PgPubSubAutoConfiguration {
             }
         }
         return new TransactionalPublisher(publisher, keyed);
+    }
+
+    /**
+     * The application's transaction manager: the only one, or the {@code @Primary} one, or else the
+     * only one that manages {@code dataSource}; null when there is none.
+     *
+     * @throws IllegalStateException when several manage it and none is {@code @Primary}
+     */
+    static PlatformTransactionManager transactionManagerOf(ObjectProvider<PlatformTransactionManager> transactionManagers,
+            DataSource dataSource) {
+        PlatformTransactionManager unique = transactionManagers.getIfUnique();
+        if (unique != null) {
+            return unique;
+        }
+        List<PlatformTransactionManager> all = transactionManagers.orderedStream().toList();
+        List<PlatformTransactionManager> onIt = all.stream().filter(tm -> {
+            try {
+                SpringClaimTransactions.managedDataSource(tm, dataSource);
+                return true;
+            } catch (TransactionManagerMismatchException other) {
+                return false;
+            }
+        }).toList();
+        if (onIt.size() == 1) {
+            return onIt.get(0);
+        }
+        if (onIt.isEmpty()) {
+            // None manages it (or there is none): the listener's check names the first one.
+            return all.isEmpty() ? null : all.get(0);
+        }
+        throw new IllegalStateException("pgpubsub runs its transactions as Spring transactions of the transaction manager "
+                + "of the application's DataSource, but " + onIt.size() + " PlatformTransactionManager beans manage it ("
+                + onIt.stream().map(tm -> tm.getClass().getName()).collect(java.util.stream.Collectors.joining(", "))
+                + ") and none is @Primary. Mark the one to use @Primary, or set pgpubsub.listener.spring-transactions=false");
     }
 
     /** The listener, unless {@code pgpubsub.listener.enabled=false}. */
@@ -78,16 +118,8 @@ public class PgPubSubAutoConfiguration {
         ListenerLifecycle pgPubSubListener(PgPubSubProperties properties, DataSource dataSource, Environment environment,
                 ObjectProvider<SchemaMigration> migration, ObjectProvider<PlatformTransactionManager> transactionManagers) {
             migration.ifAvailable(m -> { });
-            PlatformTransactionManager transactionManager = null;
-            if (properties.getListener().isSpringTransactions()) {
-                transactionManager = transactionManagers.getIfUnique();
-                if (transactionManager == null && transactionManagers.stream().findAny().isPresent()) {
-                    throw new IllegalStateException("The pgpubsub listener runs its batches in Spring transactions of the "
-                            + "application's transaction manager, but there are several PlatformTransactionManager beans "
-                            + "and none is @Primary. Mark the one of the application's DataSource @Primary, or set "
-                            + "pgpubsub.listener.spring-transactions=false");
-                }
-            }
+            PlatformTransactionManager transactionManager = properties.getListener().isSpringTransactions()
+                    ? transactionManagerOf(transactionManagers, dataSource) : null;
             return new ListenerLifecycle(properties, dataSource, environment, transactionManager);
         }
     }

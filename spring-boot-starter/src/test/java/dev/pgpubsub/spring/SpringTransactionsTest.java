@@ -358,6 +358,62 @@ class SpringTransactionsTest {
                 });
     }
 
+    /** The transaction manager of the application's DataSource (with another one, neither @Primary). */
+    @Configuration(proxyBeanMethods = false)
+    static class ApplicationsTransactionManagerApp {
+        @Bean
+        PlatformTransactionManager transactionManager(DataSource dataSource) {
+            return new DataSourceTransactionManager(dataSource);
+        }
+    }
+
+    @Test
+    void ofSeveralTransactionManagersTheOneOfTheApplicationsDataSourceRunsTheClaims() {
+        TestApps.runner()
+                .withBean(DataSource.class, () -> TestApps.hikari(db))
+                .withBean("otherTransactionManager", PlatformTransactionManager.class,
+                        () -> new DataSourceTransactionManager(TestApps.hikari(db)))
+                .withUserConfiguration(ApplicationsTransactionManagerApp.class, JdbcTemplateOnly.class, OrdersApp.class)
+                .withPropertyValues("pgpubsub.listener.retry.max-delay=500ms", "pgpubsub.listener.retry.jitter=0")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    context.getBean(Publisher.class).inNewTransaction(context.getBean(DataSource.class), (tx, c) ->
+                            tx.publishAll(ORDERS, LongStream.range(0, 20).mapToObj(Order::new).toList()));
+                    await().atMost(AWAIT).until(() -> pending("orders") == 0
+                            && db.number("SELECT count(*) FROM written") == 20);
+                    // JdbcTemplate joined the claim: its writes were in the claim's transaction.
+                    assertThat(db.number("SELECT count(*) FROM written WHERE NOT same_tx")).isZero();
+                });
+    }
+
+    /** Two transaction managers of the application's DataSource, neither @Primary. */
+    @Configuration(proxyBeanMethods = false)
+    static class TwoOnTheSameDataSourceApp {
+        @Bean
+        PlatformTransactionManager oneTransactionManager(DataSource dataSource) {
+            return new DataSourceTransactionManager(dataSource);
+        }
+
+        @Bean
+        PlatformTransactionManager anotherTransactionManager(DataSource dataSource) {
+            return new DataSourceTransactionManager(dataSource);
+        }
+    }
+
+    @Test
+    void twoTransactionManagersOfTheApplicationsDataSourceWithoutAPrimaryFailStartUp() {
+        TestApps.runner()
+                .withBean(DataSource.class, () -> TestApps.hikari(db))
+                .withUserConfiguration(TwoOnTheSameDataSourceApp.class, JdbcTemplateOnly.class, OrdersApp.class)
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context.getStartupFailure()).rootCause().isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("2 PlatformTransactionManager beans manage it")
+                            .hasMessageContaining("@Primary")
+                            .hasMessageContaining("pgpubsub.listener.spring-transactions=false");
+                });
+    }
+
     @Test
     void aTransactionManagerOnATransactionAwareProxyOfTheDataSourceIsAccepted() {
         TestApps.runner()
