@@ -57,8 +57,8 @@ import org.springframework.transaction.annotation.Transactional;
 @PostgresTest
 class JpaAndJooqTest {
 
-    /** Tasks of the exactly-once run: 2,000, or 10,000 with {@code -Dpgpubsub.spring.full=true}. */
-    static final int TASKS = SpringTransactionsTest.TASKS;
+    /** Tasks of the exactly-once run. */
+    static final int TASKS = 10_000;
 
     static final Channel<Invoice> TICKETS = Channel.of("tickets", Invoice.class);
     static final Channel<Order> JOOQ = Channel.of("jooq_orders", Order.class);
@@ -220,7 +220,7 @@ class JpaAndJooqTest {
                         LongStream.range(start, Math.min(start + 1_000, TASKS)).mapToObj(Order::new).toList()));
             }
             long failing = LongStream.range(0, TASKS).filter(SpringTransactionsTest::failsFirst).count();
-            await().atMost(Duration.ofMinutes(TASKS > 2_000 ? 10 : 3)).pollInterval(Duration.ofMillis(200))
+            await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(200))
                     .until(() -> pending("orders") == 0 && db.number("SELECT count(*) FROM jpa_invoice") >= TASKS);
             for (String table : new String[] {"jpa_invoice", "written"}) {
                 // Exactly one row per task in each side table: none from a failed first attempt, none twice.
