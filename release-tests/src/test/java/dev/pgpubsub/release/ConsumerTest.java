@@ -67,6 +67,18 @@ class ConsumerTest {
     }
 
     @Test
+    void aSpringBootApplicationRunsItsHandlerBeanOnSpringBootsVersions() throws Exception {
+        db.execute("DROP TABLE IF EXISTS greeted");
+        Build run = maven("spring", "-q", "compile", "exec:java", "-Dspring.datasource.url=" + db.jdbcUrl(),
+                "-Dspring.datasource.username=" + db.user(), "-Dspring.datasource.password=" + db.password(),
+                "-Dspring.main.banner-mode=off");
+        assertThat(run.code()).as(run.output()).isZero();
+        // Spring Boot 4.0.7's versions, which its parent makes win over the library's own.
+        assertThat(run.output()).contains("CONSUMER handled spring", "CONSUMER jackson 3.1.4", "CONSUMER netty 4.2.15.Final");
+        assertPgpubsubCameFromTheStagingRepository();
+    }
+
+    @Test
     void aPlainConsumerGetsThePatchedNettyAndItsOwnManagementWins() throws Exception {
         String netty = Staged.property("pgpubsub.netty.version");
         Build plain = maven("plain", "dependency:tree", "-Dincludes=io.netty,org.jooq");
