@@ -11,6 +11,7 @@ import java.util.function.Function;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
@@ -27,8 +28,9 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * }
  * }</pre>
  *
- * <p>Outside a transaction on the application's {@code DataSource} (no transaction at all, a
- * read-only one, or one of another transaction manager), every call is refused with an
+ * <p>Where no transaction holds a connection of the application's {@code DataSource} (no
+ * transaction at all, a read-only one, or only one of another transaction manager), every call is
+ * refused with an
  * {@link IllegalStateException} that says so, and nothing is published: a task published on its own
  * could exist without the data it belongs with. To publish in a transaction of its own on purpose,
  * use {@link #inOwnTransaction()}.
@@ -42,16 +44,25 @@ public final class TransactionalPublisher implements TxPublisher {
     private final TxPublisher own;
 
     /**
-     * Publishes with {@code publisher} in the Spring transactions on {@code dataSource}.
+     * Publishes with {@code publisher} in the Spring transactions on {@code dataSource}. The starter
+     * makes one; make your own (a bean of this type replaces the starter's) for another schema, say.
      *
      * @param publisher  the publisher (schema and payload cap)
      * @param dataSource the DataSource as the application's transaction manager keys its
-     *                   transactions (the one {@code DataSourceUtils} is given)
+     *                   transactions (the one given to it, and to {@code JdbcTemplate})
+     * @throws IllegalArgumentException when an argument is null
      */
-    TransactionalPublisher(Publisher publisher, DataSource dataSource) {
+    public TransactionalPublisher(Publisher publisher, DataSource dataSource) {
+        if (publisher == null || dataSource == null) {
+            throw new IllegalArgumentException("The " + (publisher == null ? "Publisher" : "DataSource")
+                    + " is null: pass the core Publisher to publish with and the application's DataSource");
+        }
         this.publisher = publisher;
         this.dataSource = dataSource;
-        DataSource raw = SpringClaimTransactions.target(dataSource);
+        // A transaction-aware proxy would hand out the transaction's own connection, which a
+        // transaction of its own must not use.
+        DataSource raw = dataSource instanceof TransactionAwareDataSourceProxy proxy && proxy.getTargetDataSource() != null
+                ? proxy.getTargetDataSource() : dataSource;
         this.own = new TxPublisher() {
             @Override
             public <P extends Record> long publish(Channel<P> channel, P payload) {

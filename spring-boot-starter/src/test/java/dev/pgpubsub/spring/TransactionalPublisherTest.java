@@ -121,6 +121,8 @@ class TransactionalPublisherTest {
             assertThat(db.strings("SELECT task_id || ':' || n FROM written")).containsExactly(id + ":2");
             assertThat(db.strings("SELECT n::text FROM shop_order")).containsExactly("2");
             assertThat(tasks()).isZero();
+            // The rolled-back task was never published (not published and handled at once).
+            assertThat(db.number("SELECT count(*) FROM written WHERE n = 1")).isZero();
         });
     }
 

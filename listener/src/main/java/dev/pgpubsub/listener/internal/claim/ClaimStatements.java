@@ -306,7 +306,8 @@ public final class ClaimStatements {
     }
 
     /**
-     * Opens a savepoint for the handlers, once per claim, before the first one runs. A statement that
+     * Opens a savepoint for the handlers, before the first one runs, in a claim that may hold more
+     * than one row. A statement that
      * fails aborts its transaction, and Postgres ends an aborted transaction at once, row locks
      * included, though the session waits for a ROLLBACK: the claimed rows would be free for another
      * worker to claim before the listener has noted the claim as released, and each would be charged

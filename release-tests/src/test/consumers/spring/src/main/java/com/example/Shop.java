@@ -10,6 +10,8 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -36,7 +38,13 @@ public class Shop {
         @Listen("greetings")
         public void greet(Greeting greeting) {
             jdbc.update("INSERT INTO greeted (name) VALUES (?)", greeting.name());
-            HANDLED.countDown();
+            // Counted once the claim transaction (a Spring transaction) has committed.
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    HANDLED.countDown();
+                }
+            });
         }
     }
 
