@@ -27,6 +27,7 @@ class InternalImportsTest {
             "cli", "dev.pgpubsub.cli",
             "test-support", "dev.pgpubsub.testing",
             "examples", "dev.pgpubsub.examples",
+            "examples/spring-boot", "dev.pgpubsub.examples.spring",
             "bench", "dev.pgpubsub.bench",
             "spring-boot-starter", "dev.pgpubsub.spring");
 
