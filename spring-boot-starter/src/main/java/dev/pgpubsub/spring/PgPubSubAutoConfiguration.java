@@ -3,6 +3,8 @@ package dev.pgpubsub.spring;
 import dev.pgpubsub.core.Publisher;
 import java.util.List;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -33,6 +35,8 @@ import org.springframework.transaction.PlatformTransactionManager;
 @EnableConfigurationProperties(PgPubSubProperties.class)
 public class PgPubSubAutoConfiguration {
 
+    private static final Logger LOG = LoggerFactory.getLogger(PgPubSubAutoConfiguration.class);
+
     /** Created by Spring. */
     public PgPubSubAutoConfiguration() {
     }
@@ -47,6 +51,9 @@ public class PgPubSubAutoConfiguration {
     @ConditionalOnMissingBean
     Publisher pgPubSubPublisher(PgPubSubProperties properties, ObjectProvider<SchemaMigration> migration) {
         migration.ifAvailable(m -> { });
+        if (!properties.getListener().isEnabled()) {
+            LOG.info("pgpubsub listener is off (pgpubsub.listener.enabled=false): this node publishes tasks and runs none");
+        }
         return Publisher.builder()
                 .schema(properties.getSchema())
                 .maxPayloadBytes(properties.getPublisher().getMaxPayloadBytes())

@@ -14,6 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /**
  * What the auto-configuration creates, and what it leaves alone. No test here starts a listener, so
@@ -40,7 +43,8 @@ class AutoConfigurationTest {
     }
 
     @Test
-    void aPublishOnlyNodeHasAPublisherAndNoListener() throws Exception {
+    @ExtendWith(OutputCaptureExtension.class)
+    void aPublishOnlyNodeHasAPublisherAndNoListener(CapturedOutput output) throws Exception {
         TestApps.runner()
                 .withBean(DataSource.class, () -> TestApps.hikari(db))
                 .withBean("orders", Orders.class)
@@ -54,6 +58,8 @@ class AutoConfigurationTest {
                     assertThat(db.number("SELECT count(*) FROM publish_only.notification WHERE id = " + id)).isEqualTo(1);
                     // Neither a LISTEN connection nor worker connections of a listener.
                     assertThat(listenSessions()).isZero();
+                    // And the log says so, for an operator who set the property.
+                    assertThat(output.getOut()).contains("pgpubsub listener is off (pgpubsub.listener.enabled=false)");
                 });
     }
 

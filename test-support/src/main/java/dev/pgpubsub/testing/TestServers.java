@@ -1,6 +1,8 @@
 package dev.pgpubsub.testing;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -144,11 +146,50 @@ public final class TestServers {
      * @return {@code true} when Testcontainers can reach a Docker engine
      */
     public static boolean dockerAnswers() {
+        if (!dockerMayAnswer(System::getenv, p -> Files.exists(Path.of(p)), System.getProperty("user.home"),
+                System.getProperty("os.name", ""))) {
+            return false; // asking would log an ERROR from Testcontainers, and a test run that goes on anyway
+        }
         try {
             return DockerClientFactory.instance().isDockerAvailable();
         } catch (RuntimeException e) {
             return false;
         }
+    }
+
+    /**
+     * Whether a Docker engine may answer here: a {@code DOCKER_HOST} or Testcontainers setting names
+     * one, or one of the usual sockets exists (Docker, Docker Desktop, rootless Docker, Podman,
+     * Colima, Rancher Desktop). On Windows, where the engine is a named pipe, always.
+     *
+     * @param env    looks up an environment variable; {@code null} when it is not set
+     * @param exists whether a file exists at a path
+     * @param home   the user's home directory
+     * @param osName the operating system's name
+     * @return {@code false} when no engine can be there
+     */
+    static boolean dockerMayAnswer(UnaryOperator<String> env, java.util.function.Predicate<String> exists, String home,
+            String osName) {
+        if (osName.startsWith("Windows") || notBlank(env.apply("DOCKER_HOST"))
+                || notBlank(env.apply("TESTCONTAINERS_HOST_OVERRIDE"))
+                || notBlank(env.apply("TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE"))
+                || exists.test(home + "/.testcontainers.properties")) {
+            return true;
+        }
+        String runtime = env.apply("XDG_RUNTIME_DIR");
+        List<String> sockets = new java.util.ArrayList<>(List.of("/var/run/docker.sock", "/run/docker.sock",
+                home + "/.docker/run/docker.sock", home + "/.docker/desktop/docker.sock",
+                home + "/.colima/default/docker.sock", home + "/.colima/docker.sock", home + "/.rd/docker.sock",
+                "/run/podman/podman.sock"));
+        if (notBlank(runtime)) {
+            sockets.add(runtime + "/docker.sock");
+            sockets.add(runtime + "/podman/podman.sock");
+        }
+        return sockets.stream().anyMatch(exists);
+    }
+
+    private static boolean notBlank(String s) {
+        return s != null && !s.isBlank();
     }
 
     private static Path workDir() {

@@ -58,4 +58,26 @@ class TestServersTest {
         assertThat(a).isNotEqualTo(b).matches("[a-z0-9_]+");
         assertThat(a.length()).isLessThanOrEqualTo(63);
     }
+
+    @Test
+    void dockerIsNotAskedWhereNoEngineCanBe() {
+        java.util.Set<String> files = java.util.Set.of();
+        assertThat(TestServers.dockerMayAnswer(NOTHING::get, files::contains, "/home/u", "Linux")).isFalse();
+    }
+
+    @Test
+    void dockerIsAskedWhereASocketOrASettingNamesAnEngine() {
+        assertThat(TestServers.dockerMayAnswer(NOTHING::get, java.util.Set.of("/var/run/docker.sock")::contains,
+                "/home/u", "Linux")).isTrue();
+        assertThat(TestServers.dockerMayAnswer(NOTHING::get, java.util.Set.of("/home/u/.docker/run/docker.sock")::contains,
+                "/home/u", "Mac OS X")).isTrue();
+        Map<String, String> rootless = Map.of("XDG_RUNTIME_DIR", "/run/user/1000");
+        assertThat(TestServers.dockerMayAnswer(rootless::get, java.util.Set.of("/run/user/1000/docker.sock")::contains,
+                "/home/u", "Linux")).isTrue();
+        Map<String, String> host = Map.of("DOCKER_HOST", "tcp://docker:2375");
+        assertThat(TestServers.dockerMayAnswer(host::get, java.util.Set.<String>of()::contains, "/home/u", "Linux"))
+                .isTrue();
+        assertThat(TestServers.dockerMayAnswer(NOTHING::get, java.util.Set.<String>of()::contains, "C:/Users/u",
+                "Windows 11")).isTrue();
+    }
 }
