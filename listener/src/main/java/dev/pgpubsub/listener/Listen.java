@@ -20,7 +20,8 @@ import java.lang.annotation.Target;
  *
  * <p>The method takes the channel's payload record and, optionally, a {@link TaskContext}, in either
  * order. The record type is the channel's payload type. One listener has at most one handler per
- * channel; to fan a task out, publish it to several channels.
+ * channel; to fan a task out, publish it to several channels. While it runs, the SLF4J MDC holds the
+ * task's id, channel and attempt (see {@link TaskContext}).
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)

@@ -17,6 +17,12 @@ import java.time.Instant;
  * catches an SQL error and returns leaves the transaction aborted, and fails: roll back to a
  * savepoint after such an error instead. Do not keep the context or its connection after the
  * handler returns.
+ *
+ * <p>While the handler runs, the SLF4J MDC of its thread holds the task: {@code pgpubsub.task.id},
+ * {@code pgpubsub.task.channel} and {@code pgpubsub.task.attempt} (as text; in a Logback pattern,
+ * {@code %X{pgpubsub.task.id}}). So the handler's own log lines carry them, and so do the
+ * listener's lines about the task (its failure, its timeout). Afterwards each of these keys is set
+ * back to what it held before; entries the handler puts itself are its own to remove.
  */
 public interface TaskContext {
 

@@ -276,58 +276,64 @@ final class BatchRunner {
                 tally.buried++; // larger than the listener loads: the claim moved it to the dead letters
                 continue;
             }
-            Record payload;
-            String error;
-            Throwable cause = null;
+            // The task's log context, for its handler and for the library's lines about it.
+            TaskMdc mdc = slot.mdc.task(task.id(), handler.channel(), task.attempt());
             try {
-                payload = read(handler, task);
-            } catch (IllegalArgumentException unreadable) {
-                String reason = printable(unreadable.getMessage() == null ? unreadable.toString() : unreadable.getMessage());
-                statements.buryLoaded(c, watch, handler.channel(), task, reason);
-                tally.buried++;
-                continue;
-            } catch (Throwable t) {
-                payload = null;
-                cause = t;
-            }
-            if (cause == null) {
-                TransactionGuard guard = TransactionGuard.of(c, probe);
-                long timeout = policy.handlerTimeout().toMillis();
-                slot.calling(new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
-                        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
-                String owner = null;
+                Record payload;
+                String error;
+                Throwable cause = null;
                 try {
-                    handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(),
-                            task.publishedAt(), guard.connection()));
-                    // The transaction's owner flushes and checks what the handler did past the guard
-                    // (through a framework that reaches the raw connection).
-                    owner = transactions.afterHandler();
+                    payload = read(handler, task);
+                } catch (IllegalArgumentException unreadable) {
+                    String reason = printable(unreadable.getMessage() == null ? unreadable.toString() : unreadable.getMessage());
+                    statements.buryLoaded(c, watch, handler.channel(), task, reason);
+                    tally.buried++;
+                    continue;
                 } catch (Throwable t) {
+                    payload = null;
                     cause = t;
-                } finally {
-                    guard.close();
                 }
-                slot.called(); // throws if the watchdog timed the call out first
-                error = cause != null ? describe(cause) : printable(guard.verdict());
-                if (error == null && owner != null) {
-                    error = printable(owner);
+                if (cause == null) {
+                    TransactionGuard guard = TransactionGuard.of(c, probe);
+                    long timeout = policy.handlerTimeout().toMillis();
+                    slot.calling(new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
+                            System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
+                    String owner = null;
+                    try {
+                        handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(),
+                                task.publishedAt(), guard.connection()));
+                        // The transaction's owner flushes and checks what the handler did past the guard
+                        // (through a framework that reaches the raw connection).
+                        owner = transactions.afterHandler();
+                    } catch (Throwable t) {
+                        cause = t;
+                    } finally {
+                        guard.close();
+                    }
+                    slot.called(); // throws if the watchdog timed the call out first
+                    error = cause != null ? describe(cause) : printable(guard.verdict());
+                    if (error == null && owner != null) {
+                        error = printable(owner);
+                    }
+                    if (error != null && cause == null && guard.ended()) {
+                        ended(handler.channel(), claim, i, error);
+                        return;
+                    }
+                } else {
+                    error = describe(cause);
                 }
-                if (error != null && cause == null && guard.ended()) {
-                    ended(handler.channel(), claim, i, error);
-                    return;
+                if (error != null) {
+                    fail(handler.channel(), policy, task, error, cause);
+                    long[] all = ids(tasks);
+                    Failure failure = new Failure(claim.xid(), new long[] {task.id()}, Arrays.copyOfRange(all, 0, i),
+                            Arrays.copyOfRange(all, i + 1, all.length));
+                    bookkeeper.release(claim.xid(), task.id(), error);
+                    throw new Released(failure);
                 }
-            } else {
-                error = describe(cause);
+                tally.done++;
+            } finally {
+                mdc.close();
             }
-            if (error != null) {
-                fail(handler.channel(), policy, task, error, cause);
-                long[] all = ids(tasks);
-                Failure failure = new Failure(claim.xid(), new long[] {task.id()}, Arrays.copyOfRange(all, 0, i),
-                        Arrays.copyOfRange(all, i + 1, all.length));
-                bookkeeper.release(claim.xid(), task.id(), error);
-                throw new Released(failure);
-            }
-            tally.done++;
         }
     }
 

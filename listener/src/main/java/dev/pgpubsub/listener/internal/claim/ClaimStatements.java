@@ -247,7 +247,7 @@ public final class ClaimStatements {
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(claimDue(limit))) {
             ps.setString(1, channel);
-            return claim(c, ps, watch, 2, byteBudget, policy, maxPayloadBytes);
+            return claim(c, ps, watch, 2, channel, byteBudget, policy, maxPayloadBytes);
         }
     }
 
@@ -258,14 +258,14 @@ public final class ClaimStatements {
         try (PreparedStatement ps = c.prepareStatement(claimByIds)) {
             ps.setArray(1, array);
             ps.setString(2, channel);
-            return claim(c, ps, watch, 3, byteBudget, policy, maxPayloadBytes);
+            return claim(c, ps, watch, 3, channel, byteBudget, policy, maxPayloadBytes);
         } finally {
             array.free();
         }
     }
 
-    private Claim claim(Connection c, PreparedStatement ps, Watch watch, int from, long byteBudget, ChannelPolicy policy,
-            int maxPayloadBytes) throws SQLException {
+    private Claim claim(Connection c, PreparedStatement ps, Watch watch, int from, String channel, long byteBudget,
+            ChannelPolicy policy, int maxPayloadBytes) throws SQLException {
         String timeout = policy.handlerTimeout().toMillis() + "ms";
         int i = from;
         ps.setLong(i++, byteBudget);
@@ -286,8 +286,11 @@ public final class ClaimStatements {
                     charged.add(id);
                     errors.add(charge);
                     if (DIED.equals(charge)) {
-                        LOG.warn("Task {}: attempt {} never finished (its process died or lost its connection)", id,
-                                rs.getInt(4));
+                        int attempt = rs.getInt(4);
+                        try (TaskMdc mdc = new TaskMdc().task(id, channel, attempt)) {
+                            LOG.warn("Task {}: attempt {} never finished (its process died or lost its connection)", id,
+                                    attempt);
+                        }
                     }
                     continue;
                 }

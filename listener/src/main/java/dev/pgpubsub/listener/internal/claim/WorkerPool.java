@@ -291,8 +291,10 @@ public final class WorkerPool {
             abandoned.add(slot.thread);
             stuck = abandoned.size();
         }
-        LOG.warn("Task {} on channel '{}': {}; thread {} abandoned ({} abandoned thread(s) still alive)", call.taskId(),
-                call.channel(), error, slot.thread.getName(), stuck);
+        try (TaskMdc mdc = new TaskMdc().task(call.taskId(), call.channel(), call.attempt())) {
+            LOG.warn("Task {} on channel '{}': {}; thread {} abandoned ({} abandoned thread(s) still alive)", call.taskId(),
+                    call.channel(), error, slot.thread.getName(), stuck);
+        }
         timer.wakeIn(call.channel(), 0); // its claim charges it, and runs the rest of its batch
         boolean replace = stuck <= settings.maxAbandoned();
         String why = stuck + " handler thread(s) overran their timeout and are still running, more than the "

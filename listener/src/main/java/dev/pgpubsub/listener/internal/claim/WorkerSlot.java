@@ -50,6 +50,8 @@ final class WorkerSlot {
     final int workerNumber;
     /** Called instead of starting a replacement when a recovery thread is abandoned; may be null. */
     final Runnable onAbandoned;
+    /** The MDC entries of the task in hand, on this slot's thread; reused from task to task. */
+    final TaskMdc mdc = new TaskMdc();
     private boolean abandoned;
     private volatile Connection connection;
     private volatile boolean hadConnection;
