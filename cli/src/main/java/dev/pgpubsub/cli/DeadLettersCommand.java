@@ -27,6 +27,9 @@ final class DeadLettersCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
+    @Mixin
+    LoggingOptions logging;
+
     @Parameters(index = "0", defaultValue = "list", paramLabel = "ACTION",
             description = "list (the default), requeue or purge.")
     Action action;

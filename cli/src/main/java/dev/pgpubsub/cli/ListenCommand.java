@@ -14,6 +14,8 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,11 +28,16 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true)
 final class ListenCommand implements Callable<Integer> {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ListenCommand.class);
+
     @Spec
     CommandSpec spec;
 
     @Mixin
     ConnectionOptions connection;
+
+    @Mixin
+    LoggingOptions logging;
 
     @Option(names = "--handler", split = ",", paramLabel = "CLASS",
             description = "A handler bean class with a public no-argument constructor; repeatable or comma-separated "
@@ -121,6 +128,9 @@ final class ListenCommand implements Callable<Integer> {
         String url = connection.url();
         List<Object> beans = HandlerLoader.load(handlers, loader);
         StopSignal stop = signals.get();
+        if (logging.json()) {
+            stop.noticesTo(text -> LOG.info(text));
+        }
         ListenerBuilder builder;
         try {
             builder = Listener.builder().jdbcUrl(url).user(connection.user).password(connection.password())
@@ -132,7 +142,7 @@ final class ListenCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ConfigError(inCliTerms(e.getMessage()), e);
         }
-        if (System.console() != null) {
+        if (System.console() != null && !logging.json()) {
             builder.onRecoveryProgress(new ConsoleProgress());
         }
         Listener listener;
@@ -144,23 +154,37 @@ final class ListenCommand implements Callable<Integer> {
         printConfiguration();
         if (migrate) {
             int applied = PgPubSub.migrate(connection.dataSource(), connection.schema);
-            err.println("pgpubsub: schema '" + connection.schema + "' migrated (" + applied + " migration(s) applied)");
+            notice("schema '" + connection.schema + "' migrated (" + applied + " migration(s) applied)");
         }
         try (listener) {
             listener.start();
             stop.await();
             if (listener.failure().isEmpty()) {
-                err.println("pgpubsub: stopping; running handlers have " + shutdownGrace.toSeconds() + " s to finish");
+                notice("stopping; running handlers have " + shutdownGrace.toSeconds() + " s to finish");
             }
         }
         if (listener.failure().isPresent()) {
-            err.println("pgpubsub: stopped: the database stayed unusable for longer than " + connection.outageLimit + " ("
+            String stopped = "stopped: the database stayed unusable for longer than " + connection.outageLimit + " ("
                     + Failures.message(listener.failure().get()) + "); exiting with code " + ExitCodes.DATABASE_UNREACHABLE
-                    + " so that a supervisor restarts the process");
+                    + " so that a supervisor restarts the process";
+            if (logging.json()) {
+                LOG.error(stopped);
+            } else {
+                err.println("pgpubsub: " + stopped);
+            }
             return ExitCodes.DATABASE_UNREACHABLE;
         }
-        err.println("pgpubsub: stopped");
+        notice("stopped");
         return ExitCodes.OK;
+    }
+
+    /** A line for the operator on stderr; with JSON logs, a log line among the others. */
+    private void notice(String text) {
+        if (logging.json()) {
+            LOG.info(text);
+        } else {
+            err.println("pgpubsub: " + text);
+        }
     }
 
     /**
@@ -189,6 +213,10 @@ final class ListenCommand implements Callable<Integer> {
             text.append(System.lineSeparator()).append("  ").append(key).append(" = ").append(shown)
                     .append("  (").append(sources.sourceOf(option)).append(')');
         }
-        err.println(text);
+        if (logging.json()) {
+            LOG.info(text.toString());
+        } else {
+            err.println(text);
+        }
     }
 }

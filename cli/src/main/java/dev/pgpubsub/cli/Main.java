@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.OptionSpec;
@@ -79,14 +80,22 @@ public final class Main {
             return ExitCodes.BAD_CONFIGURATION;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            boolean debug = env.containsKey("PGPUBSUB_DEBUG");
+            if (LoggingOptions.of(parseResult) == LoggingOptions.Format.json) {
+                // A line among the others, for whatever reads them.
+                LoggerFactory.getLogger(Main.class).error(Failures.message(e), debug ? e : null);
+                return Failures.exitCode(e);
+            }
             err.println("pgpubsub: " + Failures.message(e));
-            if (env.containsKey("PGPUBSUB_DEBUG")) {
+            if (debug) {
                 e.printStackTrace(err);
             }
             return Failures.exitCode(e);
         });
         cli.setExecutionStrategy(parseResult -> {
-            warn(parseResult, err);
+            LoggingOptions.Format format = LoggingOptions.of(parseResult);
+            ProcessLogging.use(format);
+            warn(parseResult, format, err);
             return new CommandLine.RunLast().execute(parseResult);
         });
         String[] effective = withDefaultCommand(args, cli.getSubcommands().keySet());
@@ -103,16 +112,20 @@ public final class Main {
         return cli.execute(effective);
     }
 
-    /** One line on stderr for each setting that works but should be given otherwise. */
-    private static void warn(ParseResult parsed, PrintStream err) {
+    /** One line on stderr (a log line, in JSON) for each setting that works but should be given otherwise. */
+    private static void warn(ParseResult parsed, LoggingOptions.Format format, PrintStream err) {
         ParseResult command = parsed;
         while (command.hasSubcommand()) {
             command = command.subcommand();
         }
         if (command.hasMatchedOption(ConnectionOptions.PASSWORD_FLAG)) {
-            err.println("pgpubsub: WARN " + ConnectionOptions.PASSWORD_FLAG + " shows the password to every user of this "
-                    + "machine (in the process list): give it with --password-file FILE or " + ConfigSources.envName("password")
-                    + " instead");
+            String warning = ConnectionOptions.PASSWORD_FLAG + " shows the password to every user of this machine (in the "
+                    + "process list): give it with --password-file FILE or " + ConfigSources.envName("password") + " instead";
+            if (format == LoggingOptions.Format.json) {
+                LoggerFactory.getLogger(Main.class).warn(warning);
+            } else {
+                err.println("pgpubsub: WARN " + warning);
+            }
         }
     }
 

@@ -14,6 +14,9 @@ final class MigrateCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
+    @Mixin
+    LoggingOptions logging;
+
     private final PrintStream out;
 
     MigrateCommand(PrintStream out) {

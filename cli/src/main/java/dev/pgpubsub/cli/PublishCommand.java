@@ -37,6 +37,9 @@ final class PublishCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
+    @Mixin
+    LoggingOptions logging;
+
     @Parameters(index = "0", paramLabel = "CHANNEL", description = "The channel.")
     String channel;
 

@@ -29,6 +29,9 @@ final class StatusCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
+    @Mixin
+    LoggingOptions logging;
+
     private final PrintStream out;
 
     StatusCommand(PrintStream out) {

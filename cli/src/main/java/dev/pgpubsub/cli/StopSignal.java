@@ -2,6 +2,7 @@ package dev.pgpubsub.cli;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import sun.misc.Signal;
 
 /**
@@ -12,6 +13,7 @@ class StopSignal {
 
     private final CountDownLatch stop = new CountDownLatch(1);
     private final AtomicInteger signals = new AtomicInteger();
+    private volatile Consumer<String> notices = text -> System.err.println("pgpubsub: " + text);
 
     /** Installs the handlers for TERM and INT. */
     static StopSignal installed() {
@@ -22,21 +24,25 @@ class StopSignal {
         return signal;
     }
 
+    /** Where the lines about stopping go from now on: stderr until told otherwise (a logger, for JSON logs). */
+    void noticesTo(Consumer<String> lines) {
+        notices = lines;
+    }
+
     /** Called on each signal: the first releases {@link #await()}, the second halts the JVM. */
     void received(String name) {
         if (signals.incrementAndGet() == 1) {
-            System.err.println("pgpubsub: " + name + " received: stopping (finishing running handlers); "
-                    + "send it again to exit at once");
+            notices.accept(name + " received: stopping (finishing running handlers); send it again to exit at once");
             stop.countDown();
         } else {
-            System.err.println("pgpubsub: " + name + " received again: exiting at once");
+            notices.accept(name + " received again: exiting at once");
             Runtime.getRuntime().halt(ExitCodes.INTERRUPTED);
         }
     }
 
     /** Releases {@link #await()} without a signal, e.g. when the listener gave up; says why. */
     void release(String why) {
-        System.err.println("pgpubsub: stopping: " + why);
+        notices.accept("stopping: " + why);
         stop.countDown();
     }
 

@@ -3,6 +3,8 @@ package dev.pgpubsub.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
 import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.testing.EmbeddedPostgresServer;
 import dev.pgpubsub.testing.PostgresServer;
@@ -25,6 +27,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The process's commands, run in this JVM against a real Postgres. */
 @PostgresTest
@@ -481,6 +486,83 @@ class CliTest {
         assertThat(r.code()).isZero();
         assertThat(db.number("SELECT count(DISTINCT n) FROM handled")).isEqualTo(20);
         assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isZero();
+    }
+
+    /**
+     * With {@code --log-format json} every line the process logs is one JSON object, and those about a
+     * task (its handler's own, the listener's warning that it failed) carry the task in their MDC.
+     */
+    @Test
+    void listenWithJsonLogsWritesOneObjectPerLineAndTheTasksLinesCarryTheTask() throws Exception {
+        db.execute("DELETE FROM pgpubsub.dead_letter");
+        long paid = Long.parseLong(run(args("publish", "refunds", "{\"n\": 2}")).out().trim());
+        long refused = Long.parseLong(run(args("publish", "refunds", "{\"n\": -1}")).out().trim());
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream stderr = System.err;
+        Run r;
+        try {
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            configureLogging("logback.xml"); // the process's own configuration, as bin/pgpubsub runs it
+            StopSignal stop = new StopSignal();
+            CompletableFuture<Run> listening = CompletableFuture.supplyAsync(() -> run(stop,
+                    args("listen", "--handler", TestHandlers.Refunds.class.getName(), "--log-format", "json")));
+            await().atMost(Duration.ofSeconds(60)).until(() -> db.number("SELECT count(*) FROM handled") == 1
+                    && db.number("SELECT count(*) FROM pgpubsub.dead_letter") == 1);
+            stop.received("SIGTERM");
+            r = listening.get(60, TimeUnit.SECONDS);
+        } finally {
+            System.setErr(stderr);
+            configureLogging("logback-test.xml");
+        }
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).as("nothing beside the log").isEmpty();
+
+        List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+        JsonMapper json = JsonMapper.builder().build();
+        List<Map<String, Object>> logged = new ArrayList<>();
+        for (String line : lines) {
+            Map<String, Object> object;
+            try {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> read = json.readValue(line, Map.class);
+                object = read;
+            } catch (JacksonException e) {
+                throw new AssertionError("Not a JSON object: " + line, e);
+            }
+            assertThat(object).as(line).containsKeys("timestamp", "level", "threadName", "loggerName", "mdc", "formattedMessage");
+            logged.add(object);
+        }
+        assertThat(logged).anySatisfy(line -> assertThat((String) line.get("formattedMessage"))
+                .startsWith("pgpubsub listen, effective configuration:").contains("log-format = json  (flag)"));
+        assertThat(logged).anySatisfy(line -> assertThat(line.get("formattedMessage")).isEqualTo("stopped"));
+
+        // Run again, in attempt 1, when its batch-mate fails: each time with its own MDC.
+        assertThat(logged).filteredOn(line -> "refund 2".equals(line.get("formattedMessage"))).isNotEmpty()
+                .allSatisfy(line -> assertThat(line.get("mdc")).isEqualTo(task(paid)));
+        assertThat(logged).filteredOn(line -> "refund -1".equals(line.get("formattedMessage"))).isNotEmpty()
+                .allSatisfy(line -> assertThat(line.get("mdc")).isEqualTo(task(refused)));
+        assertThat(logged).filteredOn(line -> ((String) line.get("formattedMessage"))
+                .startsWith("Task " + refused + " on channel 'refunds' failed its last attempt (1 of 1)")).singleElement()
+                .satisfies(line -> {
+                    assertThat(line.get("level")).isEqualTo("WARN");
+                    assertThat((String) line.get("formattedMessage")).contains("refund -1 refused");
+                    assertThat(line.get("mdc")).isEqualTo(task(refused));
+                });
+        assertThat(logged).filteredOn(line -> !((Map<?, ?>) line.get("mdc")).isEmpty()).allSatisfy(line ->
+                assertThat((String) line.get("formattedMessage")).containsAnyOf("refund", "Task " + refused));
+    }
+
+    private static Map<String, String> task(long id) {
+        return Map.of("pgpubsub.task.id", Long.toString(id), "pgpubsub.task.channel", "refunds",
+                "pgpubsub.task.attempt", "1");
+    }
+
+    private static void configureLogging(String resource) throws Exception {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        context.reset();
+        JoranConfigurator configurator = new JoranConfigurator();
+        configurator.setContext(context);
+        configurator.doConfigure(CliTest.class.getClassLoader().getResource(resource));
     }
 
     @Test

@@ -10,11 +10,14 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import org.slf4j.bridge.SLF4JBridgeHandler;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The standalone process's logging, with its own {@code logback.xml}: one line per expected failure, one format. */
 class ProcessLoggingTest {
@@ -81,6 +84,53 @@ class ProcessLoggingTest {
         List<String> lines = lines();
         assertThat(lines).hasSize(1);
         assertThat(lines.get(0)).matches(TIME_LEVEL_THREAD + "c\\.i\\.p\\.j\\.PGDirectConnection - Connection closed by the server");
+    }
+
+    /** In JSON, a warning keeps its exception's classes and messages, causes included, but not its stack frames. */
+    @Test
+    void aJsonWarningKeepsItsExceptionWithoutItsFrames() {
+        ProcessLogging.use(LoggingOptions.Format.json);
+        MDC.put("pgpubsub.task.id", "42");
+        try {
+            LoggerFactory.getLogger("dev.pgpubsub.listener.internal.claim.OutageBackoff").warn("claiming failed",
+                    new IllegalStateException("Connection is not available", terminated()));
+        } finally {
+            MDC.clear();
+        }
+        List<String> lines = lines();
+        assertThat(lines).hasSize(1);
+        Map<String, Object> line = json(lines.get(0));
+        assertThat(line).containsEntry("level", "WARN").containsEntry("formattedMessage", "claiming failed")
+                .containsEntry("loggerName", "dev.pgpubsub.listener.internal.claim.OutageBackoff")
+                .containsEntry("mdc", Map.of("pgpubsub.task.id", "42")).containsKeys("timestamp", "threadName")
+                .doesNotContainKeys("message", "arguments", "sequenceNumber", "context");
+        Map<String, Object> thrown = object(line.get("throwable"));
+        assertThat(thrown).containsEntry("className", "java.lang.IllegalStateException")
+                .containsEntry("message", "Connection is not available").containsEntry("stepArray", List.of());
+        assertThat(object(thrown.get("cause"))).containsEntry("className", "java.sql.SQLException")
+                .containsEntry("stepArray", List.of());
+    }
+
+    @Test
+    void aJsonErrorKeepsItsFramesAndSoDoesAWarningWhoseLoggerIsAtDebug() {
+        ProcessLogging.use(LoggingOptions.Format.json);
+        ProcessLogging.use(LoggingOptions.Format.json); // idempotent
+        LoggerFactory.getLogger("dev.pgpubsub.listener.Listener").error("giving up", terminated());
+        context.getLogger("dev.pgpubsub.listener").setLevel(Level.DEBUG);
+        LoggerFactory.getLogger("dev.pgpubsub.listener.internal.claim.OutageBackoff").warn("claiming failed", terminated());
+        List<String> lines = lines();
+        assertThat(lines).hasSize(2).allSatisfy(text -> assertThat((List<?>) object(json(text).get("throwable"))
+                .get("stepArray")).isNotEmpty());
+        assertThat(json(lines.get(0))).containsEntry("mdc", Map.of());
+    }
+
+    private static Map<String, Object> json(String line) {
+        return object(JsonMapper.builder().build().readValue(line, Map.class));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(Object value) {
+        return (Map<String, Object>) value;
     }
 
     private static SQLException terminated() {
