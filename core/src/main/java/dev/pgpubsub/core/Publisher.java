@@ -32,12 +32,14 @@ public final class Publisher {
     private final int maxPayloadBytes;
     private final PayloadCodec codec;
     private final PublishStatements statements;
+    private final PublishObserver observer;
 
     private Publisher(Builder builder) {
         this.schema = builder.schema;
         this.maxPayloadBytes = builder.maxPayloadBytes;
         this.codec = builder.mapper == null ? PayloadCodec.standard() : PayloadCodec.using(builder.mapper);
         this.statements = new PublishStatements(schema);
+        this.observer = builder.observer;
     }
 
     /**
@@ -136,6 +138,10 @@ public final class Publisher {
         return statements;
     }
 
+    PublishObserver observer() {
+        return observer;
+    }
+
     /**
      * Work done in a transaction opened by {@link #inNewTransaction(DataSource, Work)}.
      *
@@ -159,6 +165,7 @@ public final class Publisher {
         private String schema = PgPubSub.DEFAULT_SCHEMA;
         private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
         private JsonMapper mapper;
+        private PublishObserver observer = PublishObserver.NONE;
 
         private Builder() {
         }
@@ -205,6 +212,23 @@ public final class Publisher {
                 throw new IllegalArgumentException("The JsonMapper is null; leave it unset to use the library's");
             }
             this.mapper = mapper;
+            return this;
+        }
+
+        /**
+         * Told of every publish, for metrics (e.g. {@code PgPubSubMetrics} of the listener module, for
+         * Micrometer); default: none. It is called on the publishing thread after the insert, before
+         * the caller's transaction commits.
+         *
+         * @param observer receives each publish
+         * @return this builder
+         * @throws IllegalArgumentException when {@code observer} is null
+         */
+        public Builder observer(PublishObserver observer) {
+            if (observer == null) {
+                throw new IllegalArgumentException("The publish observer is null; leave it unset for none");
+            }
+            this.observer = observer;
             return this;
         }
 

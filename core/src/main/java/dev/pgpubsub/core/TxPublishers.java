@@ -75,7 +75,9 @@ final class TxPublishers {
         String json = new String(encodeBytes(publisher, channel, payload), StandardCharsets.UTF_8);
         requireTransaction(c, channel);
         try {
-            return publisher.statements().publishOne(c, channel.name(), json, runAt);
+            long id = publisher.statements().publishOne(c, channel.name(), json, runAt);
+            publisher.observer().published(channel.name(), 1);
+            return id;
         } catch (SQLException e) {
             throw failure(publisher, channel, e);
         }
@@ -104,6 +106,7 @@ final class TxPublishers {
                 chunkBytes += json.length + 1;
             }
             send(publisher, c, channel, chunk, runAt, ids, done);
+            publisher.observer().published(channel.name(), ids.length);
             return ids;
         } catch (SQLException e) {
             throw failure(publisher, channel, e);
