@@ -58,7 +58,7 @@ public final class Listener implements AutoCloseable {
 
     Listener(ListenerConfig config) {
         this.config = config;
-        this.runtime = new ListenerRuntime(config, "pgpubsub-" + INSTANCES.incrementAndGet());
+        this.runtime = new ListenerRuntime(config, "pgpubsub-" + INSTANCES.incrementAndGet(), this);
     }
 
     /**

@@ -377,6 +377,22 @@ public final class ListenerBuilder {
     }
 
     /**
+     * Told what the listener does, for metrics: claims, handler calls and their durations, commits,
+     * failures, reconnects, and (if it asks) the depth of its channels' queues; default: none, at no
+     * cost. For Micrometer, pass {@link dev.pgpubsub.listener.micrometer.PgPubSubMetrics}:
+     * {@code .observer(PgPubSubMetrics.of(registry))}. What an observer throws is logged, not
+     * passed on.
+     *
+     * @param observer told what the listener does
+     * @return this builder
+     * @throws IllegalArgumentException when {@code observer} is null (leave it unset for none)
+     */
+    public ListenerBuilder observer(ListenerObserver observer) {
+        v.observer = requireNonNull("observer", observer);
+        return this;
+    }
+
+    /**
      * Where the listener's transactions come from: an integration's, so that the data-access code a
      * handler calls joins the claim transaction (see {@link ClaimTransactions}); default: the
      * listener's own, on connections of its {@code DataSource}. Its connections must be connections

@@ -22,8 +22,12 @@ import java.time.Instant;
  *                    connections, or a statement overran) with no claim succeeding since; null while
  *                    the database answers, and before the start and after the close. An outage longer
  *                    than the outage limit stops the listener ({@link Listener#failure()}).
+ * @param liveWorkers workers running now: as many as configured, fewer while a worker whose handler
+ *                    timed out is not replaced ({@link ListenerBuilder#maxAbandonedThreads}); 0 before
+ *                    the start, during start-up recovery and after the close
+ * @param reconnects  times the LISTEN connection was lost and restored
  */
 public record ListenerStats(long wakeUps, long turns, long batches, long tasksDone, long tasksFailed,
         long recoveredTasks, long handlerTimeouts, long deadLettered, long abandonedThreads, boolean recovering,
-        boolean listening, Instant outageSince) {
+        boolean listening, Instant outageSince, int liveWorkers, long reconnects) {
 }

@@ -3,6 +3,7 @@ package dev.pgpubsub.listener.internal;
 import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.listener.ClaimTransactions;
 import dev.pgpubsub.listener.Listener;
+import dev.pgpubsub.listener.ListenerObserver;
 import dev.pgpubsub.listener.RecoveryProgress;
 import dev.pgpubsub.listener.RetryPolicy;
 import dev.pgpubsub.listener.internal.claim.ChannelPolicy;
@@ -79,6 +80,8 @@ public final class ListenerConfig {
         public boolean pollOnly;
         /** See the builder's method of the same name. */
         public Duration listenPingInterval = Listener.DEFAULT_LISTEN_PING_INTERVAL;
+        /** See the builder's method of the same name. */
+        public ListenerObserver observer = ListenerObserver.NONE;
         /** The handlers registered. */
         public final HandlerRegistry registry = new HandlerRegistry();
     }
@@ -107,6 +110,7 @@ public final class ListenerConfig {
     private final boolean pollOnly;
     private final Duration listenPingInterval;
     private final HandlerRegistry handlers;
+    private final ListenerObserver observer;
 
     private ListenerConfig(Values v, HandlerRegistry served, Map<String, ChannelPolicy> policies) {
         this.jdbcUrl = v.jdbcUrl;
@@ -133,6 +137,7 @@ public final class ListenerConfig {
         this.pollOnly = v.pollOnly;
         this.listenPingInterval = v.listenPingInterval;
         this.handlers = served;
+        this.observer = v.observer == ListenerObserver.NONE ? ListenerObserver.NONE : new GuardedObserver(v.observer);
     }
 
     /**
@@ -293,6 +298,11 @@ public final class ListenerConfig {
     /** @return how often the LISTEN connection is checked */
     public Duration listenPingInterval() {
         return listenPingInterval;
+    }
+
+    /** @return told what the listener does, its failures caught; {@link ListenerObserver#NONE} for none */
+    public ListenerObserver observer() {
+        return observer;
     }
 
     /** @return the handlers of the served channels */

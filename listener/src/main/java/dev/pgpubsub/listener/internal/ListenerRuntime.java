@@ -5,6 +5,8 @@ import dev.pgpubsub.core.internal.Names;
 import dev.pgpubsub.core.internal.PayloadCodec;
 import dev.pgpubsub.core.internal.SqlStates;
 import dev.pgpubsub.listener.ClaimTransactions;
+import dev.pgpubsub.listener.Listener;
+import dev.pgpubsub.listener.ListenerObserver;
 import dev.pgpubsub.listener.ListenerStats;
 import dev.pgpubsub.listener.internal.claim.ClaimMetrics;
 import dev.pgpubsub.listener.internal.claim.ClaimStatements;
@@ -42,12 +44,16 @@ public final class ListenerRuntime {
 
     private final ListenerConfig config;
     private final String name;
+    private final Listener owner;
+    private final ListenerObserver observer;
     private final LongAdder wakeUps = new LongAdder();
+    private final LongAdder reconnects = new LongAdder();
     private WorkerConnections connections;
     // Volatile, so that stats() reads them without waiting for a start() that blocks in an outage.
     private volatile ListenSession listenSession;
     private volatile WorkerPool workers;
     private Thread recovery;
+    private QueueDepthSampler queueDepths;
     private volatile boolean recovering;
     private volatile Throwable failure;
     private volatile State state = State.NEW;
@@ -59,10 +65,13 @@ public final class ListenerRuntime {
      *
      * @param config the sealed settings
      * @param name   names the threads, connections and log lines, e.g. {@code pgpubsub-1}
+     * @param owner  the listener, as its observer is told of it
      */
-    public ListenerRuntime(ListenerConfig config, String name) {
+    public ListenerRuntime(ListenerConfig config, String name, Listener owner) {
         this.config = config;
         this.name = name;
+        this.owner = owner;
+        this.observer = config.observer();
     }
 
     /**
@@ -76,6 +85,7 @@ public final class ListenerRuntime {
             throw new IllegalStateException("This listener was already started; build a new one to start again");
         }
         state = State.RUNNING;
+        observer.attached(owner);
         long startedAt = System.nanoTime();
         try {
             connections = whileStarting(startedAt, "connect", () -> {
@@ -94,7 +104,7 @@ public final class ListenerRuntime {
                     config.maxAbandonedThreads(), config.outageLimit(), this::giveUp),
                     transactions != null ? transactions : new DataSourceTransactions(connections.dataSource()),
                     new ClaimStatements(config.schema()), config.handlers(),
-                    config.mapper() == null ? PayloadCodec.standard() : PayloadCodec.using(config.mapper()));
+                    config.mapper() == null ? PayloadCodec.standard() : PayloadCodec.using(config.mapper()), observer);
             // LISTEN first, then scan: whatever is published from here on wakes us, and the first scan
             // (wakeAll in serve) finds everything published before.
             if (!config.pollOnly()) {
@@ -104,7 +114,11 @@ public final class ListenerRuntime {
                 listenSession = new ListenSession(this::openListenConnection, byWakeup, channel -> {
                     wakeUps.increment();
                     pool.wake(channel);
-                }, pool::wakeAll, name, config.listenPingInterval(), config.outageLimit(), this::giveUp);
+                }, () -> {
+                    reconnects.increment();
+                    observer.reconnected();
+                    pool.wakeAll();
+                }, name, config.listenPingInterval(), config.outageLimit(), this::giveUp);
                 ListenSession session = listenSession;
                 whileStarting(startedAt, "LISTEN", () -> {
                     session.start();
@@ -112,6 +126,7 @@ public final class ListenerRuntime {
                 });
             }
             LOG.info("Listener {} started: {}", name, config.describe());
+            startQueueDepths();
             if (config.recoverOnStart()) {
                 recovering = true; // before the thread starts, so that stats() never shows a gap
                 recovery = Threads.start(name + "-recovery-cursor", this::recoverThenServe);
@@ -175,7 +190,10 @@ public final class ListenerRuntime {
         try {
             new Recovery(new Recovery.Settings(config.schema(), config.channels(), config.recoveryFetchSize(),
                     config.batchSize(), config.workers(), name), connections.dataSource(), workers::runRecovered,
-                    this::isRunning, progress -> config.recoveryProgress().accept(progress)).run();
+                    this::isRunning, progress -> {
+                        config.recoveryProgress().accept(progress);
+                        observer.recoveryProgress(progress);
+                    }).run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
@@ -186,6 +204,24 @@ public final class ListenerRuntime {
             recovering = false;
         }
         serve();
+    }
+
+    /**
+     * Measures the queues for the observer, if it asks: on a thread of its own, under a statement
+     * timeout of at most the listener's and half the interval.
+     */
+    private synchronized void startQueueDepths() {
+        Duration interval = observer.queueDepthInterval();
+        if (interval == null || interval.isZero() || interval.isNegative() || state != State.RUNNING) {
+            return;
+        }
+        Duration timeout = config.statementTimeout();
+        if (interval.dividedBy(2).compareTo(timeout) < 0) {
+            timeout = Duration.ofMillis(Math.max(1, interval.dividedBy(2).toMillis()));
+        }
+        queueDepths = new QueueDepthSampler(connections.dataSource(), config.schema(), config.channels(),
+                Math.max(1, observer.queueDepthCap()), timeout, observer, name);
+        queueDepths.start(interval);
     }
 
     /** Starts the claim loop, and queues every channel once: the scan after LISTEN. */
@@ -241,14 +277,15 @@ public final class ListenerRuntime {
         WorkerPool pool = workers;
         ListenSession session = listenSession;
         boolean running = state == State.RUNNING && failure == null;
-        ClaimMetrics.Snapshot c = pool == null ? new ClaimMetrics().snapshot() : pool.counters();
+        ClaimMetrics.Snapshot c = pool == null ? new ClaimMetrics(ListenerObserver.NONE).snapshot() : pool.counters();
         boolean listening = running && session != null && session.connected();
         Instant outageSince = null;
         if (running) {
             outageSince = earliest(session == null ? null : session.lostSince(), pool == null ? null : pool.outageSince());
         }
         return new ListenerStats(wakeUps.sum(), c.turns(), c.batches(), c.done(), c.failed(), c.recovered(), c.timeouts(),
-                c.deadLettered(), pool == null ? 0 : pool.abandonedThreads(), recovering, listening, outageSince);
+                c.deadLettered(), pool == null ? 0 : pool.abandonedThreads(), recovering, listening, outageSince,
+                running && pool != null ? pool.liveWorkers() : 0, reconnects.sum());
     }
 
     private static Instant earliest(Instant a, Instant b) {
@@ -264,6 +301,13 @@ public final class ListenerRuntime {
             }
             state = State.CLOSED; // recovery stops reading its cursor, and submits no more chunks
             recoveryThread = recovery;
+        }
+        QueueDepthSampler sampler;
+        synchronized (this) {
+            sampler = queueDepths;
+        }
+        if (sampler != null) {
+            sampler.close();
         }
         ListenSession session;
         WorkerPool pool;
@@ -289,6 +333,7 @@ public final class ListenerRuntime {
                 connections.close();
             }
         }
+        observer.detached(owner);
         LOG.info("Listener {} closed", name);
     }
 

@@ -72,6 +72,7 @@ final class BatchRunner {
     private static final class Tally {
         int found;
         int done;
+        int retried;
         int buried;
     }
 
@@ -236,9 +237,11 @@ final class BatchRunner {
             watched(slot, (c, watch) -> {
                 ClaimStatements.Claim claim = claimer.claim(c, watch);
                 tally.found = claim.size();
+                tally.retried = claim.retried().size();
                 tally.buried = claim.buried().size();
                 if (!claim.run().isEmpty()) {
                     metrics.batches.increment();
+                    metrics.observer.claimed(channel, claim.run().size());
                     slot.holding(claim.xid(), ids(claim.run()));
                     runTasks(c, slot, watch, handler, policy, claim, mostRows != 1, tally);
                 }
@@ -247,6 +250,9 @@ final class BatchRunner {
             // Committed: count now (a rolled-back burial would be done, and counted, again).
             metrics.done.add(tally.done);
             metrics.deadLettered.add(tally.buried);
+            if (tally.done + tally.retried + tally.buried > 0) {
+                metrics.observer.committed(channel, tally.done, tally.retried, tally.buried);
+            }
             if (tally.buried > 0) {
                 LOG.warn("{} task(s) of channel '{}' moved to the dead letters", tally.buried, channel);
             }
@@ -299,6 +305,8 @@ final class BatchRunner {
                     slot.calling(new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
                             System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
                     String owner = null;
+                    long started = System.nanoTime();
+                    metrics.observer.handlerStarting(handler.channel(), Math.max(0, started - task.dueAtNanos()));
                     try {
                         handler.handler().handle(payload, new RunningTask(task.id(), handler.channel(), task.attempt(),
                                 task.publishedAt(), guard.connection()));
@@ -315,6 +323,7 @@ final class BatchRunner {
                     if (error == null && owner != null) {
                         error = printable(owner);
                     }
+                    metrics.observer.handlerReturned(handler.channel(), error == null, System.nanoTime() - started);
                     if (error != null && cause == null && guard.ended()) {
                         ended(handler.channel(), claim, i, error);
                         return;
@@ -361,11 +370,11 @@ final class BatchRunner {
                 + "put back. Its own effects are committed as far as they went. Fix the handler.", task.id(), channel,
                 error, after.size());
         bookkeeper.restore(channel, after);
-        metrics.failed.increment();
+        metrics.failed(channel);
     }
 
     private void fail(String channel, ChannelPolicy policy, ClaimedTask task, String error, Throwable cause) {
-        metrics.failed.increment();
+        metrics.failed(channel);
         if (task.attempt() >= policy.maxAttempts()) {
             LOG.warn("Task {} on channel '{}' failed its last attempt ({} of {}); it goes to the dead letters: {}",
                     task.id(), channel, task.attempt(), policy.maxAttempts(), error);

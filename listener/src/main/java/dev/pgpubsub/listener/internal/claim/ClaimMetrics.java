@@ -1,9 +1,16 @@
 package dev.pgpubsub.listener.internal.claim;
 
+import dev.pgpubsub.listener.ListenerObserver;
 import java.util.concurrent.atomic.LongAdder;
 
-/** The claim path's counters, added to by whichever thread did the thing, read as a snapshot. */
+/**
+ * The claim path's counters, added to by whichever thread did the thing, read as a snapshot; and the
+ * observer told of the same things, per channel.
+ */
 public final class ClaimMetrics {
+
+    /** Told of each claim, handler call and commit; {@link ListenerObserver#NONE} for none. */
+    final ListenerObserver observer;
 
     final LongAdder turns = new LongAdder();
     final LongAdder batches = new LongAdder();
@@ -12,6 +19,21 @@ public final class ClaimMetrics {
     final LongAdder recovered = new LongAdder();
     final LongAdder timeouts = new LongAdder();
     final LongAdder deadLettered = new LongAdder();
+
+    /**
+     * Counters that tell {@code observer} too.
+     *
+     * @param observer told of what the counters count, per channel
+     */
+    public ClaimMetrics(ListenerObserver observer) {
+        this.observer = observer;
+    }
+
+    /** A task's attempt failed. */
+    void failed(String channel) {
+        failed.increment();
+        observer.failed(channel);
+    }
 
     /**
      * The counters now.

@@ -138,9 +138,13 @@ public final class ClaimStatements {
                 + " (extract(epoch FROM j.created_at) * 1000000)::bigint, j.attempts + 1, j.errors::text,"
                 + " (SELECT deleter::text::bigint FROM gone LIMIT 1),"
                 + " (SELECT set_config('idle_in_transaction_session_timeout', ?, true)"
-                + " || set_config('statement_timeout', ?, true)), NULL, j.run_at, pg_current_xact_id()::text::bigint"
+                + " || set_config('statement_timeout', ?, true)), NULL, j.run_at, pg_current_xact_id()::text::bigint,"
+                // How long ago the row became due, at the start of this transaction: the lag to its
+                // handler's start is measured from here on the listener's clock, so that the two
+                // clocks never meet.
+                + " (extract(epoch FROM now() - j.run_at) * 1000000)::bigint"
                 + " FROM judged j WHERE j.id = ANY(ARRAY(SELECT id FROM gone))"
-                + " UNION ALL SELECT id, NULL, NULL, attempts + 1, NULL, NULL, NULL, charge, run_at, NULL FROM judged"
+                + " UNION ALL SELECT id, NULL, NULL, attempts + 1, NULL, NULL, NULL, charge, run_at, NULL, NULL FROM judged"
                 + " WHERE charge IS NOT NULL ORDER BY 9, 1"; // claim order: run_at, id
     }
 
@@ -278,6 +282,7 @@ public final class ClaimStatements {
         List<String> errors = new ArrayList<>(0);
         long xid = 0;
         watch.running(ps);
+        long claimedAt = System.nanoTime(); // about the transaction's start: the claim is its first statement
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 long id = rs.getLong(1);
@@ -296,7 +301,7 @@ public final class ClaimStatements {
                 }
                 long micros = rs.getLong(3);
                 run.add(new ClaimedTask(id, rs.getString(2), Instant.ofEpochSecond(micros / 1_000_000,
-                        (micros % 1_000_000) * 1_000), rs.getInt(4), rs.getString(5)));
+                        (micros % 1_000_000) * 1_000), rs.getInt(4), rs.getString(5), claimedAt - rs.getLong(11) * 1_000));
                 xid = widen(rs.getLong(10), rs.getLong(6));
             }
         } finally {

@@ -10,6 +10,8 @@ import java.time.Instant;
  * @param publishedAt when it was published
  * @param attempt     the attempt being made, 1 the first time
  * @param errors      its error history, a JSON array
+ * @param dueAtNanos  when it became due, on the {@link System#nanoTime()} scale (measured by the
+ *                    database as a lag at the claim's start, so that clock skew does not enter)
  */
-public record ClaimedTask(long id, String payload, Instant publishedAt, int attempt, String errors) {
+public record ClaimedTask(long id, String payload, Instant publishedAt, int attempt, String errors, long dueAtNanos) {
 }

@@ -2,6 +2,7 @@ package dev.pgpubsub.listener.internal.claim;
 
 import dev.pgpubsub.core.internal.PayloadCodec;
 import dev.pgpubsub.listener.ClaimTransactions;
+import dev.pgpubsub.listener.ListenerObserver;
 import dev.pgpubsub.listener.internal.Threads;
 import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
@@ -57,7 +58,7 @@ public final class WorkerPool {
     }
 
     private final Settings settings;
-    private final ClaimMetrics metrics = new ClaimMetrics();
+    private final ClaimMetrics metrics;
     private final ActiveSlots active = new ActiveSlots();
     private final List<Thread> abandoned = new ArrayList<>();
     private final ScheduledExecutorService scheduler;
@@ -79,10 +80,12 @@ public final class WorkerPool {
      * @param statements   the installation's claim SQL
      * @param registry     the handlers
      * @param codec        reads payloads
+     * @param observer     told of each claim, handler call and commit; {@link ListenerObserver#NONE} for none
      */
     public WorkerPool(Settings settings, ClaimTransactions transactions, ClaimStatements statements, HandlerRegistry registry,
-            PayloadCodec codec) {
+            PayloadCodec codec, ListenerObserver observer) {
         this.settings = settings;
+        this.metrics = new ClaimMetrics(observer);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(Threads.factory(settings.name() + "-timer", false));
         List<String> channels = registry.all().stream().map(RegisteredHandler::channel).toList();
         this.queue = new WakeQueue(channels, settings.workers(), scheduler, EMPTY_TURN_COOLDOWN_MILLIS);
@@ -148,6 +151,15 @@ public final class WorkerPool {
     }
 
     /**
+     * Workers running now: fewer than configured while an abandoned one is not (yet) replaced.
+     *
+     * @return how many
+     */
+    public int liveWorkers() {
+        return loop.live();
+    }
+
+    /**
      * Overrunning handler threads that are still alive.
      *
      * @return how many
@@ -177,6 +189,9 @@ public final class WorkerPool {
         try {
             long completed = runner.runIds(slot, channel, ids);
             metrics.recovered.add(completed);
+            if (completed > 0) {
+                metrics.observer.recovered(channel, completed);
+            }
             return completed;
         } catch (WorkerSlot.Abandoned e) {
             return 0;
@@ -274,7 +289,9 @@ public final class WorkerPool {
     /** A handler overran its timeout (on the watchdog's follow-up thread): release, abort, replace. */
     private void timedOut(WorkerSlot slot, WorkerSlot.Call call) {
         metrics.timeouts.increment();
-        metrics.failed.increment();
+        metrics.observer.handlerTimedOut(call.channel(),
+                System.nanoTime() - (call.deadline() - TimeUnit.MILLISECONDS.toNanos(call.timeoutMillis())));
+        metrics.failed(call.channel());
         active.remove(slot);
         String error = "handler timed out after " + call.timeoutMillis() + " ms (attempt " + call.attempt()
                 + "); its transaction was aborted";
