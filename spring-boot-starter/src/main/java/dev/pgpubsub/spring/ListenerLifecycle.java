@@ -3,6 +3,7 @@ package dev.pgpubsub.spring;
 import dev.pgpubsub.listener.ClaimTransactions;
 import dev.pgpubsub.listener.Listener;
 import dev.pgpubsub.listener.ListenerBuilder;
+import dev.pgpubsub.listener.ListenerObserver;
 import dev.pgpubsub.listener.RetryPolicy;
 import java.time.Duration;
 import java.util.List;
@@ -55,6 +56,7 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
     private final DataSource dataSource;
     private final Environment environment;
     private final ClaimTransactions claimTransactions;
+    private ListenerObserver observer;
     private ConfigurableListableBeanFactory beanFactory;
 
     /** Where the listener is in its life, for the health indicator. */
@@ -110,6 +112,15 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
         this.environment = environment;
         this.claimTransactions = transactionManager == null ? null
                 : SpringClaimTransactions.on(transactionManager, dataSource);
+    }
+
+    /**
+     * Tells {@code observer} (the metrics) what the listener does, from its start on.
+     *
+     * @param observer the observer
+     */
+    void observer(ListenerObserver observer) {
+        this.observer = observer;
     }
 
     @Override
@@ -176,6 +187,9 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
                     .channels(s.getChannels())
                     .onFailure(cause -> LOG.error("The pgpubsub listener stopped by itself; it runs no handlers until "
                             + "the application restarts", cause));
+            if (observer != null) {
+                b.observer(observer);
+            }
             if (claimTransactions != null) {
                 b.claimTransactions(claimTransactions);
             }

@@ -1,6 +1,8 @@
 package dev.pgpubsub.spring;
 
+import dev.pgpubsub.core.PublishObserver;
 import dev.pgpubsub.core.Publisher;
+import dev.pgpubsub.listener.ListenerObserver;
 import java.util.List;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -49,15 +51,17 @@ public class PgPubSubAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    Publisher pgPubSubPublisher(PgPubSubProperties properties, ObjectProvider<SchemaMigration> migration) {
+    Publisher pgPubSubPublisher(PgPubSubProperties properties, ObjectProvider<SchemaMigration> migration,
+            ObjectProvider<PublishObserver> observers) {
         migration.ifAvailable(m -> { });
         if (!properties.getListener().isEnabled()) {
             LOG.info("pgpubsub listener is off (pgpubsub.listener.enabled=false): this node publishes tasks and runs none");
         }
-        return Publisher.builder()
+        Publisher.Builder builder = Publisher.builder()
                 .schema(properties.getSchema())
-                .maxPayloadBytes(properties.getPublisher().getMaxPayloadBytes())
-                .build();
+                .maxPayloadBytes(properties.getPublisher().getMaxPayloadBytes());
+        observers.ifUnique(builder::observer); // the metrics, when there is a MeterRegistry
+        return builder.build();
     }
 
     @Bean
@@ -123,11 +127,14 @@ public class PgPubSubAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean
         ListenerLifecycle pgPubSubListener(PgPubSubProperties properties, DataSource dataSource, Environment environment,
-                ObjectProvider<SchemaMigration> migration, ObjectProvider<PlatformTransactionManager> transactionManagers) {
+                ObjectProvider<SchemaMigration> migration, ObjectProvider<PlatformTransactionManager> transactionManagers,
+                ObjectProvider<ListenerObserver> observers) {
             migration.ifAvailable(m -> { });
             PlatformTransactionManager transactionManager = properties.getListener().isSpringTransactions()
                     ? transactionManagerOf(transactionManagers, dataSource) : null;
-            return new ListenerLifecycle(properties, dataSource, environment, transactionManager);
+            ListenerLifecycle lifecycle = new ListenerLifecycle(properties, dataSource, environment, transactionManager);
+            observers.ifUnique(lifecycle::observer); // the metrics, when there is a MeterRegistry
+            return lifecycle;
         }
     }
 }

@@ -31,6 +31,8 @@ public class PgPubSubProperties {
 
     private final ListenerSettings listener = new ListenerSettings();
 
+    private final Metrics metrics = new Metrics();
+
     /** Creates the properties with every default. */
     public PgPubSubProperties() {
     }
@@ -87,6 +89,128 @@ public class PgPubSubProperties {
      */
     public ListenerSettings getListener() {
         return listener;
+    }
+
+    /**
+     * The metrics' settings.
+     *
+     * @return the {@code pgpubsub.metrics.*} settings
+     */
+    public Metrics getMetrics() {
+        return metrics;
+    }
+
+    /** The metrics' settings, used when the application has a Micrometer {@code MeterRegistry}. */
+    public static class Metrics {
+
+        /** Whether the publisher and the listener report their meters to the application's MeterRegistry. */
+        private boolean enabled = true;
+
+        /** How many channels get a tag value of their own; the rest are counted under "_other". */
+        private int maxChannelTags = 100;
+
+        /** Whether the handler-duration and lag timers publish percentile histograms. */
+        private boolean percentileHistograms = false;
+
+        /** How often the listener measures its channels' queue depth and oldest due task; 0 never. */
+        private Duration queueDepthInterval = Duration.ofSeconds(30);
+
+        /** Due rows counted per channel at most, when measuring the queue depth. */
+        private int queueDepthCap = 10_000;
+
+        /** Creates the settings with every default. */
+        public Metrics() {
+        }
+
+        /**
+         * Whether the meters are reported.
+         *
+         * @return true to report them (the default, when there is a MeterRegistry)
+         */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /**
+         * Sets whether the meters are reported.
+         *
+         * @param enabled false for none
+         */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        /**
+         * How many channels get a tag value of their own.
+         *
+         * @return the cap
+         */
+        public int getMaxChannelTags() {
+            return maxChannelTags;
+        }
+
+        /**
+         * Sets how many channels get a tag value of their own.
+         *
+         * @param maxChannelTags the cap, at least 1
+         */
+        public void setMaxChannelTags(int maxChannelTags) {
+            this.maxChannelTags = maxChannelTags;
+        }
+
+        /**
+         * Whether the timers publish percentile histograms.
+         *
+         * @return true when they do
+         */
+        public boolean isPercentileHistograms() {
+            return percentileHistograms;
+        }
+
+        /**
+         * Sets whether the timers publish percentile histograms.
+         *
+         * @param percentileHistograms true for histograms
+         */
+        public void setPercentileHistograms(boolean percentileHistograms) {
+            this.percentileHistograms = percentileHistograms;
+        }
+
+        /**
+         * How often the queue depth is measured.
+         *
+         * @return the interval; zero for never
+         */
+        public Duration getQueueDepthInterval() {
+            return queueDepthInterval;
+        }
+
+        /**
+         * Sets how often the queue depth is measured.
+         *
+         * @param queueDepthInterval the interval; zero for never
+         */
+        public void setQueueDepthInterval(Duration queueDepthInterval) {
+            this.queueDepthInterval = queueDepthInterval;
+        }
+
+        /**
+         * Due rows counted per channel at most.
+         *
+         * @return the cap
+         */
+        public int getQueueDepthCap() {
+            return queueDepthCap;
+        }
+
+        /**
+         * Sets how many due rows are counted per channel at most.
+         *
+         * @param queueDepthCap the cap, at least 1
+         */
+        public void setQueueDepthCap(int queueDepthCap) {
+            this.queueDepthCap = queueDepthCap;
+        }
     }
 
     /** The {@code Publisher} bean's settings. */

@@ -157,7 +157,9 @@ class AutoConfigurationTest {
                 "pgpubsub.listener.recovery-fetch-size", "pgpubsub.listener.channels",
                 "pgpubsub.listener.retry.max-attempts", "pgpubsub.listener.retry.initial-delay",
                 "pgpubsub.listener.retry.max-delay", "pgpubsub.listener.retry.jitter", "pgpubsub.listener.channel",
-                "management.health.pgpubsub.enabled"}) {
+                "management.health.pgpubsub.enabled", "pgpubsub.metrics.enabled", "pgpubsub.metrics.max-channel-tags",
+                "pgpubsub.metrics.percentile-histograms", "pgpubsub.metrics.queue-depth-interval",
+                "pgpubsub.metrics.queue-depth-cap"}) {
             assertThat(json).as(name).contains("\"name\": \"" + name + "\"");
         }
         assertThat(json).contains("The JDBC URL of the LISTEN connection");
