@@ -69,6 +69,25 @@ final class TxPublishers {
         }
     }
 
+    /** Whether an observer's failure was logged at WARN already (later ones go to DEBUG). */
+    private static final java.util.concurrent.atomic.AtomicBoolean OBSERVER_FAILED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Tells the observer; what it throws never fails the publish, which has happened. */
+    private static void observe(Publisher publisher, Channel<?> channel, int tasks) {
+        try {
+            publisher.observer().published(channel.name(), tasks);
+        } catch (RuntimeException | LinkageError e) {
+            org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Publisher.class);
+            if (OBSERVER_FAILED.compareAndSet(false, true)) {
+                log.warn("The publish observer failed ({}); the tasks are published all the same. Later failures are "
+                        + "logged at DEBUG", e.toString(), e);
+            } else {
+                log.debug("The publish observer failed again", e);
+            }
+        }
+    }
+
     static <P extends Record> long one(Publisher publisher, Connection c, Channel<P> channel, P payload,
             Instant runAt) {
         check(publisher, channel, payload);
@@ -76,7 +95,7 @@ final class TxPublishers {
         requireTransaction(c, channel);
         try {
             long id = publisher.statements().publishOne(c, channel.name(), json, runAt);
-            publisher.observer().published(channel.name(), 1);
+            observe(publisher, channel, 1);
             return id;
         } catch (SQLException e) {
             throw failure(publisher, channel, e);
@@ -106,7 +125,7 @@ final class TxPublishers {
                 chunkBytes += json.length + 1;
             }
             send(publisher, c, channel, chunk, runAt, ids, done);
-            publisher.observer().published(channel.name(), ids.length);
+            observe(publisher, channel, ids.length);
             return ids;
         } catch (SQLException e) {
             throw failure(publisher, channel, e);

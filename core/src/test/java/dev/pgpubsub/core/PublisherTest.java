@@ -57,6 +57,22 @@ class PublisherTest {
                 .containsExactly(id + " orders {\"orderId\": 7, \"customer\": \"ada\"} 0");
     }
 
+    @org.junit.jupiter.api.Test
+    void anObserverThatThrowsDoesNotFailThePublish() throws SQLException {
+        Publisher observed = Publisher.builder().observer((channel, tasks) -> {
+            throw new IllegalArgumentException("a meter registered twice with other tags");
+        }).build();
+        long[] ids;
+        try (Connection c = Drivers.values()[0].begin(db)) {
+            long one = observed.in(c).publish(ORDERS, new OrderPlaced(1, "ada"));
+            long[] more = observed.in(c).publishAll(ORDERS, List.of(new OrderPlaced(2, "bob")));
+            ids = new long[] {one, more[0]};
+            c.commit();
+        }
+        assertThat(db.strings("SELECT id::text FROM pgpubsub.notification ORDER BY id"))
+                .containsExactly(Long.toString(ids[0]), Long.toString(ids[1]));
+    }
+
     @ParameterizedTest
     @EnumSource(Drivers.class)
     void aRolledBackPublishLeavesNothingAndWakesNoOne(Drivers driver) throws SQLException {

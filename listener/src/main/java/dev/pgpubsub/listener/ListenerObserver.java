@@ -13,9 +13,12 @@ import java.util.List;
  * never throw (what one throws is caught and logged, but the batch has paid for it). Without an
  * observer the listener calls {@link #NONE}, whose empty methods the JIT removes.
  *
- * <p>Counts are of what committed: a claim transaction that rolls back (a batch-mate failed, the
- * listener stopped) reports nothing of its tasks but the failed one, and they are claimed and
- * reported again.
+ * <p>Outcomes are counted once committed: {@link #committed} reports the tasks a claim
+ * transaction completed, retried or dead-lettered only after its commit, and {@link #failed} each
+ * failed attempt once. But {@link #claimed} and the handler calls ({@link #handlerStarting},
+ * {@link #handlerReturned}) report what ran: when a claim rolls back (a batch-mate failed, the
+ * listener stopped), its other tasks are claimed and their handlers called again, and reported
+ * again.
  */
 public interface ListenerObserver {
 

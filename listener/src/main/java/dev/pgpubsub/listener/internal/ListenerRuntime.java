@@ -220,7 +220,7 @@ public final class ListenerRuntime {
             timeout = Duration.ofMillis(Math.max(1, interval.dividedBy(2).toMillis()));
         }
         queueDepths = new QueueDepthSampler(connections.dataSource(), config.schema(), config.channels(),
-                Math.max(1, observer.queueDepthCap()), timeout, observer, name);
+                Math.max(1, observer.queueDepthCap()), timeout, observer, name, () -> recovering);
         queueDepths.start(interval);
     }
 

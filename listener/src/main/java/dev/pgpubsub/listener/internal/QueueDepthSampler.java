@@ -22,10 +22,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Never a {@code COUNT(*)} of the table: per channel, it counts the due rows in index order
  * ({@code (channel, run_at, id)}) and stops at the cap, so that a statement reads at most
- * {@code cap} index entries per channel, however long the backlog. The earliest due row is the first
- * of them, so the age of the oldest is exact even when the count is capped.
+ * {@code cap} live due rows per channel, however long the backlog (index entries of deleted rows not
+ * yet vacuumed are read past too; the statement timeout bounds the rest). The earliest due row is
+ * the first of them, so the age of the oldest is exact even when the count is capped.
+ *
+ * <p>It borrows a connection of the workers' pool, which serves {@code workers + 2}: the one start-up
+ * recovery's cursor uses, so it does not measure while recovery runs.
  */
-public final class QueueDepthSampler implements AutoCloseable {
+final class QueueDepthSampler implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(QueueDepthSampler.class);
 
@@ -36,6 +40,8 @@ public final class QueueDepthSampler implements AutoCloseable {
     private final ListenerObserver observer;
     private final String sql;
     private final ScheduledExecutorService scheduler;
+    private final java.util.function.BooleanSupplier recovering;
+    private boolean failing;
 
     /**
      * A sampler, not started.
@@ -47,9 +53,11 @@ public final class QueueDepthSampler implements AutoCloseable {
      * @param timeout    the statement timeout of each measurement
      * @param observer   receives the measurements
      * @param name       names its thread
+     * @param recovering whether start-up recovery runs (and holds the connection this would take)
      */
-    public QueueDepthSampler(javax.sql.DataSource dataSource, String schema, List<String> channels, int cap,
-            Duration timeout, ListenerObserver observer, String name) {
+    QueueDepthSampler(javax.sql.DataSource dataSource, String schema, List<String> channels, int cap,
+            Duration timeout, ListenerObserver observer, String name, java.util.function.BooleanSupplier recovering) {
+        this.recovering = recovering;
         this.dataSource = dataSource;
         this.channels = List.copyOf(channels);
         this.cap = cap;
@@ -76,16 +84,29 @@ public final class QueueDepthSampler implements AutoCloseable {
      *
      * @param interval how often
      */
-    public void start(Duration interval) {
-        long every = interval.toMillis();
+    void start(Duration interval) {
+        long every = Math.max(1, interval.toMillis());
         scheduler.scheduleWithFixedDelay(this::sampleQuietly, 0, every, TimeUnit.MILLISECONDS);
     }
 
     private void sampleQuietly() {
+        if (recovering.getAsBoolean()) {
+            return; // its connection is recovery's now
+        }
         try {
             observer.queueDepths(sample());
+            if (failing) {
+                LOG.info("Measuring the queues works again");
+                failing = false;
+            }
         } catch (SQLException | RuntimeException e) {
-            LOG.debug("Measuring the queues failed; trying again at the next interval: {}", WorkerConnections.rootMessage(e));
+            if (!failing) {
+                LOG.warn("Measuring the queues failed; the depth gauges keep their last values until a measurement "
+                        + "works (trying again at each interval): {}", WorkerConnections.rootMessage(e));
+                failing = true;
+            } else {
+                LOG.debug("Measuring the queues failed again: {}", WorkerConnections.rootMessage(e));
+            }
         }
     }
 

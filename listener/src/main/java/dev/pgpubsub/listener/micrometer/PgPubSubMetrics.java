@@ -71,6 +71,11 @@ public final class PgPubSubMetrics implements ListenerObserver, PublishObserver 
         /**
          * Checks the options.
          *
+         * @param maxChannelTags       channels with a {@code channel} tag value of their own, at least 1
+         * @param percentileHistograms whether the timers publish percentile histograms
+         * @param queueDepthInterval   how often the queues are measured; null or zero for never
+         * @param queueDepthCap        the most due tasks counted per channel, at least 1
+         * @param tags                 tags added to every meter
          * @throws IllegalArgumentException when a number is less than 1, or the interval is negative
          */
         public Options {
@@ -152,6 +157,10 @@ public final class PgPubSubMetrics implements ListenerObserver, PublishObserver 
     private final MeterRegistry registry;
     private final Options options;
     private final Map<String, ChannelMeters> byChannel = new ConcurrentHashMap<>();
+    /** Channels past the cap, remembered (up to a bound) so that their calls take no lock. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Boolean> overflow =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_REMEMBERED_OVERFLOW = 10_000;
     private volatile ChannelMeters other;
     private final Set<Listener> listeners = new CopyOnWriteArraySet<>();
     private final AtomicBoolean listenerMeters = new AtomicBoolean();
@@ -365,12 +374,18 @@ public final class PgPubSubMetrics implements ListenerObserver, PublishObserver 
         if (m != null) {
             return m;
         }
+        if (overflow.containsKey(channel)) {
+            return other(); // past the cap: no lock on every call
+        }
         synchronized (byChannel) {
             m = byChannel.get(channel);
             if (m != null) {
                 return m;
             }
             if (byChannel.size() >= options.maxChannelTags()) {
+                if (overflow.size() < MAX_REMEMBERED_OVERFLOW) {
+                    overflow.put(channel, Boolean.TRUE);
+                }
                 return other();
             }
             m = new ChannelMeters(channel);

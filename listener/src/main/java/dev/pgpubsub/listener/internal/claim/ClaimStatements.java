@@ -142,7 +142,7 @@ public final class ClaimStatements {
                 // How long ago the row became due, at the start of this transaction: the lag to its
                 // handler's start is measured from here on the listener's clock, so that the two
                 // clocks never meet.
-                + " (extract(epoch FROM now() - j.run_at) * 1000000)::bigint"
+                + " (extract(epoch FROM statement_timestamp() - j.run_at) * 1000000)::bigint"
                 + " FROM judged j WHERE j.id = ANY(ARRAY(SELECT id FROM gone))"
                 + " UNION ALL SELECT id, NULL, NULL, attempts + 1, NULL, NULL, NULL, charge, run_at, NULL, NULL FROM judged"
                 + " WHERE charge IS NOT NULL ORDER BY 9, 1"; // claim order: run_at, id
