@@ -177,8 +177,9 @@ public final class DeadLetters {
         // One statement: the rows leave dead_letter and enter notification together, and each
         // channel gets one wake-up, sent when the transaction commits.
         String sql = "WITH moved AS (DELETE FROM " + table() + " " + where + " RETURNING *),"
-                + " queued AS (INSERT INTO " + schema + ".notification (id, channel, payload, created_at, run_at, attempts, errors)"
-                + " OVERRIDING SYSTEM VALUE SELECT id, channel, payload, created_at, now(), 0, errors FROM moved RETURNING channel)"
+                + " queued AS (INSERT INTO " + schema + ".notification (id, channel, payload, created_at, run_at, attempts, errors,"
+                + " trace_context) OVERRIDING SYSTEM VALUE SELECT id, channel, payload, created_at, now(), 0, errors, trace_context"
+                + " FROM moved RETURNING channel)"
                 + " SELECT count(*), pg_notify(? || channel, '') FROM queued GROUP BY channel";
         return run("re-queue dead letters", c -> {
             try (PreparedStatement ps = c.prepareStatement(sql)) {

@@ -2,7 +2,10 @@ package dev.pgpubsub.core;
 
 import dev.pgpubsub.core.internal.Names;
 import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.core.internal.ObservedPublishing;
 import dev.pgpubsub.core.internal.PublishStatements;
+import dev.pgpubsub.core.internal.PublishTracing;
+import io.micrometer.observation.ObservationRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
@@ -33,6 +36,7 @@ public final class Publisher {
     private final PayloadCodec codec;
     private final PublishStatements statements;
     private final PublishObserver observer;
+    private final PublishTracing tracing;
 
     private Publisher(Builder builder) {
         this.schema = builder.schema;
@@ -40,6 +44,7 @@ public final class Publisher {
         this.codec = builder.mapper == null ? PayloadCodec.standard() : PayloadCodec.using(builder.mapper);
         this.statements = new PublishStatements(schema);
         this.observer = builder.observer;
+        this.tracing = builder.tracing;
     }
 
     /**
@@ -142,6 +147,10 @@ public final class Publisher {
         return observer;
     }
 
+    PublishTracing tracing() {
+        return tracing;
+    }
+
     /**
      * Work done in a transaction opened by {@link #inNewTransaction(DataSource, Work)}.
      *
@@ -166,6 +175,7 @@ public final class Publisher {
         private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
         private JsonMapper mapper;
         private PublishObserver observer = PublishObserver.NONE;
+        private PublishTracing tracing = PublishTracing.NONE;
 
         private Builder() {
         }
@@ -229,6 +239,24 @@ public final class Publisher {
                 throw new IllegalArgumentException("The publish observer is null; leave it unset for none");
             }
             this.observer = observer;
+            return this;
+        }
+
+        /**
+         * Traces publishing through the Micrometer Observation API (an optional dependency:
+         * {@code io.micrometer:micrometer-observation}); default: no tracing. Each publish runs in an
+         * observation {@code pgpubsub.publish}, a producer span that is a child of the current span
+         * when a tracer (OpenTelemetry or Brave, through Micrometer Tracing) is bridged to the
+         * registry. The tracer's propagation headers (W3C {@code traceparent}) are stored with the
+         * tasks, and the listener continues the trace in their handlers. Without a tracing handler
+         * in the registry, tasks carry no trace context.
+         *
+         * @param registry the registry to observe publishing in; the no-op registry turns tracing off
+         * @return this builder
+         * @throws IllegalArgumentException when {@code registry} is null
+         */
+        public Builder observationRegistry(ObservationRegistry registry) {
+            this.tracing = ObservedPublishing.of(registry);
             return this;
         }
 

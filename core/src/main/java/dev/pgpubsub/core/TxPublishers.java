@@ -2,6 +2,7 @@ package dev.pgpubsub.core;
 
 import dev.pgpubsub.core.internal.Names;
 import dev.pgpubsub.core.internal.PayloadCodec;
+import dev.pgpubsub.core.internal.PublishTracing;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -93,12 +94,20 @@ final class TxPublishers {
         check(publisher, channel, payload);
         String json = new String(encodeBytes(publisher, channel, payload), StandardCharsets.UTF_8);
         requireTransaction(c, channel);
+        PublishTracing.Span span = publisher.tracing().start(channel.name(), 1);
         try {
-            long id = publisher.statements().publishOne(c, channel.name(), json, runAt);
+            long id = publisher.statements().publishOne(c, channel.name(), json, runAt, span.headers());
             observe(publisher, channel, 1);
             return id;
         } catch (SQLException e) {
-            throw failure(publisher, channel, e);
+            PgPubSubException failure = failure(publisher, channel, e);
+            span.failed(failure);
+            throw failure;
+        } catch (RuntimeException | Error e) {
+            span.failed(e);
+            throw e;
+        } finally {
+            span.end();
         }
     }
 
@@ -113,29 +122,38 @@ final class TxPublishers {
         int done = 0;
         List<String> chunk = new ArrayList<>();
         int chunkBytes = 0;
+        PublishTracing.Span span = publisher.tracing().start(channel.name(), payloads.size());
+        String headers = span.headers();
         try {
             for (P payload : payloads) {
                 byte[] json = encodeBytes(publisher, channel, payload);
                 if (!chunk.isEmpty() && (chunk.size() == CHUNK_MAX_ROWS || chunkBytes + json.length > CHUNK_MAX_BYTES)) {
-                    done = send(publisher, c, channel, chunk, runAt, ids, done);
+                    done = send(publisher, c, channel, chunk, runAt, headers, ids, done);
                     chunk.clear();
                     chunkBytes = 0;
                 }
                 chunk.add(new String(json, StandardCharsets.UTF_8));
                 chunkBytes += json.length + 1;
             }
-            send(publisher, c, channel, chunk, runAt, ids, done);
+            send(publisher, c, channel, chunk, runAt, headers, ids, done);
             observe(publisher, channel, ids.length);
             return ids;
         } catch (SQLException e) {
-            throw failure(publisher, channel, e);
+            PgPubSubException failure = failure(publisher, channel, e);
+            span.failed(failure);
+            throw failure;
+        } catch (RuntimeException | Error e) {
+            span.failed(e);
+            throw e;
+        } finally {
+            span.end();
         }
     }
 
     private static int send(Publisher publisher, Connection c, Channel<?> channel, List<String> chunk, Instant runAt,
-            long[] ids, int done) throws SQLException {
+            String headers, long[] ids, int done) throws SQLException {
         String array = "[" + String.join(",", chunk) + "]";
-        long[] chunkIds = publisher.statements().publishChunk(c, channel.name(), array, runAt);
+        long[] chunkIds = publisher.statements().publishChunk(c, channel.name(), array, runAt, headers);
         System.arraycopy(chunkIds, 0, ids, done, chunkIds.length);
         return done + chunkIds.length;
     }

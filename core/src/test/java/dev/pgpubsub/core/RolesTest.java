@@ -79,7 +79,7 @@ class RolesTest {
 
     @Test
     void theOwnerNeedsOnlyCreateOnTheDatabaseToMigrateAndOwnsWhatItCreated() throws SQLException {
-        assertThat(migrations).isEqualTo(5);
+        assertThat(migrations).isEqualTo(6);
         String owner = roles.role("owner");
         assertThat(db.strings("SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = '" + owner + "'"))
                 .containsExactly("f");
@@ -104,7 +104,9 @@ class RolesTest {
                 }
             }
             for (String call : List.of("pgpubsub.publish_all('orders', '[{\"n\": 6}, {\"n\": 7}]')",
-                    "pgpubsub.publish_all('orders', '[{\"n\": 8}]', now() + interval '1 hour')")) {
+                    "pgpubsub.publish_all('orders', '[{\"n\": 8}]', now() + interval '1 hour')",
+                    "pgpubsub.publish_all(channel => 'orders', payloads => '[{\"n\": 9}]',"
+                            + " trace_context => '{\"traceparent\": \"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"}')")) {
                 try (ResultSet rs = s.executeQuery("SELECT unnest(" + call + ")")) {
                     while (rs.next()) {
                         ids.add(rs.getLong(1));
@@ -115,7 +117,8 @@ class RolesTest {
         assertThat(db.strings("SELECT id || ':' || (payload->>'n') || ':' || (run_at > now() + interval '30 minutes') "
                 + "FROM pgpubsub.notification ORDER BY id")).containsExactly(
                 ids.get(0) + ":1:false", ids.get(1) + ":2:true", ids.get(2) + ":3:false", ids.get(3) + ":4:false",
-                ids.get(4) + ":5:false", ids.get(5) + ":6:false", ids.get(6) + ":7:false", ids.get(7) + ":8:true");
+                ids.get(4) + ":5:false", ids.get(5) + ":6:false", ids.get(6) + ":7:false", ids.get(7) + ":8:true",
+                ids.get(8) + ":9:false");
     }
 
     @Test
@@ -253,18 +256,21 @@ class RolesTest {
                 assertThat(publishAs(old, inserter, "publish('orders', '{}')")).isNull();
                 assertThat(publishAs(old, granted, "publish('orders', '{}')")).contains("permission denied for table");
 
-                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(1);
+                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(2);
 
                 old.execute("REVOKE ALL ON pgpubsub.notification FROM " + inserter);
                 for (String role : List.of(granted, inserter)) {
                     assertThat(publishAs(old, role, "publish('orders', '{}')")).as(role).isNull();
                     assertThat(publishAs(old, role, "publish('orders', '{}', now())")).as(role).isNull();
                     assertThat(publishAs(old, role, "publish_all('orders', '[{}, {}]')")).as(role).isNull();
+                    // Version 6 replaced both functions (a trace_context parameter): the grants carried over.
+                    assertThat(publishAs(old, role, "publish('orders', '{}', trace_context => '{\"b3\": \"1\"}')"))
+                            .as(role).isNull();
                 }
                 assertThat(publishAs(old, other, "publish('orders', '{}')")).contains("permission denied for function publish");
                 assertThat(publishAs(old, other, "publish_all('orders', '[{}]')"))
                         .contains("permission denied for function publish_all");
-                assertThat(old.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(1 + 2 * 4);
+                assertThat(old.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(1 + 2 * 5);
             } finally {
                 for (String role : all) {
                     old.execute("DROP OWNED BY " + role + " CASCADE");

@@ -6,9 +6,11 @@ import dev.pgpubsub.core.PgPubSubException;
 import dev.pgpubsub.core.internal.Names;
 import dev.pgpubsub.listener.internal.DatabaseAddress;
 import dev.pgpubsub.listener.internal.ListenerConfig;
+import dev.pgpubsub.listener.internal.claim.ObservedTasks;
 import dev.pgpubsub.listener.internal.dispatch.HandlerScanner;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
 import dev.pgpubsub.listener.internal.dispatch.RowChangeType;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
@@ -389,6 +391,25 @@ public final class ListenerBuilder {
      */
     public ListenerBuilder observer(ListenerObserver observer) {
         v.observer = requireNonNull("observer", observer);
+        return this;
+    }
+
+    /**
+     * Runs each handler in an observation of the Micrometer Observation API (an optional
+     * dependency: {@code io.micrometer:micrometer-observation}); default: none, at no cost. The
+     * observation, {@code pgpubsub.process}, is a consumer span when a tracer (OpenTelemetry or
+     * Brave, through Micrometer Tracing) is bridged to the registry: it continues the trace the task
+     * was published in (see {@code Publisher.Builder.observationRegistry}), or starts one. It is
+     * current while the handler runs, so that the handler's own spans are its children, and until
+     * the task's outcome is logged; with Micrometer Tracing at hand, the MDC holds its
+     * {@code traceId}, {@code spanId} and {@code parentId} (the publisher's span) meanwhile.
+     *
+     * @param registry the registry to observe handlers in; the no-op registry turns tracing off
+     * @return this builder
+     * @throws IllegalArgumentException when {@code registry} is null (leave it unset for none)
+     */
+    public ListenerBuilder observationRegistry(ObservationRegistry registry) {
+        v.tracing = ObservedTasks.of(registry);
         return this;
     }
 

@@ -9,12 +9,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,7 +35,7 @@ class TaskLogContextTest {
     private static final String ATTEMPT = "pgpubsub.task.attempt";
 
     private final TestDatabase db;
-    private final Captured log = new Captured();
+    private final CapturedLogs log = new CapturedLogs();
     private final ch.qos.logback.classic.Logger root =
             (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
 
@@ -137,28 +135,5 @@ class TaskLogContextTest {
     private static ILoggingEvent single(List<ILoggingEvent> events) {
         assertThat(events).hasSize(1);
         return events.get(0);
-    }
-
-    /** Keeps every event with the MDC of the thread that logged it (read later, it would be the reader's). */
-    private static final class Captured extends AppenderBase<ILoggingEvent> {
-        private final List<ILoggingEvent> events = new ArrayList<>();
-
-        @Override
-        protected void append(ILoggingEvent event) {
-            event.prepareForDeferredProcessing();
-            synchronized (events) {
-                events.add(event);
-            }
-        }
-
-        List<ILoggingEvent> events() {
-            synchronized (events) {
-                return List.copyOf(events);
-            }
-        }
-
-        List<ILoggingEvent> matching(String text) {
-            return events().stream().filter(e -> e.getFormattedMessage().contains(text)).toList();
-        }
     }
 }

@@ -23,18 +23,23 @@ public final class PublishStatements {
         Names.requireSchema(schema);
         // The SQL functions insert and wake, so Java and SQL publishers behave the same, and a
         // publisher needs only EXECUTE on them (they run as their owner), no right on the table.
-        this.single = "SELECT " + schema + ".publish(?, ?::jsonb, ?::timestamptz)";
+        this.single = "SELECT " + schema + ".publish(?, ?::jsonb, ?::timestamptz, ?::jsonb)";
         // One round trip for a whole chunk: the payloads travel as one JSON array, rows are inserted
         // in its order (ids ascend with it), and one wake-up is sent.
-        this.batch = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz)";
+        this.batch = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz, ?::jsonb)";
     }
 
-    /** Inserts one task and wakes the channel after commit; returns its id. */
-    public long publishOne(Connection c, String channel, String json, Instant runAt) throws SQLException {
+    /**
+     * Inserts one task and wakes the channel after commit; returns its id. {@code traceContext} is
+     * the JSON object of propagation headers the task carries, or null.
+     */
+    public long publishOne(Connection c, String channel, String json, Instant runAt, String traceContext)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(single)) {
             ps.setString(1, channel);
             ps.setString(2, json);
             setRunAt(ps, 3, runAt);
+            setTraceContext(ps, 4, traceContext);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
@@ -44,13 +49,16 @@ public final class PublishStatements {
 
     /**
      * Inserts the tasks whose payloads form the JSON array {@code jsonArray}, in order, and wakes the
-     * channel after commit; returns their ids in the same order.
+     * channel after commit; returns their ids in the same order. All carry {@code traceContext}
+     * (or none, when null).
      */
-    public long[] publishChunk(Connection c, String channel, String jsonArray, Instant runAt) throws SQLException {
+    public long[] publishChunk(Connection c, String channel, String jsonArray, Instant runAt, String traceContext)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(batch)) {
             ps.setString(1, channel);
             ps.setString(2, jsonArray);
             setRunAt(ps, 3, runAt);
+            setTraceContext(ps, 4, traceContext);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 Array ids = rs.getArray(1);
@@ -65,6 +73,14 @@ public final class PublishStatements {
                     ids.free();
                 }
             }
+        }
+    }
+
+    private static void setTraceContext(PreparedStatement ps, int index, String traceContext) throws SQLException {
+        if (traceContext == null) {
+            ps.setNull(index, Types.VARCHAR);
+        } else {
+            ps.setString(index, traceContext);
         }
     }
 

@@ -7,6 +7,7 @@ import dev.pgpubsub.listener.ListenerObserver;
 import dev.pgpubsub.listener.RecoveryProgress;
 import dev.pgpubsub.listener.RetryPolicy;
 import dev.pgpubsub.listener.internal.claim.ChannelPolicy;
+import dev.pgpubsub.listener.internal.claim.TaskTracing;
 import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
 import java.time.Duration;
@@ -82,6 +83,8 @@ public final class ListenerConfig {
         public Duration listenPingInterval = Listener.DEFAULT_LISTEN_PING_INTERVAL;
         /** See the builder's method of the same name. */
         public ListenerObserver observer = ListenerObserver.NONE;
+        /** See the builder's method {@code observationRegistry}. */
+        public TaskTracing tracing = TaskTracing.NONE;
         /** The handlers registered. */
         public final HandlerRegistry registry = new HandlerRegistry();
     }
@@ -111,6 +114,7 @@ public final class ListenerConfig {
     private final Duration listenPingInterval;
     private final HandlerRegistry handlers;
     private final ListenerObserver observer;
+    private final TaskTracing tracing;
 
     private ListenerConfig(Values v, HandlerRegistry served, Map<String, ChannelPolicy> policies) {
         this.jdbcUrl = v.jdbcUrl;
@@ -138,6 +142,7 @@ public final class ListenerConfig {
         this.listenPingInterval = v.listenPingInterval;
         this.handlers = served;
         this.observer = v.observer == ListenerObserver.NONE ? ListenerObserver.NONE : new GuardedObserver(v.observer);
+        this.tracing = v.tracing;
     }
 
     /**
@@ -298,6 +303,11 @@ public final class ListenerConfig {
     /** @return how often the LISTEN connection is checked */
     public Duration listenPingInterval() {
         return listenPingInterval;
+    }
+
+    /** @return whether handlers run in a trace; {@link TaskTracing#NONE} for none */
+    public TaskTracing tracing() {
+        return tracing;
     }
 
     /** @return told what the listener does, its failures caught; {@link ListenerObserver#NONE} for none */

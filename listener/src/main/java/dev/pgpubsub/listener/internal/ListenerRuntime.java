@@ -104,7 +104,8 @@ public final class ListenerRuntime {
                     config.maxAbandonedThreads(), config.outageLimit(), this::giveUp),
                     transactions != null ? transactions : new DataSourceTransactions(connections.dataSource()),
                     new ClaimStatements(config.schema()), config.handlers(),
-                    config.mapper() == null ? PayloadCodec.standard() : PayloadCodec.using(config.mapper()), observer);
+                    config.mapper() == null ? PayloadCodec.standard() : PayloadCodec.using(config.mapper()), observer,
+                    config.tracing());
             // LISTEN first, then scan: whatever is published from here on wakes us, and the first scan
             // (wakeAll in serve) finds everything published before.
             if (!config.pollOnly()) {

@@ -92,9 +92,11 @@ final class BatchRunner {
     private final Limits limits;
     private final DueTimer timer;
     private final ClaimMetrics metrics;
+    private final TaskTracing tracing;
 
     BatchRunner(ClaimStatements statements, ClaimTransactions transactions, Bookkeeper bookkeeper, HandlerRegistry registry,
-            Map<String, ChannelPolicy> policies, PayloadCodec codec, Limits limits, DueTimer timer, ClaimMetrics metrics) {
+            Map<String, ChannelPolicy> policies, PayloadCodec codec, Limits limits, DueTimer timer, ClaimMetrics metrics,
+            TaskTracing tracing) {
         this.statements = statements;
         this.transactions = transactions;
         this.bookkeeper = bookkeeper;
@@ -104,6 +106,7 @@ final class BatchRunner {
         this.limits = limits;
         this.timer = timer;
         this.metrics = metrics;
+        this.tracing = tracing;
     }
 
     ChannelPolicy policy(String channel) {
@@ -284,6 +287,7 @@ final class BatchRunner {
             }
             // The task's log context, for its handler and for the library's lines about it.
             TaskMdc mdc = slot.mdc.task(task.id(), handler.channel(), task.attempt());
+            TaskTracing.Scope trace = TaskTracing.Scope.NONE;
             try {
                 Record payload;
                 String error;
@@ -305,6 +309,8 @@ final class BatchRunner {
                     slot.calling(new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
                             System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
                     String owner = null;
+                    // Open until the task's outcome is logged, so that those lines carry the trace too.
+                    trace = tracing.start(handler.channel(), task, slot.traceMdc);
                     long started = System.nanoTime();
                     metrics.observer.handlerStarting(handler.channel(), Math.max(0, started - task.dueAtNanos()));
                     try {
@@ -325,6 +331,7 @@ final class BatchRunner {
                     }
                     metrics.observer.handlerReturned(handler.channel(), error == null, System.nanoTime() - started);
                     if (error != null && cause == null && guard.ended()) {
+                        trace.failed(error, null);
                         ended(handler.channel(), claim, i, error);
                         return;
                     }
@@ -332,6 +339,7 @@ final class BatchRunner {
                     error = describe(cause);
                 }
                 if (error != null) {
+                    trace.failed(error, cause);
                     fail(handler.channel(), policy, task, error, cause);
                     long[] all = ids(tasks);
                     Failure failure = new Failure(claim.xid(), new long[] {task.id()}, Arrays.copyOfRange(all, 0, i),
@@ -341,6 +349,7 @@ final class BatchRunner {
                 }
                 tally.done++;
             } finally {
+                trace.close();
                 mdc.close();
             }
         }

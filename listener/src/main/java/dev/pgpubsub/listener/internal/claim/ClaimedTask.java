@@ -12,6 +12,8 @@ import java.time.Instant;
  * @param errors      its error history, a JSON array
  * @param dueAtNanos  when it became due, on the {@link System#nanoTime()} scale (measured by the
  *                    database as a lag at the claim's start, so that clock skew does not enter)
+ * @param traceContext the publisher's trace propagation headers, a JSON object, or null
  */
-public record ClaimedTask(long id, String payload, Instant publishedAt, int attempt, String errors, long dueAtNanos) {
+public record ClaimedTask(long id, String payload, Instant publishedAt, int attempt, String errors, long dueAtNanos,
+        String traceContext) {
 }

@@ -81,9 +81,10 @@ public final class WorkerPool {
      * @param registry     the handlers
      * @param codec        reads payloads
      * @param observer     told of each claim, handler call and commit; {@link ListenerObserver#NONE} for none
+     * @param tracing      whether handlers run in a trace; {@link TaskTracing#NONE} for none
      */
     public WorkerPool(Settings settings, ClaimTransactions transactions, ClaimStatements statements, HandlerRegistry registry,
-            PayloadCodec codec, ListenerObserver observer) {
+            PayloadCodec codec, ListenerObserver observer, TaskTracing tracing) {
         this.settings = settings;
         this.metrics = new ClaimMetrics(observer);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(Threads.factory(settings.name() + "-timer", false));
@@ -93,7 +94,7 @@ public final class WorkerPool {
         this.bookkeeper = new Bookkeeper(transactions, statements, settings.statementTimeout());
         this.runner = new BatchRunner(statements, transactions, bookkeeper, registry, settings.policies(), codec,
                 new BatchRunner.Limits(settings.maxPayloadBytes(), settings.maxBatchBytes(), settings.statementTimeout()),
-                timer, metrics);
+                timer, metrics, tracing);
         this.outage = new OutageBackoff(settings.outageLimit(), settings.onGiveUp());
         this.loop = new ClaimLoop(settings.name(), settings.batchSize(), queue, timer, runner, outage, metrics, active,
                 settings.onGiveUp());

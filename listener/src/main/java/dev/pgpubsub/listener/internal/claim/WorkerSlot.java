@@ -52,6 +52,8 @@ final class WorkerSlot {
     final Runnable onAbandoned;
     /** The MDC entries of the task in hand, on this slot's thread; reused from task to task. */
     final TaskMdc mdc = new TaskMdc();
+    /** The MDC entries of the running task's trace, taken off before the trace leaves the thread. */
+    final TaskMdc traceMdc = new TaskMdc();
     private boolean abandoned;
     private volatile Connection connection;
     private volatile boolean hadConnection;
