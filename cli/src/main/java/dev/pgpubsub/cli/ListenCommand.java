@@ -62,6 +62,11 @@ final class ListenCommand implements Callable<Integer> {
             description = "Drain the backlog through a cursor before serving wake-ups (default: ${DEFAULT-VALUE}).")
     boolean recover;
 
+    @Option(names = "--tracing", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Continue in each handler the trace its task was published in, so that the lines about the "
+                    + "task carry traceId, spanId and parentId; spans are not exported (default: ${DEFAULT-VALUE}).")
+    boolean tracing;
+
     @Option(names = "--migrate", negatable = true, defaultValue = "false", fallbackValue = "true",
             description = "Install or upgrade the schema at start (default: ${DEFAULT-VALUE}).")
     boolean migrate;
@@ -142,6 +147,10 @@ final class ListenCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ConfigError(inCliTerms(e.getMessage()), e);
         }
+        TaskTraces traces = tracing ? new TaskTraces() : null;
+        if (traces != null) {
+            builder.observationRegistry(traces.registry());
+        }
         if (System.console() != null && !logging.json()) {
             builder.onRecoveryProgress(new ConsoleProgress());
         }
@@ -156,7 +165,7 @@ final class ListenCommand implements Callable<Integer> {
             int applied = PgPubSub.migrate(connection.dataSource(), connection.schema);
             notice("schema '" + connection.schema + "' migrated (" + applied + " migration(s) applied)");
         }
-        try (listener) {
+        try (traces; listener) {
             listener.start();
             stop.await();
             if (listener.failure().isEmpty()) {

@@ -3,16 +3,24 @@ package dev.pgpubsub.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.pgpubsub.core.Channel;
 import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.core.Publisher;
+import dev.pgpubsub.testing.InMemoryTracing;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import org.junit.jupiter.api.Test;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The packaged distribution, run as a separate OS process with bin/pgpubsub: SIGTERM in the middle
@@ -64,6 +72,49 @@ class DistributionIT {
         assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(100);
     }
 
+    /**
+     * Across processes: a task published under a span of this JVM's tracer is handled by the
+     * standalone listener, whose JSON log line for it carries that trace id, with the publisher's
+     * span as the parent of the handler's.
+     */
+    @Test
+    void theStandaloneListenersLogLineForATaskCarriesThePublishersTrace(TestDatabase db) throws Exception {
+        backlog(db, 0);
+        Channel<TestHandlers.Refund> refunds = Channel.of("refunds", TestHandlers.Refund.class);
+        Path output = Files.createTempFile("pgpubsub-process", ".log");
+        try (InMemoryTracing tracing = new InMemoryTracing()) {
+            Publisher publisher = Publisher.builder().observationRegistry(tracing.registry()).build();
+            InMemoryTracing.InSpan<Long> request = tracing.inSpan("POST /refunds",
+                    () -> publisher.publish(db.dataSource(), refunds, new TestHandlers.Refund(7)));
+            SpanData publish = tracing.finishedSpans().stream().filter(s -> s.getName().equals("refunds publish"))
+                    .findFirst().orElseThrow();
+            assertThat(publish.getParentSpanId()).isEqualTo(request.spanId());
+
+            Process listener = start(db, 0, output, "--handler", TestHandlers.Refunds.class.getName(), "--log-format", "json");
+            try {
+                await().atMost(Duration.ofSeconds(120)).until(() -> db.number("SELECT count(*) FROM handled") == 1);
+            } finally {
+                listener.destroy();
+                assertThat(listener.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            }
+            JsonMapper json = JsonMapper.builder().build();
+            List<Map<String, Object>> lines = new ArrayList<>();
+            for (String line : Files.readAllLines(output)) {
+                if (line.startsWith("{")) {
+                    lines.add(json.readValue(line, new TypeReference<Map<String, Object>>() { }));
+                }
+            }
+            Map<String, Object> refund = lines.stream().filter(l -> "refund 7".equals(l.get("formattedMessage")))
+                    .findFirst().orElseThrow(() -> new AssertionError("no line 'refund 7' in " + lines));
+            @SuppressWarnings("unchecked")
+            Map<String, String> mdc = (Map<String, String>) refund.get("mdc");
+            assertThat(mdc).containsEntry("pgpubsub.task.id", Long.toString(request.value()))
+                    .containsEntry("traceId", request.traceId())
+                    .containsEntry("parentId", publish.getSpanId());
+            assertThat(mdc.get("spanId")).matches("[0-9a-f]{16}").isNotEqualTo(publish.getSpanId());
+        }
+    }
+
     /** README.md sends readers to the folder the build makes, with bin/, lib/ and ext/ in it. */
     @Test
     void theReadmeNamesTheFolderTheDistributionIsIn() throws Exception {
@@ -92,14 +143,20 @@ class DistributionIT {
         return start(db, 5, null);
     }
 
-    /** Starts bin/pgpubsub listen; its output goes to {@code output}, or to this process's if null. */
     private static Process start(TestDatabase db, long handlerMillis, Path output) throws Exception {
+        return start(db, handlerMillis, output, "--handler", TestHandlers.Orders.class.getName(), "--workers", "2",
+                "--batch-size", "50");
+    }
+
+    /** Starts bin/pgpubsub listen with {@code args}; its output goes to {@code output}, or to this process's if null. */
+    private static Process start(TestDatabase db, long handlerMillis, Path output, String... args) throws Exception {
         Path home = Path.of(System.getProperty("pgpubsub.distribution"));
         Path script = home.resolve("bin/pgpubsub");
         assertThat(Files.isExecutable(script)).as("%s is executable", script).isTrue();
         Path testClasses = Path.of(TestHandlers.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        ProcessBuilder builder = new ProcessBuilder(List.of(script.toString(), "listen",
-                "--handler", TestHandlers.Orders.class.getName(), "--workers", "2", "--batch-size", "50"))
+        List<String> command = new ArrayList<>(List.of(script.toString(), "listen"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(output == null ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.to(output.toFile()));
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));

@@ -11,8 +11,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.core.PgPubSubException;
 import dev.pgpubsub.core.Publisher;
+import dev.pgpubsub.core.internal.SchemaMigrator;
 import dev.pgpubsub.listener.Fixtures.Order;
 import dev.pgpubsub.testing.EmbeddedPostgresServer;
 import dev.pgpubsub.testing.PostgresServer;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -199,6 +202,32 @@ class LifecycleTest {
                     .isInstanceOf(PgPubSubException.class)
                     .hasMessageContaining("not installed in schema 'pgpubsub'")
                     .hasMessageContaining("PgPubSub.migrate(dataSource)");
+        }
+    }
+
+    /** An installation older than the listener is refused with the fix; once migrated, its tasks are handled. */
+    @Test
+    void aSchemaOlderThanTheListenerIsRefusedSayingHowToUpgradeAndItsTasksSurviveTheUpgrade(PostgresServer server)
+            throws Exception {
+        try (TestDatabase old = server.createDatabase("schema_v5")) {
+            Flyway.configure(SchemaMigrator.class.getClassLoader()).dataSource(old.dataSource()).schemas("pgpubsub")
+                    .defaultSchema("pgpubsub").createSchemas(true).table(SchemaMigrator.HISTORY_TABLE)
+                    .locations(SchemaMigrator.LOCATION).placeholders(SchemaMigrator.placeholders("pgpubsub"))
+                    .target("5").load().migrate();
+            old.execute("CREATE TABLE handled (task_id bigint NOT NULL, n bigint NOT NULL, attempt int NOT NULL, by text)");
+            old.execute("SELECT pgpubsub.publish('orders', '{\"n\": 1}')");
+            Listener listener = Listener.builder().jdbcUrl(old.jdbcUrl()).user(old.user())
+                    .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "upgraded")).build();
+            assertThatThrownBy(listener::start)
+                    .isInstanceOf(PgPubSubException.class)
+                    .hasMessageContaining("pgpubsub in schema 'pgpubsub' is older than this listener")
+                    .hasMessageContaining("PgPubSub.migrate(dataSource)");
+
+            assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(1);
+            try (Listener upgraded = Listener.builder().jdbcUrl(old.jdbcUrl()).user(old.user())
+                    .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "upgraded")).start()) {
+                await().atMost(AWAIT).until(() -> count(old, "SELECT count(*) FROM handled") == 1);
+            }
         }
     }
 

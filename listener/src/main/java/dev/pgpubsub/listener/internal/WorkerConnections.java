@@ -3,6 +3,7 @@ package dev.pgpubsub.listener.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.pgpubsub.core.PgPubSubException;
+import dev.pgpubsub.core.internal.Names;
 import dev.pgpubsub.core.internal.NotInstalledException;
 import dev.pgpubsub.core.internal.Secrets;
 import java.sql.Connection;
@@ -125,12 +126,21 @@ public final class WorkerConnections implements AutoCloseable {
     }
 
     private static void requireInstalled(Connection c, String schema) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+        // The newest column the claims read tells an installation older than this listener.
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, EXISTS (SELECT 1 FROM pg_attribute"
+                + " WHERE attrelid = to_regclass(?) AND attname = 'trace_context' AND NOT attisdropped)")) {
             ps.setString(1, schema + ".notification");
+            ps.setString(2, schema + ".notification");
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
                     throw new NotInstalledException(schema);
+                }
+                if (!rs.getBoolean(2)) {
+                    throw new PgPubSubException("pgpubsub in schema '" + schema + "' is older than this listener (its "
+                            + "notification table has no trace_context column, which schema version 6 adds): "
+                            + Names.migrateHint(schema) + " to bring it up to date; publishers of the older version "
+                            + "keep working.");
                 }
             }
         }
