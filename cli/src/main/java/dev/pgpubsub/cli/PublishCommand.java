@@ -14,11 +14,13 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code pgpubsub publish CHANNEL JSON}: publishes one task, for scripts and operators. The payload is
@@ -53,6 +55,12 @@ final class PublishCommand implements Callable<Integer> {
     @Option(names = "--run-at", paramLabel = "TIME", description = "Not before this time (ISO-8601, e.g. 2030-01-01T10:00:00Z).")
     OffsetDateTime runAt;
 
+    @Option(names = "--traceparent", paramLabel = "TRACEPARENT",
+            description = "Continue this trace in the handler: a W3C traceparent, e.g. 00-<32 hex>-<16 hex>-01.")
+    String traceparent;
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
     private final PrintStream out;
     private final InputStream in;
 
@@ -67,10 +75,16 @@ final class PublishCommand implements Callable<Integer> {
         Names.requireChannel(channel, connection.schema);
         String payload = payload();
         try (Connection c = connection.connectInstalled()) {
-            out.println(statements.publishOne(c, channel, payload, runAt == null ? null : runAt.toInstant()));
+            out.println(statements.publishOne(c, channel, payload, runAt == null ? null : runAt.toInstant(),
+                    traceparent == null ? null : JSON.writeValueAsString(Map.of("traceparent", traceparent))));
         } catch (SQLException e) {
             if ("22P02".equals(e.getSQLState())) {
                 throw new ConfigError("The payload is not valid JSON: " + e.getMessage(), e);
+            }
+            if ("22023".equals(e.getSQLState()) && traceparent != null) {
+                throw new ConfigError("--traceparent " + traceparent + " is not a W3C traceparent: give it as "
+                        + "00-<32 hex digits of trace id>-<16 hex digits of span id>-<2 hex digits of flags>, e.g. "
+                        + "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", e);
             }
             throw e;
         }

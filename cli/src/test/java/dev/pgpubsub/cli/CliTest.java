@@ -96,7 +96,7 @@ class CliTest {
             String[] migrate = {"migrate", "--jdbc-url", fresh.jdbcUrl(), "--user", fresh.user()};
             Run first = run(migrate);
             assertThat(first.code()).isZero();
-            assertThat(first.out()).contains("(5 migration(s) applied)");
+            assertThat(first.out()).contains("(6 migration(s) applied)");
             assertThat(run(migrate).out()).contains("(0 migration(s) applied)");
         }
     }
@@ -137,7 +137,7 @@ class CliTest {
                 fresh.execute("GRANT USAGE ON SCHEMA pgpubsub TO cli_no_create");
                 Run granted = run(migrate);
                 assertThat(granted.code()).as(granted.err()).isZero();
-                assertThat(granted.out()).contains("(5 migration(s) applied)");
+                assertThat(granted.out()).contains("(6 migration(s) applied)");
             } finally {
                 fresh.execute("DROP OWNED BY cli_no_create CASCADE");
                 fresh.execute("DROP ROLE cli_no_create");
@@ -160,6 +160,21 @@ class CliTest {
                 .contains("channel pending due oldest due retrying dead letters")
                 .anyMatch(l -> l.matches("orders 2 1 0:00:0\\d 0 0"))
                 .anyMatch(l -> l.matches("invoices 1 1 0:00:0\\d 0 0"));
+    }
+
+    /** A script continues its own trace: the task carries the traceparent given, and a malformed one is refused. */
+    @Test
+    void publishTakesATraceparentAndRefusesAMalformedOne() throws Exception {
+        String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        Run traced = run(args("publish", "orders", "{\"n\": 1}", "--traceparent", traceparent));
+        assertThat(traced.code()).as(traced.err()).isZero();
+        assertThat(db.strings("SELECT trace_context->>'traceparent' FROM pgpubsub.notification WHERE id = " + traced.out().trim()))
+                .containsExactly(traceparent);
+
+        Run refused = run(args("publish", "orders", "{\"n\": 2}", "--traceparent", "00-abc-01"));
+        assertThat(refused.code()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(refused.err()).contains("--traceparent 00-abc-01 is not a W3C traceparent", "00-<32 hex digits");
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(1);
     }
 
     /** A payload too large for one argument comes from standard input or a file; the Java publisher's cap holds. */
@@ -538,23 +553,35 @@ class CliTest {
 
         // Run again, in attempt 1, when its batch-mate fails: each time with its own MDC.
         assertThat(logged).filteredOn(line -> "refund 2".equals(line.get("formattedMessage"))).isNotEmpty()
-                .allSatisfy(line -> assertThat(line.get("mdc")).isEqualTo(task(paid)));
+                .allSatisfy(line -> assertTaskMdc(line.get("mdc"), paid));
         assertThat(logged).filteredOn(line -> "refund -1".equals(line.get("formattedMessage"))).isNotEmpty()
-                .allSatisfy(line -> assertThat(line.get("mdc")).isEqualTo(task(refused)));
+                .allSatisfy(line -> assertTaskMdc(line.get("mdc"), refused));
         assertThat(logged).filteredOn(line -> ((String) line.get("formattedMessage"))
                 .startsWith("Task " + refused + " on channel 'refunds' failed its last attempt (1 of 1)")).singleElement()
                 .satisfies(line -> {
                     assertThat(line.get("level")).isEqualTo("WARN");
                     assertThat((String) line.get("formattedMessage")).contains("refund -1 refused");
-                    assertThat(line.get("mdc")).isEqualTo(task(refused));
+                    assertTaskMdc(line.get("mdc"), refused);
+                    // The same trace as the handler's line: the span lasts until the outcome is logged.
+                    assertThat(logged).filteredOn(l -> "refund -1".equals(l.get("formattedMessage")))
+                            .extracting(l -> (Object) ((Map<?, ?>) l.get("mdc")).get("traceId"))
+                            .containsOnly((Object) ((Map<?, ?>) line.get("mdc")).get("traceId"));
                 });
         assertThat(logged).filteredOn(line -> !((Map<?, ?>) line.get("mdc")).isEmpty()).allSatisfy(line ->
                 assertThat((String) line.get("formattedMessage")).containsAnyOf("refund", "Task " + refused));
     }
 
-    private static Map<String, String> task(long id) {
-        return Map.of("pgpubsub.task.id", Long.toString(id), "pgpubsub.task.channel", "refunds",
-                "pgpubsub.task.attempt", "1");
+    /**
+     * The task's MDC: its id, channel and attempt, and the ids of the trace its handler runs in (a
+     * trace of its own: it was published outside one, so no parent).
+     */
+    private static void assertTaskMdc(Object mdc, long id) {
+        Map<String, String> entries = new java.util.HashMap<>();
+        ((Map<?, ?>) mdc).forEach((k, v) -> entries.put((String) k, (String) v));
+        assertThat(entries.remove("traceId")).matches("[0-9a-f]{32}");
+        assertThat(entries.remove("spanId")).matches("[0-9a-f]{16}");
+        assertThat(entries).isEqualTo(Map.of("pgpubsub.task.id", Long.toString(id), "pgpubsub.task.channel", "refunds",
+                "pgpubsub.task.attempt", "1"));
     }
 
     private static void configureLogging(String resource) throws Exception {
