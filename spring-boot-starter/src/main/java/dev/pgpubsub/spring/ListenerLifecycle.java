@@ -57,6 +57,7 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
     private final Environment environment;
     private final ClaimTransactions claimTransactions;
     private ListenerObserver observer;
+    private List<PgPubSubCustomizer> customizers = List.of();
     private ConfigurableListableBeanFactory beanFactory;
 
     /** Where the listener is in its life, for the health indicator. */
@@ -121,6 +122,15 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
      */
     void observer(ListenerObserver observer) {
         this.observer = observer;
+    }
+
+    /**
+     * Applies {@code customizers} to the listener's builder, in this order, after the properties.
+     *
+     * @param customizers the customizer beans
+     */
+    void customizers(List<PgPubSubCustomizer> customizers) {
+        this.customizers = List.copyOf(customizers);
     }
 
     @Override
@@ -225,6 +235,7 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
                             + ". Set pgpubsub.listener.jdbc-url to the database's jdbc:postgresql: URL.", e);
                 }
             }
+            customizers.forEach(c -> c.customize(b)); // last: they may change any setting above
             return b;
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("The pgpubsub listener's settings (pgpubsub.listener.*) are refused: "

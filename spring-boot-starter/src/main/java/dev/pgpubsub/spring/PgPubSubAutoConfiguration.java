@@ -52,7 +52,7 @@ public class PgPubSubAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     Publisher pgPubSubPublisher(PgPubSubProperties properties, ObjectProvider<SchemaMigration> migration,
-            ObjectProvider<PublishObserver> observers) {
+            ObjectProvider<PublishObserver> observers, ObjectProvider<PgPubSubCustomizer> customizers) {
         migration.ifAvailable(m -> { });
         if (!properties.getListener().isEnabled()) {
             LOG.info("pgpubsub listener is off (pgpubsub.listener.enabled=false): this node publishes tasks and runs none");
@@ -61,6 +61,7 @@ public class PgPubSubAutoConfiguration {
                 .schema(properties.getSchema())
                 .maxPayloadBytes(properties.getPublisher().getMaxPayloadBytes());
         observers.ifUnique(builder::observer); // the metrics, when there is a MeterRegistry
+        customizers.orderedStream().forEach(c -> c.customize(builder)); // tracing, when there is an ObservationRegistry
         return builder.build();
     }
 
@@ -128,12 +129,13 @@ public class PgPubSubAutoConfiguration {
         @ConditionalOnMissingBean
         ListenerLifecycle pgPubSubListener(PgPubSubProperties properties, DataSource dataSource, Environment environment,
                 ObjectProvider<SchemaMigration> migration, ObjectProvider<PlatformTransactionManager> transactionManagers,
-                ObjectProvider<ListenerObserver> observers) {
+                ObjectProvider<ListenerObserver> observers, ObjectProvider<PgPubSubCustomizer> customizers) {
             migration.ifAvailable(m -> { });
             PlatformTransactionManager transactionManager = properties.getListener().isSpringTransactions()
                     ? transactionManagerOf(transactionManagers, dataSource) : null;
             ListenerLifecycle lifecycle = new ListenerLifecycle(properties, dataSource, environment, transactionManager);
             observers.ifUnique(lifecycle::observer); // the metrics, when there is a MeterRegistry
+            lifecycle.customizers(customizers.orderedStream().toList());
             return lifecycle;
         }
     }

@@ -32,6 +32,7 @@ public class PgPubSubProperties {
     private final ListenerSettings listener = new ListenerSettings();
 
     private final Metrics metrics = new Metrics();
+    private final Tracing tracing = new Tracing();
 
     /** Creates the properties with every default. */
     public PgPubSubProperties() {
@@ -98,6 +99,47 @@ public class PgPubSubProperties {
      */
     public Metrics getMetrics() {
         return metrics;
+    }
+
+    /**
+     * The tracing settings.
+     *
+     * @return the {@code pgpubsub.tracing.*} settings
+     */
+    public Tracing getTracing() {
+        return tracing;
+    }
+
+    /** The tracing settings, used when the application has a Micrometer {@code ObservationRegistry}. */
+    public static class Tracing {
+
+        /**
+         * Whether publishing and handlers are observed in the application's ObservationRegistry: tasks
+         * carry the publisher's trace context and handlers continue it.
+         */
+        private boolean enabled = true;
+
+        /** Creates the settings with every default. */
+        public Tracing() {
+        }
+
+        /**
+         * Whether publishing and handlers are observed.
+         *
+         * @return true to observe them (the default, when there is an ObservationRegistry)
+         */
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        /**
+         * Sets whether publishing and handlers are observed.
+         *
+         * @param enabled false to leave tasks without trace context and handlers outside any trace
+         */
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
     }
 
     /** The metrics' settings, used when the application has a Micrometer {@code MeterRegistry}. */
