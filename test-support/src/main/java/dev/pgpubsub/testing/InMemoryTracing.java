@@ -47,12 +47,20 @@ public final class InMemoryTracing implements AutoCloseable {
                 new DefaultTracingObservationHandler(tracer)));
     }
 
-    /** The registry to give the code under test. */
+    /**
+     * The registry to give the code under test.
+     *
+     * @return the observation registry, with the tracing handlers
+     */
     public ObservationRegistry registry() {
         return registry;
     }
 
-    /** The tracer behind it. */
+    /**
+     * The tracer behind it.
+     *
+     * @return the tracer
+     */
     public Tracer tracer() {
         return tracer;
     }
@@ -60,6 +68,9 @@ public final class InMemoryTracing implements AutoCloseable {
     /**
      * Runs {@code work} in a new span named {@code name}, current on this thread.
      *
+     * @param <T>  what the work returns
+     * @param name the span's name
+     * @param work what to run in it
      * @return what the work returned, and the span it ran in (ended)
      */
     public <T> InSpan<T> inSpan(String name, Supplier<T> work) {
@@ -77,11 +88,16 @@ public final class InMemoryTracing implements AutoCloseable {
      * @param value   the work's result
      * @param traceId the span's trace id (32 hex digits)
      * @param spanId  the span's id (16 hex digits)
+     * @param <T>     the work's result type
      */
     public record InSpan<T>(T value, String traceId, String spanId) {
     }
 
-    /** The spans finished so far, oldest first. */
+    /**
+     * The spans finished so far, oldest first.
+     *
+     * @return a copy of them
+     */
     public List<SpanData> finishedSpans() {
         return List.copyOf(spans.spans());
     }
