@@ -91,6 +91,28 @@ public final class Listener implements AutoCloseable {
     }
 
     /**
+     * Whether this listener serves its channels, with the reason as a sentence, for health checks and
+     * readiness probes. Never blocks and asks the database nothing, so it answers during an outage and
+     * while {@link #start()} waits for the database.
+     * <ul>
+     *   <li>{@link ListenerHealth.Status#DOWN DOWN}: not started, still starting (e.g. waiting for the
+     *       database), stopping or closed; stopped by itself ({@link #failure()}); or the database has
+     *       been unusable for longer than the outage limit ({@link ListenerBuilder#outageLimit}).</li>
+     *   <li>{@link ListenerHealth.Status#DEGRADED DEGRADED}: the LISTEN connection is lost and being
+     *       restored (the poll finds due tasks meanwhile), claims fail in an outage shorter than the
+     *       outage limit, start-up recovery is draining the backlog, or fewer workers run than
+     *       configured (hung handlers were abandoned and not replaced).</li>
+     *   <li>{@link ListenerHealth.Status#UP UP} otherwise; a {@link ListenerBuilder#pollOnly poll-only}
+     *       listener too, since polling is what it was configured to do.</li>
+     * </ul>
+     *
+     * @return the health now
+     */
+    public ListenerHealth health() {
+        return runtime.health();
+    }
+
+    /**
      * Why this listener stopped by itself, if it did: the database stayed unusable for longer than
      * its outage limit ({@link ListenerBuilder#outageLimit}), or no worker was left (handlers that
      * hang used up {@link ListenerBuilder#maxAbandonedThreads}). Empty while it runs, and after a

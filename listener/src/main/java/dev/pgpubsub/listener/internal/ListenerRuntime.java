@@ -6,6 +6,7 @@ import dev.pgpubsub.core.internal.PayloadCodec;
 import dev.pgpubsub.core.internal.SqlStates;
 import dev.pgpubsub.listener.ClaimTransactions;
 import dev.pgpubsub.listener.Listener;
+import dev.pgpubsub.listener.ListenerHealth;
 import dev.pgpubsub.listener.ListenerObserver;
 import dev.pgpubsub.listener.ListenerStats;
 import dev.pgpubsub.listener.internal.claim.ClaimMetrics;
@@ -57,6 +58,13 @@ public final class ListenerRuntime {
     private volatile boolean recovering;
     private volatile Throwable failure;
     private volatile State state = State.NEW;
+    // What health() reads besides the stats; volatile, as they are, so that it never waits either.
+    private final HealthRules healthRules;
+    private volatile Instant startedAt;
+    private volatile String startProblem;
+    private volatile boolean serving;
+    private volatile String stopReason;
+    private volatile boolean closed;
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -72,6 +80,8 @@ public final class ListenerRuntime {
         this.name = name;
         this.owner = owner;
         this.observer = config.observer();
+        this.healthRules = new HealthRules(config.workers(), config.channels().size(), config.pollOnly(),
+                config.pollInterval(), config.outageLimit(), config.shutdownGrace());
     }
 
     /**
@@ -85,6 +95,7 @@ public final class ListenerRuntime {
             throw new IllegalStateException("This listener was already started; build a new one to start again");
         }
         state = State.RUNNING;
+        startedAt = Instant.now();
         observer.attached(owner);
         long startedAt = System.nanoTime();
         try {
@@ -134,11 +145,14 @@ public final class ListenerRuntime {
             } else {
                 serve();
             }
+            serving = true;
         } catch (SQLException e) {
+            stopReason = "the start failed: " + WorkerConnections.rootMessage(e);
             close();
             throw new PgPubSubException("Listener could not start: " + WorkerConnections.rootMessage(e) + ". Check the JDBC "
                     + "URL, user and password, and that the database is reachable.", e);
         } catch (RuntimeException e) {
+            stopReason = "the start failed: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getName());
             close();
             throw e;
         }
@@ -170,6 +184,7 @@ public final class ListenerRuntime {
                     throw e;
                 }
                 long wait = Math.min(Backoff.DATABASE.millis(attempt), TimeUnit.NANOSECONDS.toMillis(left) + 1);
+                startProblem = WorkerConnections.rootMessage(e);
                 LOG.warn("Listener {}: could not {} ({}); trying again in {} ms, for at most {} in all", name, what,
                         WorkerConnections.rootMessage(e), wait, Durations.describe(config.outageLimit()));
                 LOG.debug("Start-up failure", e);
@@ -189,6 +204,15 @@ public final class ListenerRuntime {
      */
     private void recoverThenServe() {
         try {
+            recover();
+            serve();
+        } finally {
+            recovering = false; // after serve(): health() never sees recovery over and no worker running yet
+        }
+    }
+
+    private void recover() {
+        try {
             new Recovery(new Recovery.Settings(config.schema(), config.channels(), config.recoveryFetchSize(),
                     config.batchSize(), config.workers(), name), connections.dataSource(), workers::runRecovered,
                     this::isRunning, progress -> {
@@ -201,10 +225,7 @@ public final class ListenerRuntime {
             LOG.warn("Listener {}: start-up recovery stopped early ({}); the claim loop takes over the rest", name,
                     WorkerConnections.rootMessage(e));
             LOG.debug("Recovery failure", e);
-        } finally {
-            recovering = false;
         }
-        serve();
     }
 
     /**
@@ -242,10 +263,12 @@ public final class ListenerRuntime {
      * close, and tell whoever asked to know.
      */
     private void giveUp(Throwable cause) {
+        String reason = healthRules.stopped(outageSince(), cause, Instant.now()); // before the lock: it takes the session's
         synchronized (this) {
             if (failure != null || state != State.RUNNING) {
                 return;
             }
+            stopReason = reason; // before failure, which health() reads first
             failure = cause;
         }
         LOG.error("Listener {} is stopping: {}", name, cause.getMessage(), cause);
@@ -282,15 +305,42 @@ public final class ListenerRuntime {
         boolean listening = running && session != null && session.connected();
         Instant outageSince = null;
         if (running) {
-            outageSince = earliest(session == null ? null : session.lostSince(), pool == null ? null : pool.outageSince());
+            outageSince = HealthRules.earliest(session == null ? null : session.lostSince(), pool == null ? null : pool.outageSince());
         }
         return new ListenerStats(wakeUps.sum(), c.turns(), c.batches(), c.done(), c.failed(), c.recovered(), c.timeouts(),
                 c.deadLettered(), pool == null ? 0 : pool.abandonedThreads(), recovering, listening, outageSince,
                 running && pool != null ? pool.liveWorkers() : 0, reconnects.sum());
     }
 
-    private static Instant earliest(Instant a, Instant b) {
-        return a == null ? b : b == null || a.isBefore(b) ? a : b;
+    /** When the ongoing outage began: the LISTEN connection lost, or claims failing; null while the database answers. */
+    private Instant outageSince() {
+        ListenSession session = listenSession;
+        WorkerPool pool = workers;
+        return HealthRules.earliest(session == null ? null : session.lostSince(), pool == null ? null : pool.outageSince());
+    }
+
+    /**
+     * Whether the listener serves its channels, and why (or why not). Never waits, as {@link #stats()}.
+     *
+     * @return the health now
+     */
+    public ListenerHealth health() {
+        State s = state;
+        WorkerPool pool = workers;
+        ListenSession session = listenSession;
+        HealthRules.Phase phase;
+        if (failure != null || (s == State.CLOSED && stopReason != null)) {
+            phase = HealthRules.Phase.FAILED;
+        } else if (s == State.NEW) {
+            phase = HealthRules.Phase.NEW;
+        } else if (s == State.CLOSED) {
+            phase = closed ? HealthRules.Phase.CLOSED : HealthRules.Phase.STOPPING;
+        } else {
+            phase = serving ? HealthRules.Phase.SERVING : HealthRules.Phase.STARTING;
+        }
+        return healthRules.judge(new HealthRules.Facts(phase, startedAt, startProblem, stopReason,
+                session == null ? null : session.lostSince(), pool == null ? null : pool.outageSince(), recovering,
+                pool == null ? 0 : pool.liveWorkers(), pool == null ? 0 : pool.abandonedThreads()), Instant.now());
     }
 
     /** Stops claiming, lets running handlers finish within the grace period, rolls back the rest, closes everything. */
@@ -335,6 +385,7 @@ public final class ListenerRuntime {
             }
         }
         observer.detached(owner);
+        closed = true;
         LOG.info("Listener {} closed", name);
     }
 

@@ -23,7 +23,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ListenSession implements AutoCloseable {
 
-
     private static final Logger LOG = LoggerFactory.getLogger(ListenSession.class);
 
     private final Notifier.ConnectionOpener opener;
@@ -63,11 +62,24 @@ public final class ListenSession implements AutoCloseable {
      * periodic round trip that finds a half-open connection: one that never closes, but on which
      * nothing arrives any more.
      */
-    public synchronized void start() throws SQLException {
-        current = connect();
-        started = true;
+    public void start() throws SQLException {
+        // Connected outside the lock: connected() and lostSince() (health checks) must not wait for the
+        // database. A loss before the assignment below goes unheard, as in reconnect(): the ping finds it.
+        Notifier notifier = connect();
+        synchronized (this) {
+            if (closed) {
+                notifier.close();
+                return;
+            }
+            current = notifier;
+            started = true;
+        }
         long every = pingInterval.toMillis();
-        reconnector.scheduleWithFixedDelay(this::ping, every, every, TimeUnit.MILLISECONDS);
+        try {
+            reconnector.scheduleWithFixedDelay(this::ping, every, every, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // closed meanwhile
+        }
     }
 
     private void ping() {
