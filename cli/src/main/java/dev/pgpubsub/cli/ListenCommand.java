@@ -5,7 +5,11 @@ import dev.pgpubsub.core.internal.Secrets;
 import dev.pgpubsub.listener.Listener;
 import dev.pgpubsub.listener.ListenerBuilder;
 import dev.pgpubsub.listener.RetryPolicy;
+import dev.pgpubsub.listener.micrometer.PgPubSubMetrics;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +42,9 @@ final class ListenCommand implements Callable<Integer> {
 
     @Mixin
     LoggingOptions logging;
+
+    @Mixin
+    HttpOptions http;
 
     @Option(names = "--handler", split = ",", paramLabel = "CLASS",
             description = "A handler bean class with a public no-argument constructor; repeatable or comma-separated "
@@ -154,22 +161,40 @@ final class ListenCommand implements Callable<Integer> {
         if (System.console() != null && !logging.json()) {
             builder.onRecoveryProgress(new ConsoleProgress());
         }
+        InetSocketAddress httpAddress = httpAddress();
+        HttpEndpoints endpoints = httpAddress == null ? null : new HttpEndpoints();
         Listener listener;
         try {
+            if (endpoints != null) {
+                builder.observer(PgPubSubMetrics.of(endpoints.registry()));
+            }
             listener = builder.handlers(beans.toArray()).channels(channels).build();
         } catch (IllegalArgumentException e) {
+            if (endpoints != null) {
+                endpoints.close();
+            }
+            if (traces != null) {
+                traces.close();
+            }
             throw new ConfigError(e.getMessage(), e);
         }
         printConfiguration();
-        if (migrate) {
-            int applied = PgPubSub.migrate(connection.dataSource(), connection.schema);
-            notice("schema '" + connection.schema + "' migrated (" + applied + " migration(s) applied)");
-        }
-        try (traces; listener) {
-            listener.start();
-            stop.await();
-            if (listener.failure().isEmpty()) {
-                notice("stopping; running handlers have " + shutdownGrace.toSeconds() + " s to finish");
+        // Up before the migration and the start, which may wait for the database: probes get answers
+        // (ready: 503, not started) all along. Stopped after the listener, so that ready says "stopping".
+        try (traces; endpoints) {
+            if (endpoints != null) {
+                serveHttp(endpoints, httpAddress, listener);
+            }
+            if (migrate) {
+                int applied = PgPubSub.migrate(connection.dataSource(), connection.schema);
+                notice("schema '" + connection.schema + "' migrated (" + applied + " migration(s) applied)");
+            }
+            try (listener) {
+                listener.start();
+                stop.await();
+                if (listener.failure().isEmpty()) {
+                    notice("stopping; running handlers have " + shutdownGrace.toSeconds() + " s to finish");
+                }
             }
         }
         if (listener.failure().isPresent()) {
@@ -185,6 +210,40 @@ final class ListenCommand implements Callable<Integer> {
         }
         notice("stopped");
         return ExitCodes.OK;
+    }
+
+    /** Where --http-port asks the endpoints to listen; null when it is not given. */
+    private InetSocketAddress httpAddress() {
+        if (!http.enabled()) {
+            return null;
+        }
+        String name = sources.nameAsGiven(spec.findOption(HttpOptions.PORT_FLAG));
+        if (http.port < 0 || http.port > 65_535) {
+            throw new ConfigError(name + " is " + http.port + "; give a port between 1 and 65535 (or 0 for any free one)");
+        }
+        InetSocketAddress address = new InetSocketAddress(http.host, http.port);
+        if (address.isUnresolved()) {
+            throw new ConfigError(sources.nameAsGiven(spec.findOption("--http-host")) + " '" + http.host
+                    + "' is not a known host name or address; give e.g. 0.0.0.0 (every interface) or 127.0.0.1");
+        }
+        return address;
+    }
+
+    private void serveHttp(HttpEndpoints endpoints, InetSocketAddress address, Listener listener) {
+        InetSocketAddress bound;
+        try {
+            bound = endpoints.start(address, listener);
+        } catch (IOException e) {
+            String port = sources.nameAsGiven(spec.findOption(HttpOptions.PORT_FLAG));
+            String host = sources.nameAsGiven(spec.findOption("--http-host"));
+            String fix = e instanceof BindException && String.valueOf(e.getMessage()).contains("in use")
+                    ? "another process uses port " + http.port + ": choose another with " + port + ", or stop that process"
+                    : "check " + host + " (an address of this machine) and " + port;
+            throw new ConfigError("Cannot serve HTTP on " + http.host + ":" + http.port + " (" + Failures.message(e)
+                    + "); " + fix, e);
+        }
+        LOG.info("pgpubsub HTTP endpoints on http://{}:{} (/health/live, /health/ready, /metrics)",
+                bound.getHostString(), bound.getPort());
     }
 
     /** A line for the operator on stderr; with JSON logs, a log line among the others. */
