@@ -1,6 +1,7 @@
 package dev.pgpubsub.spring;
 
 import dev.pgpubsub.listener.Listener;
+import dev.pgpubsub.listener.ListenerHealth;
 import dev.pgpubsub.listener.ListenerStats;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -10,12 +11,16 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
- * The health of the pgpubsub listener (Actuator's {@code pgPubSub} component): UP while it runs and
- * the database answers; DOWN when it stopped by itself ({@link Listener#failure()}) or is in an
- * outage ({@link ListenerStats#outageSince()}); OUT_OF_SERVICE while it starts, before, while it
- * stops and after. Details: its state, channels, handler beans, workers, the LISTEN connection
- * ({@code connected}, {@code reconnecting} or {@code poll-only}) and the counters of its stats. It
- * never blocks: it reads the listener's state and counters, and asks the database nothing.
+ * The health of the pgpubsub listener (Actuator's {@code pgPubSub} component), from
+ * {@link Listener#health()}: UP when that is UP or DEGRADED (the LISTEN connection lost, an outage
+ * shorter than the outage limit, recovery running, a worker short: it still serves, or will again by
+ * itself, so a probe must not take the application out for it); DOWN when that is DOWN (an outage
+ * past the limit) or the listener stopped by itself ({@link Listener#failure()}); OUT_OF_SERVICE
+ * while it starts, before, while it stops and after. Details: {@code listenerHealth} ({@code UP},
+ * {@code DEGRADED} or {@code DOWN}) and its {@code reason}, the lifecycle state, channels, handler
+ * beans, workers, the LISTEN connection ({@code connected}, {@code reconnecting} or
+ * {@code poll-only}) and the counters of its stats. It never blocks: it reads the listener's state
+ * and counters, and asks the database nothing.
  */
 final class PgPubSubHealthIndicator implements HealthIndicator {
 
@@ -46,16 +51,14 @@ final class PgPubSubHealthIndicator implements HealthIndicator {
         if (state != ListenerLifecycle.State.RUNNING) {
             return Health.outOfService().withDetails(details(listener, state, null)).build();
         }
-        ListenerStats stats = listener.stats();
-        if (stats.outageSince() != null) {
-            return Health.down()
-                    .withDetail("reason", "the database has been unusable since " + stats.outageSince()
-                            + " (the listener keeps trying for pgpubsub.listener.outage-limit, "
-                            + properties.getListener().getOutageLimit() + ")")
-                    .withDetails(details(listener, state, stats))
-                    .build();
-        }
-        return Health.up().withDetails(details(listener, state, stats)).build();
+        ListenerHealth health = listener.health();
+        // DEGRADED is UP with a detail: Actuator maps a status of its own to 200 and orders it only when
+        // told to, and readiness must not flap while the listener rides out a lost connection.
+        Health.Builder builder = health.status() == ListenerHealth.Status.DOWN ? Health.down() : Health.up();
+        return builder.withDetail("listenerHealth", health.status().name())
+                .withDetail("reason", health.reason())
+                .withDetails(details(listener, state, listener.stats()))
+                .build();
     }
 
     private Map<String, Object> details(Listener listener, ListenerLifecycle.State state, ListenerStats stats) {

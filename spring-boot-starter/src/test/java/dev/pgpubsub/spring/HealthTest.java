@@ -32,9 +32,10 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 /**
  * The listener's health indicator in real contexts on a real Postgres: UP with details while the
- * listener runs, DOWN while the database is away and UP again once it is back, DOWN with the reason
- * when the listener stopped by itself, OUT_OF_SERVICE before the start, while stopping and after;
- * none without Spring Boot's health classes, with the listener disabled, or turned off.
+ * listener runs, still UP but saying DEGRADED while the database is away (within the outage limit)
+ * and UP again once it is back, DOWN with the reason when the listener stopped by itself,
+ * OUT_OF_SERVICE before the start, while stopping and after; none without Spring Boot's health
+ * classes, with the listener disabled, or turned off.
  */
 @PostgresTest
 class HealthTest {
@@ -77,7 +78,7 @@ class HealthTest {
     }
 
     @Test
-    void upWithDetailsWhileTheListenerRunsDownWhileTheDatabaseIsAwayAndUpAgainOnceItIsBack(
+    void upWithDetailsWhileTheListenerRunsDegradedWhileTheDatabaseIsAwayAndUpAgainOnceItIsBack(
             EmbeddedPostgresServer server) throws Exception {
         try (TestDatabase own = server.createDatabase("health_outage")) {
             TestApps.createHandledTable(own);
@@ -93,7 +94,9 @@ class HealthTest {
                         await().atMost(AWAIT).until(() -> health(context).getDetails().get("tasksDone").equals(1L));
                         Health up = health(context);
                         assertThat(up.getStatus()).isEqualTo(Status.UP);
-                        assertThat(up.getDetails()).containsEntry("state", "running")
+                        assertThat(up.getDetails()).containsEntry("listenerHealth", "UP")
+                                .containsEntry("reason", "listening on 1 channel with 2 workers")
+                                .containsEntry("state", "running")
                                 .containsEntry("channels", List.of("orders"))
                                 .containsEntry("handlerBeans", List.of("orders"))
                                 .containsEntry("workers", 2)
@@ -106,18 +109,22 @@ class HealthTest {
                         Instant beforeStop = Instant.now();
                         server.stop();
                         try {
-                            await().atMost(AWAIT).until(() -> health(context).getStatus().equals(Status.DOWN));
-                            Health down = health(context);
-                            assertThat(down.getDetails()).containsEntry("state", "running")
+                            await().atMost(AWAIT).until(() -> "DEGRADED".equals(health(context).getDetails()
+                                    .get("listenerHealth")));
+                            Health degraded = health(context);
+                            assertThat(degraded.getStatus()).as("within the outage limit").isEqualTo(Status.UP);
+                            assertThat(degraded.getDetails()).containsEntry("state", "running")
                                     .containsEntry("listen", "reconnecting")
                                     .containsKey("outageSince");
-                            assertThat(Instant.parse((String) down.getDetails().get("outageSince")))
+                            assertThat(Instant.parse((String) degraded.getDetails().get("outageSince")))
                                     .isBetween(beforeStop.minusSeconds(1), Instant.now());
-                            assertThat((String) down.getDetails().get("reason")).contains("the database has been unusable since");
+                            assertThat((String) degraded.getDetails().get("reason")).contains("the LISTEN connection was lost at");
                         } finally {
                             server.start();
                         }
-                        await().atMost(Duration.ofMinutes(2)).until(() -> health(context).getStatus().equals(Status.UP));
+                        await().atMost(Duration.ofMinutes(2)).until(() -> "UP".equals(health(context).getDetails()
+                                .get("listenerHealth")));
+                        assertThat(health(context).getStatus()).isEqualTo(Status.UP);
                         assertThat(health(context).getDetails()).containsEntry("listen", "connected")
                                 .doesNotContainKey("outageSince");
                         context.getBean(Publisher.class).publish(context.getBean(DataSource.class), ORDERS, new Order(2));
