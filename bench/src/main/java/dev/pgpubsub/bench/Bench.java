@@ -32,7 +32,7 @@ public final class Bench {
 
     /** Every scenario, in the order they run. */
     static final List<String> SCENARIOS = List.of("burn-down", "channels", "latency", "recovery", "publishing", "drivers",
-            "peer", "profile");
+            "peer", "observability", "profile");
 
     /**
      * What to run.
@@ -173,6 +173,9 @@ public final class Bench {
             if (settings.only().contains("peer")) {
                 peer();
             }
+            if (settings.only().contains("observability")) {
+                observability(run == 1);
+            }
             if (settings.only().contains("recovery")) {
                 recovery(run == 1);
             }
@@ -246,7 +249,37 @@ public final class Bench {
         }
     }
 
-    /** JVM CPU time per task, by layer, from a Flight Recorder profile of two burn-downs. */
+    /**
+     * Burn-downs without observation, with metrics, and with metrics and tracing, alternately (see
+     * {@link Observed}). The first run is preceded by one of each, not recorded: a cold JIT would
+     * otherwise charge the first variant alone.
+     */
+    private void observability(boolean first) throws Exception {
+        long n = settings.full() ? 100_000 : 1_000;
+        if (first && settings.full()) {
+            for (Observed.Mode mode : Observed.Mode.values()) {
+                try (TestDatabase db = fresh()) {
+                    Observed.burnDown(db, n, 4, 100, mode);
+                }
+            }
+        }
+        for (int[] variant : new int[][] {{4, 100}, {10, 1}}) {
+            long tasks = variant[1] == 1 ? n / 5 : n;
+            for (Observed.Mode mode : Observed.Mode.values()) {
+                try (TestDatabase db = fresh()) {
+                    double[] r = Observed.burnDown(db, tasks, variant[0], variant[1], mode);
+                    String name = Observed.variant(tasks, variant[0], variant[1], mode);
+                    record("observability", name, "tasks/s", r[0]);
+                    record("observability", name, "JVM CPU us/task", r[1]);
+                    if (mode == Observed.Mode.METRICS_AND_TRACING) {
+                        record("observability", name, "spans/task", r[2]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** JVM CPU time per task, by layer, from Flight Recorder profiles of three burn-downs (one observed). */
     private void profile() throws Exception {
         long n = settings.full() ? 100_000 : 2_000;
         for (int[] variant : new int[][] {{4, 100}, {10, 1}}) {
@@ -256,11 +289,23 @@ public final class Bench {
                     Scenarios.burnDown(db, tasks, variant[0], variant[1], false);
                     return tasks;
                 });
-                String name = "pgpubsub " + count(tasks) + " workers=" + variant[0] + " batch=" + variant[1];
-                micros.forEach((layer, us) -> record("profile", name + ": " + layer,
-                        layer.endsWith("(count)") ? "samples" : "JVM CPU us/task", us));
+                profiled("pgpubsub " + count(tasks) + " workers=" + variant[0] + " batch=" + variant[1], micros);
             }
         }
+        // The batched burn-down again, with metrics and tracing: what the observation costs, by layer.
+        try (TestDatabase db = fresh(); Observed observed = new Observed(Observed.Mode.METRICS_AND_TRACING)) {
+            observed.seed(db, n);
+            Map<String, Double> micros = Profile.perTask(() -> {
+                observed.burnDown(db, n, 4, 100);
+                return n;
+            });
+            profiled(Observed.variant(n, 4, 100, Observed.Mode.METRICS_AND_TRACING), micros);
+        }
+    }
+
+    private void profiled(String variant, Map<String, Double> micros) {
+        micros.forEach((layer, us) -> record("profile", variant + ": " + layer,
+                layer.endsWith("(count)") ? "samples" : "JVM CPU us/task", us));
     }
 
     private void measureRaw(long n, int threads, int batch) throws Exception {

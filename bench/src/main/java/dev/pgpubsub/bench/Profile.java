@@ -26,8 +26,14 @@ final class Profile {
 
     static {
         LAYERS.put("dev.pgpubsub.listener.internal.guard", "pgpubsub: transaction guard");
+        LAYERS.put("dev.pgpubsub.listener.micrometer", "pgpubsub: metrics");
+        LAYERS.put("dev.pgpubsub.listener.internal.claim.ObservedTasks", "pgpubsub: tracing");
+        LAYERS.put("dev.pgpubsub.listener.internal.claim.TraceIds", "pgpubsub: tracing");
         LAYERS.put("dev.pgpubsub.bench", "handler (no-op) and harness");
         LAYERS.put("dev.pgpubsub", "pgpubsub: claim loop and dispatch");
+        LAYERS.put("io.opentelemetry", "tracing: OpenTelemetry SDK");
+        LAYERS.put("io.micrometer.tracing", "tracing: Micrometer Tracing");
+        LAYERS.put("io.micrometer", "Micrometer (meters, observations)");
         LAYERS.put("org.postgresql", "JDBC driver (standard)");
         LAYERS.put("com.impossibl", "JDBC driver (pgjdbc-ng)");
         LAYERS.put("io.netty", "Netty (LISTEN connection)");

@@ -42,7 +42,66 @@ final class Report {
                         "raw INSERT+NOTIFY " + rate, metric, true);
             }
         }
+        observability(ratios, results);
         return ratios;
+    }
+
+    /**
+     * Each observed variant against the plain one: per run, and between medians (the target: at most
+     * 5 % apart, or a difference inside the spread, that is, runs that disagree on which is faster);
+     * the spread of each variant; and what the observation costs in JVM CPU per task.
+     */
+    private static void observability(List<Result> into, Results results) {
+        String scenario = "observability";
+        for (int[] v : new int[][] {{4, 100}, {10, 1}}) {
+            for (long tasks : new long[] {100_000, 20_000, 1_000, 200}) {
+                String plain = Observed.variant(tasks, v[0], v[1], Observed.Mode.PLAIN);
+                Result a = new Result(scenario, plain, "tasks/s", results.runs(scenario, plain, "tasks/s"));
+                if (a.runs().isEmpty()) {
+                    continue;
+                }
+                String size = Bench.count(tasks) + " workers=" + v[0] + " batch=" + v[1];
+                String derived = scenario + " (derived)";
+                into.add(new Result(derived, "plain, " + size, "spread, % of median", List.of(spread(a))));
+                Result cpuA = new Result(scenario, plain, "JVM CPU us/task", results.runs(scenario, plain, "JVM CPU us/task"));
+                for (Observed.Mode mode : List.of(Observed.Mode.METRICS, Observed.Mode.METRICS_AND_TRACING)) {
+                    String observed = Observed.variant(tasks, v[0], v[1], mode);
+                    Result b = new Result(scenario, observed, "tasks/s", results.runs(scenario, observed, "tasks/s"));
+                    if (b.runs().isEmpty()) {
+                        continue;
+                    }
+                    String name = mode.label + " / plain, " + size;
+                    ratio(into, results, scenario, name, observed, plain, "tasks/s", false);
+                    double difference = (b.median() / a.median() - 1) * 100;
+                    into.add(new Result(derived, name, "medians apart, %", List.of(difference)));
+                    into.add(new Result(derived, mode.label + ", " + size, "spread, % of median", List.of(spread(b))));
+                    // Inside the spread: the runs do not agree on which is faster. The plain runs' own range
+                    // is no test: one slow run widens it, while every pair may show the same cost.
+                    List<Double> perRun = perRun(results.runs(scenario, observed, "tasks/s"), a.runs());
+                    boolean straddles = perRun.stream().anyMatch(r -> r >= 1) && perRun.stream().anyMatch(r -> r < 1);
+                    boolean met = Math.abs(difference) <= 5 || straddles;
+                    into.add(new Result(derived, name, "met (1 = yes)", List.of(met ? 1.0 : 0.0)));
+                    Result cpuB = new Result(scenario, observed, "JVM CPU us/task", results.runs(scenario, observed,
+                            "JVM CPU us/task"));
+                    into.add(new Result(derived, mode.label + " - plain, " + size, "JVM CPU us/task",
+                            List.of(cpuB.median() - cpuA.median())));
+                }
+            }
+        }
+    }
+
+    /** a / b, run by run. */
+    private static List<Double> perRun(List<Double> a, List<Double> b) {
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            ratios.add(a.get(i) / b.get(i));
+        }
+        return ratios;
+    }
+
+    /** (max - min) / median, in %. */
+    private static double spread(Result r) {
+        return (r.max() - r.min()) / r.median() * 100;
     }
 
     /**
@@ -54,8 +113,12 @@ final class Report {
         List<Double> a = results.runs(scenario, ours, metric);
         List<Double> b = results.runs(scenario, raw, metric);
         List<Double> perRun = new ArrayList<>();
-        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
-            perRun.add(difference ? a.get(i) - b.get(i) : a.get(i) / b.get(i));
+        if (difference) {
+            for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+                perRun.add(a.get(i) - b.get(i));
+            }
+        } else {
+            perRun.addAll(perRun(a, b));
         }
         if (!perRun.isEmpty()) {
             into.add(new Result(scenario + " (derived)", name, difference ? "difference, ms" : "ratio", perRun));

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.stream.LongStream;
 
 /** The measurements themselves, each on a fresh database given by the caller. */
@@ -69,7 +70,7 @@ final class Scenarios {
      */
     static double[] burnDown(TestDatabase db, long n, int workers, int batch, boolean pgjdbcNgWorkers) throws Exception {
         seed(db, n);
-        return burnDown(db, n, workers, batch, pgjdbcNgWorkers, List.of(BENCH));
+        return burnDown(db, n, workers, batch, pgjdbcNgWorkers, List.of(BENCH), builder -> { });
     }
 
     /**
@@ -89,17 +90,24 @@ final class Scenarios {
                 + "jsonb_build_object('n', g) FROM generate_series(0, " + (channels - 1) + ") c, generate_series(1, "
                 + perChannel + ") g ORDER BY g, c");
         db.execute("VACUUM ANALYZE pgpubsub.notification");
-        return burnDown(db, channels * perChannel, workers, batch, false, all);
+        return burnDown(db, channels * perChannel, workers, batch, false, all, builder -> { });
     }
 
-    private static double[] burnDown(TestDatabase db, long n, int workers, int batch, boolean pgjdbcNgWorkers,
-            List<Channel<Task>> channels) throws Exception {
+    /**
+     * Burns down {@code n} tasks already in the table, on a listener that serves {@code channels},
+     * set up further by {@code configure}.
+     *
+     * @return as {@link #burnDown(TestDatabase, long, int, int, boolean)}
+     */
+    static double[] burnDown(TestDatabase db, long n, int workers, int batch, boolean pgjdbcNgWorkers,
+            List<Channel<Task>> channels, Consumer<ListenerBuilder> configure) throws Exception {
         long commitsBefore = commits(db);
         long walBefore = walBytes(db);
         String url = pgjdbcNgWorkers ? db.jdbcUrl().replace("jdbc:postgresql:", "jdbc:pgsql:") : db.jdbcUrl();
         ListenerBuilder builder = Listener.builder().jdbcUrl(url).user(db.user()).password(password(db)).workers(workers)
                 .batchSize(batch).recoverOnStart(false).pollInterval(Duration.ofMinutes(10));
         channels.forEach(channel -> builder.on(channel, (task, context) -> { }));
+        configure.accept(builder);
         long cpuBefore = Profile.processCpuNanos();
         long start = System.nanoTime();
         long elapsed;

@@ -21,11 +21,15 @@ class BenchSmokeTest {
             "--only", String.join(",", Bench.SCENARIOS)}), new PrintStream(printed, true, StandardCharsets.UTF_8));
 
         assertThat(results).extracting(Result::scenario).contains("burn-down", "channels", "latency", "recovery", "publishing",
-                "drivers", "peer", "profile", "burn-down (derived)", "channels (derived)", "latency (derived)", "peer (derived)");
+                "drivers", "peer", "observability", "profile", "burn-down (derived)", "channels (derived)", "latency (derived)",
+                "peer (derived)", "observability (derived)");
+        // Traced tasks: each handler ran in a span, exported.
+        assertThat(results).filteredOn(r -> r.metric().equals("spans/task"))
+                .hasSize(2).allSatisfy(r -> assertThat(r.median()).as(r.variant()).isGreaterThanOrEqualTo(1));
         assertThat(results).filteredOn(r -> r.metric().equals("WAL bytes/task"))
                 .allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive());
         assertThat(results).filteredOn(r -> r.scenario().equals("profile") && r.variant().endsWith(": total"))
-                .hasSize(2).allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive());
+                .hasSize(3).allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive());
         assertThat(results).filteredOn(r -> r.metric().equals("tasks/s") || r.metric().equals("rows/s"))
                 .allSatisfy(r -> assertThat(r.median()).as(r.variant()).isPositive());
         assertThat(results).filteredOn(r -> r.metric().equals("commits/task"))
