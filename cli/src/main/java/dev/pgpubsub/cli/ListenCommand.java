@@ -154,14 +154,14 @@ final class ListenCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ConfigError(inCliTerms(e.getMessage()), e);
         }
+        if (System.console() != null && !logging.json()) {
+            builder.onRecoveryProgress(new ConsoleProgress());
+        }
+        InetSocketAddress httpAddress = httpAddress(); // before anything that needs closing: it may refuse the setting
         TaskTraces traces = tracing ? new TaskTraces() : null;
         if (traces != null) {
             builder.observationRegistry(traces.registry());
         }
-        if (System.console() != null && !logging.json()) {
-            builder.onRecoveryProgress(new ConsoleProgress());
-        }
-        InetSocketAddress httpAddress = httpAddress();
         HttpEndpoints endpoints = httpAddress == null ? null : new HttpEndpoints();
         Listener listener;
         try {
@@ -181,7 +181,8 @@ final class ListenCommand implements Callable<Integer> {
         printConfiguration();
         // Up before the migration and the start, which may wait for the database: probes get answers
         // (ready: 503, not started) all along. Stopped after the listener, so that ready says "stopping".
-        try (traces; endpoints) {
+        // Closed in reverse: the listener first (whatever failed before its start), then the endpoints.
+        try (traces; endpoints; listener) {
             if (endpoints != null) {
                 serveHttp(endpoints, httpAddress, listener);
             }
@@ -189,12 +190,10 @@ final class ListenCommand implements Callable<Integer> {
                 int applied = PgPubSub.migrate(connection.dataSource(), connection.schema);
                 notice("schema '" + connection.schema + "' migrated (" + applied + " migration(s) applied)");
             }
-            try (listener) {
-                listener.start();
-                stop.await();
-                if (listener.failure().isEmpty()) {
-                    notice("stopping; running handlers have " + shutdownGrace.toSeconds() + " s to finish");
-                }
+            listener.start();
+            stop.await();
+            if (listener.failure().isEmpty()) {
+                notice("stopping; running handlers have " + shutdownGrace.toSeconds() + " s to finish");
             }
         }
         if (listener.failure().isPresent()) {

@@ -9,6 +9,7 @@ import dev.pgpubsub.core.Publisher;
 import dev.pgpubsub.testing.InMemoryTracing;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import io.opentelemetry.sdk.trace.data.SpanData;
 import org.junit.jupiter.api.Test;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
@@ -112,6 +112,8 @@ class DistributionIT {
                     .containsEntry("traceId", request.traceId())
                     .containsEntry("parentId", publish.getSpanId());
             assertThat(mdc.get("spanId")).matches("[0-9a-f]{16}").isNotEqualTo(publish.getSpanId());
+        } finally {
+            Files.deleteIfExists(output);
         }
     }
 

@@ -47,19 +47,14 @@ END
 $$;
 
 -- publish() and publish_all() gain a last parameter, trace_context (default NULL), so that every
--- call written before keeps working. A changed parameter list is a new function: the old ones are
--- dropped (two functions differing only in a defaulted parameter would make calls ambiguous), and
--- whoever could execute an old one may execute its successor.
-CREATE TEMPORARY TABLE pgpubsub_publish_grants AS
-    SELECT f.proname::text AS function, acl.grantee
-    FROM pg_catalog.pg_proc f,
-        pg_catalog.aclexplode(coalesce(f.proacl, pg_catalog.acldefault('f', f.proowner))) acl
-    WHERE f.oid IN ('${schema}.publish(text, jsonb, timestamptz)'::regprocedure,
-                    '${schema}.publish_all(text, jsonb, timestamptz)'::regprocedure)
-      AND acl.privilege_type = 'EXECUTE' AND acl.grantee <> f.proowner;
-
-DROP FUNCTION ${schema}.publish(text, jsonb, timestamptz);
-DROP FUNCTION ${schema}.publish_all(text, jsonb, timestamptz);
+-- call written before keeps working. A changed parameter list makes a new function, and two
+-- functions that differ only in a defaulted parameter would make calls ambiguous: the old ones are
+-- renamed out of the way, the new ones take over their owner (they run as it) and their grants (with
+-- the grant option where it was given), and the old ones are dropped. No temporary table: a role
+-- without TEMP on the database migrates too. Apply this file in one transaction (Flyway does): the
+-- functions are replaced at once for every other session.
+ALTER FUNCTION ${schema}.publish(text, jsonb, timestamptz) RENAME TO publish_before_v6;
+ALTER FUNCTION ${schema}.publish_all(text, jsonb, timestamptz) RENAME TO publish_all_before_v6;
 
 CREATE FUNCTION ${schema}.publish(channel text, payload jsonb, run_at timestamptz DEFAULT NULL,
         trace_context jsonb DEFAULT NULL)
@@ -110,19 +105,36 @@ COMMENT ON FUNCTION ${schema}.publish(text, jsonb, timestamptz, jsonb) IS
 COMMENT ON FUNCTION ${schema}.publish_all(text, jsonb, timestamptz, jsonb) IS
     'pgpubsub: inserts a task for each element of the JSON array payloads, in order, all with one trace_context, and wakes the channel''s listeners once after commit; returns the task ids in that order. Runs as its owner: callers need only EXECUTE.';
 
-REVOKE ALL ON FUNCTION ${schema}.publish(text, jsonb, timestamptz, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION ${schema}.publish_all(text, jsonb, timestamptz, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION ${schema}.check_trace_context(jsonb) FROM PUBLIC;
-
 DO $$
 DECLARE
+    pair record;
     g record;
+    owner_name name;
 BEGIN
-    FOR g IN SELECT function, grantee FROM pgpubsub_publish_grants LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION ${schema}.%I(text, jsonb, timestamptz, jsonb) TO %s',
-            g.function, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END);
+    FOR pair IN
+        SELECT * FROM (VALUES
+            ('${schema}.publish_before_v6(text, jsonb, timestamptz)'::regprocedure,
+             '${schema}.publish(text, jsonb, timestamptz, jsonb)'::regprocedure),
+            ('${schema}.publish_all_before_v6(text, jsonb, timestamptz)'::regprocedure,
+             '${schema}.publish_all(text, jsonb, timestamptz, jsonb)'::regprocedure)) AS p(old, new)
+    LOOP
+        SELECT pg_catalog.pg_get_userbyid(f.proowner) INTO owner_name FROM pg_catalog.pg_proc f WHERE f.oid = pair.old;
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO %I', pair.new, owner_name);
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', pair.new);
+        FOR g IN
+            SELECT acl.grantee, acl.is_grantable
+            FROM pg_catalog.pg_proc f,
+                pg_catalog.aclexplode(coalesce(f.proacl, pg_catalog.acldefault('f', f.proowner))) acl
+            WHERE f.oid = pair.old AND acl.privilege_type = 'EXECUTE' AND acl.grantee <> f.proowner
+        LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s', pair.new,
+                CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,
+                CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        END LOOP;
+        EXECUTE pg_catalog.format('DROP FUNCTION %s', pair.old);
     END LOOP;
+    -- publish() calls it as its owner: the same owner, and nobody else may call it.
+    EXECUTE pg_catalog.format('ALTER FUNCTION ${schema}.check_trace_context(jsonb) OWNER TO %I', owner_name);
+    REVOKE ALL ON FUNCTION ${schema}.check_trace_context(jsonb) FROM PUBLIC;
 END
 $$;
-
-DROP TABLE pg_temp.pgpubsub_publish_grants;

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgpubsub.testing.InMemoryTracing;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -104,6 +106,25 @@ class PublishTracingTest {
                 .containsExactly("none", "none", "none");
         assertThatThrownBy(() -> Publisher.builder().observationRegistry(null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leave it unset");
+    }
+
+    @Test
+    void aTracerThatThrowsNeverFailsThePublish() throws SQLException {
+        ObservationRegistry broken = ObservationRegistry.create();
+        broken.observationConfig().observationHandler(new ObservationHandler<Observation.Context>() {
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return true;
+            }
+
+            @Override
+            public void onStart(Observation.Context context) {
+                throw new IllegalStateException("tracer broken");
+            }
+        });
+        long id = Publisher.builder().observationRegistry(broken).build().publish(db.dataSource(), ORDERS, new OrderPlaced(1));
+        assertThat(db.strings("SELECT coalesce(trace_context::text, 'none') FROM pgpubsub.notification WHERE id = " + id))
+                .containsExactly("none");
     }
 
     @Test

@@ -15,7 +15,11 @@ import dev.pgpubsub.listener.Fixtures.Order;
 import dev.pgpubsub.testing.InMemoryTracing;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
+import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.trace.data.SpanData;
@@ -127,6 +131,12 @@ class TracingTest {
         }
         assertThat(seen.get(request.value() + ":1").mdc()).containsEntry("traceId", request.traceId())
                 .containsEntry("parentId", publish.getSpanId());
+        // The line about the dead letters comes after the task, on the same worker: none of its trace.
+        ILoggingEvent buried = log.matching("moved to the dead letters").get(0);
+        ILoggingEvent lastAttempt = single(log.matching("Task " + request.value() + " on channel 'orders' failed its last"));
+        assertThat(lastAttempt.getMDCPropertyMap()).containsEntry("traceId", request.traceId());
+        assertThat(buried.getThreadName()).isEqualTo(lastAttempt.getThreadName());
+        assertThat(buried.getMDCPropertyMap()).doesNotContainKeys("traceId", "spanId", "parentId");
     }
 
     @Test
@@ -163,6 +173,74 @@ class TracingTest {
         }
         assertThat(mdc.get("in")).containsKey("pgpubsub.task.id").doesNotContainKeys("traceId", "spanId");
         assertThat(tracing.finishedSpans()).extracting(SpanData::getName).doesNotContain("orders process");
+    }
+
+    /**
+     * A tracer that throws (when it starts a span, or when it ends one) never fails a batch nor
+     * charges a task, and leaves nothing of a trace on the worker thread.
+     */
+    @Test
+    void aTracerThatThrowsNeverFailsTheBatch() throws Exception {
+        for (String where : List.of("start", "scope", "stop")) {
+            ObservationRegistry broken = ObservationRegistry.create();
+            broken.observationConfig().observationHandler(new ObservationHandler<Observation.Context>() {
+                @Override
+                public boolean supportsContext(Observation.Context context) {
+                    return true;
+                }
+
+                @Override
+                public void onStart(Observation.Context context) {
+                    throwIf(where, "start");
+                }
+
+                @Override
+                public void onScopeOpened(Observation.Context context) {
+                    throwIf(where, "scope");
+                }
+
+                @Override
+                public void onStop(Observation.Context context) {
+                    throwIf(where, "stop");
+                }
+            });
+            Fixtures.reset(db);
+            seen.clear();
+            long[] ids = Fixtures.publishOrders(db, 1, 11);
+            try (Listener listener = listenerFor(db).workers(1).batchSize(5).recoverOnStart(false)
+                    .observationRegistry(broken)
+                    .on(ORDERS, (o, ctx) -> {
+                        seen.put(ctx.id() + ":" + ctx.attempt(), new Seen(MDC.getCopyOfContextMap(), null, null));
+                        recordHandled(ctx, o.n(), "x");
+                    }).start()) {
+                await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 10);
+                assertThat(listener.stats().tasksFailed()).as(where).isZero();
+            }
+            assertThat(count(db, "SELECT count(DISTINCT task_id) FROM handled WHERE attempt = 1")).as(where).isEqualTo(10);
+            assertThat(seen.keySet()).as(where).hasSize(10);
+            assertThat(seen.get(ids[9] + ":1").mdc()).as(where).doesNotContainKeys("traceId", "spanId");
+        }
+        assertThat(log.matching("The tracing of handlers threw")).isNotEmpty();
+    }
+
+    /** Handlers added to the registry after the listener was built are used: it is asked at each task. */
+    @Test
+    void aRegistryGivenItsHandlersAfterTheListenerWasBuiltTracesAllTheSame() throws Exception {
+        ObservationRegistry late = ObservationRegistry.create();
+        Listener listener = tracedListener(n -> false).observationRegistry(late).build();
+        late.observationConfig().observationHandler(new DefaultTracingObservationHandler(tracing.tracer()));
+        long id = Fixtures.publishOrders(db, 1, 2)[0];
+        try (listener) {
+            listener.start();
+            await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
+        }
+        assertThat(seen.get(id + ":1").mdc()).containsKey("traceId");
+    }
+
+    private static void throwIf(String where, String here) {
+        if (where.equals(here)) {
+            throw new IllegalStateException("tracer broken at " + here);
+        }
     }
 
     /** A listener in the same tracer; orders whose {@code n} fails {@code failsFirst} throw on their first attempt. */

@@ -9,6 +9,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
 
 /**
  * Publishing and handlers observed in the application's Micrometer {@code ObservationRegistry}
@@ -30,16 +31,30 @@ public class PgPubSubTracingAutoConfiguration {
 
     @Bean
     PgPubSubCustomizer pgPubSubTracing(ObservationRegistry registry) {
-        return new PgPubSubCustomizer() {
-            @Override
-            public void customize(Publisher.Builder publisher) {
-                publisher.observationRegistry(registry);
-            }
+        return new Customizer(registry);
+    }
 
-            @Override
-            public void customize(ListenerBuilder listener) {
-                listener.observationRegistry(registry);
-            }
-        };
+    /** First of the customizers, so that an application's own (a listener without tracing, say) have the last word. */
+    private static final class Customizer implements PgPubSubCustomizer, Ordered {
+        private final ObservationRegistry registry;
+
+        Customizer(ObservationRegistry registry) {
+            this.registry = registry;
+        }
+
+        @Override
+        public int getOrder() {
+            return Ordered.HIGHEST_PRECEDENCE;
+        }
+
+        @Override
+        public void customize(Publisher.Builder publisher) {
+            publisher.observationRegistry(registry);
+        }
+
+        @Override
+        public void customize(ListenerBuilder listener) {
+            listener.observationRegistry(registry);
+        }
     }
 }

@@ -18,9 +18,7 @@ import dev.pgpubsub.spring.jpa.Ticket;
 import dev.pgpubsub.spring.jpa.Tickets;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.stream.LongStream;
 import javax.sql.DataSource;
@@ -80,7 +78,7 @@ class JpaAndJooqTest {
 
         @Listen("orders")
         public void onOrder(Order order, TaskContext context) throws SQLException {
-            boolean sameTx = invoices.currentTransactionId() == xid(context);
+            boolean sameTx = invoices.currentTransactionId() == TestApps.xid(context);
             jdbc.update("INSERT INTO written (task_id, n, attempt, same_tx) VALUES (?, ?, ?, ?)", context.id(),
                     order.n(), context.attempt(), sameTx);
             InvoiceRow row = new InvoiceRow(context.id(), order.n(), context.attempt(), sameTx);
@@ -121,7 +119,7 @@ class JpaAndJooqTest {
             Long written = dsl.fetchValue(DSL.field("pg_current_xact_id()::text::bigint", Long.class));
             dsl.insertInto(DSL.table("written"), DSL.field("task_id"), DSL.field("n"), DSL.field("attempt"),
                     DSL.field("same_tx"))
-                    .values(context.id(), order.n(), context.attempt(), written != null && written == xid(context))
+                    .values(context.id(), order.n(), context.attempt(), written != null && written == TestApps.xid(context))
                     .execute();
             if (order.n() % 10 == 3 && context.attempt() == 1) {
                 throw new IllegalStateException("first attempt of " + order.n() + " fails after writing");
@@ -276,13 +274,5 @@ class JpaAndJooqTest {
                     .isZero();
             assertThat(db.number("SELECT count(*) FROM pgpubsub.dead_letter")).isZero();
         });
-    }
-
-    static long xid(TaskContext context) throws SQLException {
-        try (Statement s = context.connection().createStatement();
-                ResultSet rs = s.executeQuery("SELECT pg_current_xact_id()::text::bigint")) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 }

@@ -14,9 +14,7 @@ import dev.pgpubsub.spring.TestApps.Invoice;
 import dev.pgpubsub.spring.TestApps.Order;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.LongStream;
@@ -73,7 +71,7 @@ class SpringTransactionsTest {
         @Listen("orders")
         public void onOrder(Order order, TaskContext context) throws SQLException {
             // Same transaction as the claim, which deletes the task: same Postgres transaction id.
-            long claimXid = xid(context);
+            long claimXid = TestApps.xid(context);
             Long written = jdbc.queryForObject("SELECT pg_current_xact_id()::text::bigint", Long.class);
             jdbc.update("INSERT INTO written (task_id, n, attempt, same_tx) VALUES (?, ?, ?, ?)", context.id(),
                     order.n(), context.attempt(), written != null && written == claimXid);
@@ -445,13 +443,5 @@ class SpringTransactionsTest {
             }
         }
         throw new AssertionError("No analysis of " + failure);
-    }
-
-    private static long xid(TaskContext context) throws SQLException {
-        try (Statement s = context.connection().createStatement();
-                ResultSet rs = s.executeQuery("SELECT pg_current_xact_id()::text::bigint")) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 }

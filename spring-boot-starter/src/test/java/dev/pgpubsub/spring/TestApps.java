@@ -5,7 +5,9 @@ import dev.pgpubsub.core.Channel;
 import dev.pgpubsub.listener.TaskContext;
 import dev.pgpubsub.testing.TestDatabase;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import javax.sql.DataSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -68,6 +70,15 @@ final class TestApps {
 
     static long count(DataSource ds, String sql) throws SQLException {
         try (var c = ds.getConnection(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** The 64-bit id of the claim transaction a handler runs in. */
+    static long xid(TaskContext context) throws SQLException {
+        try (Statement s = context.connection().createStatement();
+                ResultSet rs = s.executeQuery("SELECT pg_current_xact_id()::text::bigint")) {
             rs.next();
             return rs.getLong(1);
         }

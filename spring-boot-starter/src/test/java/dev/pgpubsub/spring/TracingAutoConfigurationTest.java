@@ -108,6 +108,27 @@ class TracingAutoConfigurationTest {
         });
     }
 
+    /** The library's customizer comes first: an application's own has the last word (no tracing for its listener). */
+    @Test
+    void anApplicationsCustomizerOverridesTheLibrarysTracing() {
+        app().withBean(PgPubSubCustomizer.class, () -> new PgPubSubCustomizer() {
+            @Override
+            public void customize(ListenerBuilder listener) {
+                listener.observationRegistry(ObservationRegistry.NOOP);
+            }
+        }).run(context -> {
+            assertThat(context).hasNotFailed();
+            Publisher publisher = context.getBean(Publisher.class);
+            tracing.inSpan("POST /orders", () -> publisher.publish(context.getBean(DataSource.class), ORDERS, new Order(4)));
+            await().atMost(AWAIT).until(() -> SEEN.containsKey(4L));
+            assertThat(SEEN.get(4L)).doesNotContainKeys("traceId", "spanId");
+            assertThat(db.strings("SELECT count(*)::text FROM pgpubsub.notification WHERE trace_context IS NOT NULL"))
+                    .containsExactly("0"); // handled and gone
+            assertThat(tracing.finishedSpans()).extracting(SpanData::getName).contains("orders publish")
+                    .doesNotContain("orders process");
+        });
+    }
+
     @Test
     void withSpringBootsRegistryAndNoTracerAndWithoutTheObservationApiTheApplicationRuns() {
         TestApps.runner()

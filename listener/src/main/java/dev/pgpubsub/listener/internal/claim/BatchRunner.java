@@ -304,13 +304,14 @@ final class BatchRunner {
                     cause = t;
                 }
                 if (cause == null) {
+                    // Open until the task's outcome is logged, so that those lines carry the trace too;
+                    // before the handler's timer is set, so that nothing between the two can leave it set.
+                    trace = tracing.start(handler.channel(), task, slot.traceMdc);
                     TransactionGuard guard = TransactionGuard.of(c, probe);
                     long timeout = policy.handlerTimeout().toMillis();
                     slot.calling(new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
                             System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
                     String owner = null;
-                    // Open until the task's outcome is logged, so that those lines carry the trace too.
-                    trace = tracing.start(handler.channel(), task, slot.traceMdc);
                     long started = System.nanoTime();
                     metrics.observer.handlerStarting(handler.channel(), Math.max(0, started - task.dueAtNanos()));
                     try {
@@ -324,7 +325,12 @@ final class BatchRunner {
                     } finally {
                         guard.close();
                     }
-                    slot.called(); // throws if the watchdog timed the call out first
+                    try {
+                        slot.called(); // throws if the watchdog timed the call out first
+                    } catch (WorkerSlot.Abandoned timedOut) {
+                        trace.failed("the handler overran its timeout of " + timeout + " ms", null);
+                        throw timedOut;
+                    }
                     error = cause != null ? describe(cause) : printable(guard.verdict());
                     if (error == null && owner != null) {
                         error = printable(owner);
