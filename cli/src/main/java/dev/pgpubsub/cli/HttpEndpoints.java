@@ -6,7 +6,6 @@ import com.sun.net.httpserver.HttpServer;
 import dev.pgpubsub.core.internal.Secrets;
 import dev.pgpubsub.listener.Listener;
 import dev.pgpubsub.listener.ListenerHealth;
-import dev.pgpubsub.listener.internal.Threads;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -26,6 +25,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -86,7 +86,12 @@ final class HttpEndpoints implements AutoCloseable {
     InetSocketAddress start(InetSocketAddress address, Listener served) throws IOException {
         this.listener = served;
         server = HttpServer.create(address, 0);
-        executor = Executors.newFixedThreadPool(THREADS, Threads.factory("pgpubsub-http", true));
+        AtomicInteger count = new AtomicInteger();
+        executor = Executors.newFixedThreadPool(THREADS, body -> {
+            Thread t = new Thread(body, "pgpubsub-http-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         server.setExecutor(executor);
         server.createContext("/health/live", exactly("/health/live", this::live));
         server.createContext("/health/ready", exactly("/health/ready", this::ready));
