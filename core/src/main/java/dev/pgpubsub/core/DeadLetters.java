@@ -123,8 +123,9 @@ public final class DeadLetters {
 
     /**
      * Puts these dead letters back as pending tasks (same id, attempts from zero, due now; their
-     * error history kept) and wakes their channels' listeners. Ids that are not dead letters are
-     * ignored.
+     * error history and key kept) and wakes their channels' listeners. Ids that are not dead letters
+     * are ignored, and so are dead letters whose key a pending task holds now (that task stands for
+     * them; purge them, or re-queue them once it is done).
      *
      * @param ids the ids of the dead letters to re-queue
      * @return how many were re-queued
@@ -176,10 +177,13 @@ public final class DeadLetters {
     private int move(String where, Binder binder) {
         // One statement: the rows leave dead_letter and enter notification together, and each
         // channel gets one wake-up, sent when the transaction commits.
-        String sql = "WITH moved AS (DELETE FROM " + table() + " " + where + " RETURNING *),"
+        // A dead letter whose key a pending task holds stays: that task stands for it, as it would
+        // for a publish of the key (purge it, or re-queue it once that task is done).
+        String sql = "WITH moved AS (DELETE FROM " + table() + " d " + where + " AND NOT (d.key IS NOT NULL AND EXISTS"
+                + " (SELECT 1 FROM " + schema + ".notification n WHERE n.channel = d.channel AND n.key = d.key)) RETURNING *),"
                 + " queued AS (INSERT INTO " + schema + ".notification (id, channel, payload, created_at, run_at, attempts, errors,"
-                + " trace_context) OVERRIDING SYSTEM VALUE SELECT id, channel, payload, created_at, now(), 0, errors, trace_context"
-                + " FROM moved RETURNING channel)"
+                + " trace_context, key) OVERRIDING SYSTEM VALUE SELECT id, channel, payload, created_at, now(), 0, errors,"
+                + " trace_context, key FROM moved RETURNING channel)"
                 + " SELECT count(*), pg_notify(? || channel, '') FROM queued GROUP BY channel";
         return run("re-queue dead letters", c -> {
             try (PreparedStatement ps = c.prepareStatement(sql)) {

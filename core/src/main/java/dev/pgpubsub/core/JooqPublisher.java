@@ -2,6 +2,7 @@ package dev.pgpubsub.core;
 
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Map;
 import org.jooq.DSLContext;
 
 /**
@@ -67,6 +68,20 @@ public final class JooqPublisher {
             TxPublishers.checkAll(publisher, channel, payloads);
             Instant at = TxPublishers.requireRunAt(channel, runAt);
             return dsl.connectionResult(c -> TxPublishers.all(publisher, c, channel, payloads, at));
+        }
+
+        @Override
+        public <P extends Record> long publish(Channel<P> channel, P payload, PublishOptions options) {
+            TxPublishers.check(publisher, channel, payload);
+            TxPublishers.requireOptions(channel, options);
+            return dsl.connectionResult(c -> TxPublishers.oneWith(publisher, c, channel, payload, options));
+        }
+
+        @Override
+        public <P extends Record> Map<String, Long> publishAll(Channel<P> channel, Map<String, ? extends P> payloadsByKey,
+                PublishOptions options) {
+            TxPublishers.Keyed<P> keyed = TxPublishers.keyed(publisher, channel, payloadsByKey, options);
+            return dsl.connectionResult(c -> TxPublishers.allKeyed(publisher, c, channel, keyed, options));
         }
     }
 }

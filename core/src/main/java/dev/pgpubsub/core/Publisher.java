@@ -99,6 +99,24 @@ public final class Publisher {
     }
 
     /**
+     * Publishes one task with {@code options} (a unique key, a run time) in a transaction of its own
+     * on a connection from {@code dataSource}, and commits it; see {@link PublishOptions}.
+     *
+     * @param dataSource the database pgpubsub is installed in
+     * @param channel    the channel to publish to
+     * @param payload    the task's data, written as JSON
+     * @param options    the key, mode and run time
+     * @param <P>        the payload type
+     * @return the task's id: the new task's, or that of the pending task that holds the key
+     * @throws IllegalArgumentException when an argument is null or not valid, or the payload is over the cap
+     * @throws PgPubSubException when the database cannot be reached or refuses the task (nothing is then
+     *                           published), e.g. with SQLSTATE 55P03 when a task to replace is running
+     */
+    public <P extends Record> long publish(DataSource dataSource, Channel<P> channel, P payload, PublishOptions options) {
+        return inNewTransaction(dataSource, (tx, connection) -> tx.publish(channel, payload, options));
+    }
+
+    /**
      * Runs {@code work} in a new transaction on a connection from {@code dataSource}: commits when it
      * returns, rolls back when it throws.
      *

@@ -2,6 +2,7 @@ package dev.pgpubsub.core;
 
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Map;
 
 /**
  * Publishes inside one transaction of the caller's, obtained from
@@ -57,4 +58,33 @@ public interface TxPublisher {
      * @return the tasks' ids, in the order of {@code payloads}
      */
     <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads, Instant runAt);
+
+    /**
+     * Publishes one task with {@code options}: a unique key (kept or replaced while pending), a run
+     * time. With a key whose task is pending, returns that task's id; see {@link PublishOptions}.
+     *
+     * @param channel the channel to publish to; its name must fit the installation's schema
+     * @param payload the task's data, written as JSON; not null
+     * @param options the key, mode and run time, e.g. {@code PublishOptions.defaults().key("order-42:invoice")}
+     * @param <P>     the payload type
+     * @return the task's id: the new task's, or that of the pending task that holds the key
+     * @throws PgPubSubException with SQLSTATE 55P03, in replace mode, when the task that holds the key
+     *                           is running (the transaction is then to be rolled back and retried)
+     */
+    <P extends Record> long publish(Channel<P> channel, P payload, PublishOptions options);
+
+    /**
+     * Publishes many tasks, each with its key (the map's key), with the mode and run time of
+     * {@code options}, whose own key must be unset. The keys are taken in sorted order (of their
+     * code points), so that concurrent batches that share keys cannot deadlock.
+     *
+     * @param channel       the channel to publish to; its name must fit the installation's schema
+     * @param payloadsByKey each task's payload by its key; none null; empty publishes nothing
+     * @param options       the mode and run time, e.g. {@code PublishOptions.defaults().replace()}
+     * @param <P>           the payload type
+     * @return each key's task id (new, kept or replaced), in the map's order
+     * @throws PgPubSubException with SQLSTATE 55P03, in replace mode, when a key's task is running
+     */
+    <P extends Record> Map<String, Long> publishAll(Channel<P> channel, Map<String, ? extends P> payloadsByKey,
+            PublishOptions options);
 }

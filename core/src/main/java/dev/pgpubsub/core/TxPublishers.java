@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import javax.sql.DataSource;
 
 /** The ways into a caller's transaction (JDBC here, jOOQ in {@link JooqPublisher}), and the checks and encoding they share. */
@@ -44,6 +45,19 @@ final class TxPublishers {
         @Override
         public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads, Instant runAt) {
             return all(publisher, connection, channel, payloads, requireRunAt(channel, runAt));
+        }
+
+        @Override
+        public <P extends Record> long publish(Channel<P> channel, P payload, PublishOptions options) {
+            check(publisher, channel, payload);
+            requireOptions(channel, options);
+            return oneWith(publisher, connection, channel, payload, options);
+        }
+
+        @Override
+        public <P extends Record> Map<String, Long> publishAll(Channel<P> channel, Map<String, ? extends P> payloadsByKey,
+                PublishOptions options) {
+            return allKeyed(publisher, connection, channel, keyed(publisher, channel, payloadsByKey, options), options);
         }
     }
 
@@ -91,12 +105,19 @@ final class TxPublishers {
 
     static <P extends Record> long one(Publisher publisher, Connection c, Channel<P> channel, P payload,
             Instant runAt) {
+        return oneWith(publisher, c, channel, payload, runAt == null ? PublishOptions.defaults()
+                : PublishOptions.defaults().runAt(runAt));
+    }
+
+    static <P extends Record> long oneWith(Publisher publisher, Connection c, Channel<P> channel, P payload,
+            PublishOptions options) {
         check(publisher, channel, payload);
         String json = new String(encodeBytes(publisher, channel, payload), StandardCharsets.UTF_8);
         requireTransaction(c, channel);
         PublishTracing.Span span = publisher.tracing().start(channel.name(), 1);
         try {
-            long id = publisher.statements().publishOne(c, channel.name(), json, runAt, span.headers());
+            long id = publisher.statements().publishOne(c, channel.name(), json, options.runAt(), span.headers(),
+                    options.key(), options.onConflict());
             observe(publisher, channel, 1);
             return id;
         } catch (SQLException e) {
@@ -114,6 +135,13 @@ final class TxPublishers {
     static <P extends Record> long[] all(Publisher publisher, Connection c, Channel<P> channel,
             Collection<? extends P> payloads, Instant runAt) {
         checkAll(publisher, channel, payloads);
+        return all(publisher, c, channel, payloads, null, runAt == null ? PublishOptions.defaults()
+                : PublishOptions.defaults().runAt(runAt));
+    }
+
+    /** The payloads, checked; with {@code keys} parallel to them (or null for none). */
+    private static <P extends Record> long[] all(Publisher publisher, Connection c, Channel<P> channel,
+            Collection<? extends P> payloads, List<String> keys, PublishOptions options) {
         if (payloads.isEmpty()) {
             return new long[0];
         }
@@ -121,6 +149,7 @@ final class TxPublishers {
         long[] ids = new long[payloads.size()];
         int done = 0;
         List<String> chunk = new ArrayList<>();
+        List<String> chunkKeys = keys == null ? null : new ArrayList<>();
         int chunkBytes = 0;
         PublishTracing.Span span = publisher.tracing().start(channel.name(), payloads.size());
         String headers = span.headers();
@@ -128,14 +157,22 @@ final class TxPublishers {
             for (P payload : payloads) {
                 byte[] json = encodeBytes(publisher, channel, payload);
                 if (!chunk.isEmpty() && (chunk.size() == CHUNK_MAX_ROWS || chunkBytes + json.length > CHUNK_MAX_BYTES)) {
-                    done = send(publisher, c, channel, chunk, runAt, headers, ids, done);
+                    done = send(publisher, c, channel, chunk, chunkKeys, options, headers, ids, done);
                     chunk.clear();
+                    if (chunkKeys != null) {
+                        chunkKeys.clear();
+                    }
                     chunkBytes = 0;
+                }
+                if (chunkKeys != null) {
+                    String key = keys.get(done + chunk.size());
+                    chunkKeys.add(key);
+                    chunkBytes += key.length() * 2 + 4;
                 }
                 chunk.add(new String(json, StandardCharsets.UTF_8));
                 chunkBytes += json.length + 1;
             }
-            send(publisher, c, channel, chunk, runAt, headers, ids, done);
+            send(publisher, c, channel, chunk, chunkKeys, options, headers, ids, done);
             observe(publisher, channel, ids.length);
             return ids;
         } catch (SQLException e) {
@@ -150,12 +187,79 @@ final class TxPublishers {
         }
     }
 
-    private static int send(Publisher publisher, Connection c, Channel<?> channel, List<String> chunk, Instant runAt,
-            String headers, long[] ids, int done) throws SQLException {
+    private static int send(Publisher publisher, Connection c, Channel<?> channel, List<String> chunk, List<String> keys,
+            PublishOptions options, String headers, long[] ids, int done) throws SQLException {
         String array = "[" + String.join(",", chunk) + "]";
-        long[] chunkIds = publisher.statements().publishChunk(c, channel.name(), array, runAt, headers);
+        long[] chunkIds = publisher.statements().publishChunk(c, channel.name(), array, options.runAt(), headers,
+                keys == null ? null : KEYS_JSON.writeValueAsString(keys), options.onConflict());
         System.arraycopy(chunkIds, 0, ids, done, chunkIds.length);
         return done + chunkIds.length;
+    }
+
+    private static final tools.jackson.databind.json.JsonMapper KEYS_JSON =
+            tools.jackson.databind.json.JsonMapper.builder().build();
+
+    /** A keyed batch, checked, in the order its keys are taken: sorted by code point (the database's "C" order). */
+    record Keyed<P>(List<String> keys, List<P> payloads, Map<String, ? extends P> byKey) {
+    }
+
+    static <P extends Record> Keyed<P> keyed(Publisher publisher, Channel<P> channel, Map<String, ? extends P> byKey,
+            PublishOptions options) {
+        if (channel == null) {
+            throw nullChannel();
+        }
+        if (byKey == null) {
+            throw new IllegalArgumentException("The payload map for channel '" + channel.name() + "' is null: pass an "
+                    + "empty map to publish nothing");
+        }
+        requireOptions(channel, options);
+        if (options.key() != null) {
+            throw new IllegalArgumentException("The options for the keyed batch on channel '" + channel.name()
+                    + "' carry the key \"" + options.key() + "\": each task's key is its key in the map; leave the "
+                    + "options' key unset");
+        }
+        Names.requireChannel(channel.name(), publisher.schema());
+        List<String> keys = new ArrayList<>(byKey.size());
+        for (Map.Entry<String, ? extends P> e : byKey.entrySet()) {
+            PublishOptions.requireKey(e.getKey(), "A key of the batch for channel '" + channel.name() + "'");
+            if (e.getValue() == null) {
+                throw new IllegalArgumentException("The payload for key \"" + e.getKey() + "\" on channel '"
+                        + channel.name() + "' is null: remove it or publish a value");
+            }
+            check(publisher, channel, e.getValue());
+            keys.add(e.getKey());
+        }
+        keys.sort(TxPublishers::byCodePoint);
+        List<P> payloads = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            payloads.add(byKey.get(key));
+        }
+        return new Keyed<>(keys, payloads, byKey);
+    }
+
+    static <P extends Record> Map<String, Long> allKeyed(Publisher publisher, Connection c, Channel<P> channel,
+            Keyed<P> keyed, PublishOptions options) {
+        long[] ids = all(publisher, c, channel, keyed.payloads(), keyed.keys(), options);
+        Map<String, Long> byKey = new java.util.HashMap<>(keyed.keys().size() * 2);
+        for (int i = 0; i < ids.length; i++) {
+            byKey.put(keyed.keys().get(i), ids[i]);
+        }
+        Map<String, Long> inOrder = new java.util.LinkedHashMap<>(byKey.size() * 2);
+        for (String key : keyed.byKey().keySet()) {
+            inOrder.put(key, byKey.get(key));
+        }
+        return java.util.Collections.unmodifiableMap(inOrder);
+    }
+
+    private static int byCodePoint(String a, String b) {
+        return java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray());
+    }
+
+    static void requireOptions(Channel<?> channel, PublishOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("The publish options for channel '" + (channel == null ? null : channel.name())
+                    + "' are null: pass PublishOptions.defaults(), or use the overload without options");
+        }
     }
 
     static <P extends Record> void check(Publisher publisher, Channel<P> channel, P payload) {
@@ -238,6 +342,7 @@ final class TxPublishers {
             case "42501" -> " The role needs USAGE on schema '" + publisher.schema() + "' and EXECUTE on "
                     + publisher.schema() + ".publish and " + publisher.schema() + ".publish_all; it needs no right on the tables.";
             case "25P02" -> " The transaction had already failed; roll it back and retry.";
+            case "55P03" -> " Roll the transaction back, and retry it once the task's handler is done.";
             default -> " Roll the transaction back; nothing it published will be delivered.";
         };
         return new PgPubSubException("Could not publish to channel '" + channel.name() + "' (SQLSTATE " + e.getSQLState()

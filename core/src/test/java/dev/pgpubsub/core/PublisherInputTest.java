@@ -97,7 +97,7 @@ class PublisherInputTest {
 
     @Test
     void aMissingRunAtIsRefused() throws SQLException {
-        assertRefusedWithoutSql(c -> Publisher.create().in(c).publish(NOTES, new Note("x"), null), "runAt is null");
+        assertRefusedWithoutSql(c -> Publisher.create().in(c).publish(NOTES, new Note("x"), (java.time.Instant) null), "runAt is null");
     }
 
     @Test

@@ -79,7 +79,7 @@ class RolesTest {
 
     @Test
     void theOwnerNeedsOnlyCreateOnTheDatabaseToMigrateAndOwnsWhatItCreated() throws SQLException {
-        assertThat(migrations).isEqualTo(6);
+        assertThat(migrations).isEqualTo(7);
         String owner = roles.role("owner");
         assertThat(db.strings("SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = '" + owner + "'"))
                 .containsExactly("f");
@@ -226,6 +226,23 @@ class RolesTest {
         assertThat(dead.purge(102)).isEqualTo(1);
         assertThat(db.strings("SELECT id::text FROM pgpubsub.notification WHERE id = 101")).containsExactly("101");
         assertThat(db.number("SELECT count(*) FROM pgpubsub.dead_letter")).isZero();
+        long keyed = db.number("SELECT pgpubsub.publish('orders', '{}', key => 'k')");
+        Tasks tasks = Tasks.of(roles.dataSource(operator));
+        assertThat(tasks.cancel(101)).isEqualTo(Tasks.Cancellation.CANCELLED);
+        assertThat(tasks.cancel("orders", "k")).isEqualTo(Tasks.Cancellation.CANCELLED);
+        assertThat(tasks.cancel(keyed)).isEqualTo(Tasks.Cancellation.NOT_FOUND);
+    }
+
+    @Test
+    void aPublisherPublishesWithKeysButCannotCancel() throws SQLException {
+        DataSource ds = roles.dataSource(publisher);
+        long id = Publisher.create().publish(ds, ORDERS, new Order(1), PublishOptions.defaults().key("k"));
+        assertThat(Publisher.create().publish(ds, ORDERS, new Order(2), PublishOptions.defaults().key("k").replace()))
+                .isEqualTo(id);
+        assertThat(db.strings("SELECT payload->>'n' FROM pgpubsub.notification")).containsExactly("2");
+        assertThatThrownBy(() -> Tasks.of(ds).cancel(id)).isInstanceOf(PgPubSubException.class)
+                .hasMessageContaining("permission denied for function cancel")
+                .hasMessageContaining("may execute pgpubsub.cancel");
     }
 
     /**
@@ -256,7 +273,7 @@ class RolesTest {
                 assertThat(publishAs(old, inserter, "publish('orders', '{}')")).isNull();
                 assertThat(publishAs(old, granted, "publish('orders', '{}')")).contains("permission denied for table");
 
-                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(2);
+                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(3);
 
                 old.execute("REVOKE ALL ON pgpubsub.notification FROM " + inserter);
                 for (String role : List.of(granted, inserter)) {
@@ -266,11 +283,15 @@ class RolesTest {
                     // Version 6 replaced both functions (a trace_context parameter): the grants carried over.
                     assertThat(publishAs(old, role, "publish('orders', '{}', trace_context => '{\"b3\": \"1\"}')"))
                             .as(role).isNull();
+                    // And version 7 (key and on_conflict).
+                    assertThat(publishAs(old, role, "publish('orders', '{}', key => '" + role + "')")).as(role).isNull();
+                    assertThat(publishAs(old, role, "publish_all('orders', '[{}]', keys => ARRAY['" + role + "-all'])"))
+                            .as(role).isNull();
                 }
                 assertThat(publishAs(old, other, "publish('orders', '{}')")).contains("permission denied for function publish");
                 assertThat(publishAs(old, other, "publish_all('orders', '[{}]')"))
                         .contains("permission denied for function publish_all");
-                assertThat(old.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(1 + 2 * 5);
+                assertThat(old.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(1 + 2 * 7);
             } finally {
                 for (String role : all) {
                     old.execute("DROP OWNED BY " + role + " CASCADE");

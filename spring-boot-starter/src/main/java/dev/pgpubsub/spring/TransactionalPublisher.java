@@ -1,12 +1,14 @@
 package dev.pgpubsub.spring;
 
 import dev.pgpubsub.core.Channel;
+import dev.pgpubsub.core.PublishOptions;
 import dev.pgpubsub.core.Publisher;
 import dev.pgpubsub.core.TxPublisher;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Map;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.ConnectionHolder;
@@ -84,6 +86,17 @@ public final class TransactionalPublisher implements TxPublisher {
                     Instant runAt) {
                 return publisher.inNewTransaction(raw, (tx, c) -> tx.publishAll(channel, payloads, runAt));
             }
+
+            @Override
+            public <P extends Record> long publish(Channel<P> channel, P payload, PublishOptions options) {
+                return publisher.inNewTransaction(raw, (tx, c) -> tx.publish(channel, payload, options));
+            }
+
+            @Override
+            public <P extends Record> Map<String, Long> publishAll(Channel<P> channel,
+                    Map<String, ? extends P> payloadsByKey, PublishOptions options) {
+                return publisher.inNewTransaction(raw, (tx, c) -> tx.publishAll(channel, payloadsByKey, options));
+            }
         };
     }
 
@@ -147,6 +160,41 @@ public final class TransactionalPublisher implements TxPublisher {
     @Override
     public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads, Instant runAt) {
         return joined(tx -> tx.publishAll(channel, payloads, runAt));
+    }
+
+    /**
+     * Publishes one task with {@code options} (a unique key, a run time) in the calling thread's
+     * Spring transaction; see {@link PublishOptions}.
+     *
+     * @param channel the channel to publish to
+     * @param payload the task's data, written as JSON
+     * @param options the key, mode and run time
+     * @param <P>     the payload type
+     * @return the task's id: the new task's, or that of the pending task that holds the key
+     * @throws IllegalStateException when no Spring transaction on the application's DataSource is
+     *                               open on this thread, or it is read-only
+     */
+    @Override
+    public <P extends Record> long publish(Channel<P> channel, P payload, PublishOptions options) {
+        return joined(tx -> tx.publish(channel, payload, options));
+    }
+
+    /**
+     * Publishes many tasks, each with its key, in the calling thread's Spring transaction; see
+     * {@link TxPublisher#publishAll(Channel, Map, PublishOptions)}.
+     *
+     * @param channel       the channel to publish to
+     * @param payloadsByKey each task's payload by its key
+     * @param options       the mode and run time; its own key unset
+     * @param <P>           the payload type
+     * @return each key's task id, in the map's order
+     * @throws IllegalStateException when no Spring transaction on the application's DataSource is
+     *                               open on this thread, or it is read-only
+     */
+    @Override
+    public <P extends Record> Map<String, Long> publishAll(Channel<P> channel, Map<String, ? extends P> payloadsByKey,
+            PublishOptions options) {
+        return joined(tx -> tx.publishAll(channel, payloadsByKey, options));
     }
 
     /**

@@ -17,6 +17,8 @@ public final class PublishStatements {
 
     private final String single;
     private final String batch;
+    private final String singleKeyed;
+    private final String batchKeyed;
 
     /** Statements for the installation in {@code schema}. */
     public PublishStatements(String schema) {
@@ -27,6 +29,10 @@ public final class PublishStatements {
         // One round trip for a whole chunk: the payloads travel as one JSON array, rows are inserted
         // in its order (ids ascend with it), and one wake-up is sent.
         this.batch = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz, ?::jsonb)";
+        this.singleKeyed = "SELECT " + schema + ".publish(?, ?::jsonb, ?::timestamptz, ?::jsonb, ?, ?)";
+        // The keys travel as a JSON array too (any driver binds text), parallel to the payloads.
+        this.batchKeyed = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz, ?::jsonb,"
+                + " ARRAY(SELECT k FROM jsonb_array_elements_text(?::jsonb) WITH ORDINALITY AS t(k, n) ORDER BY n), ?)";
     }
 
     /**
@@ -35,11 +41,24 @@ public final class PublishStatements {
      */
     public long publishOne(Connection c, String channel, String json, Instant runAt, String traceContext)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(single)) {
+        return publishOne(c, channel, json, runAt, traceContext, null, null);
+    }
+
+    /**
+     * Inserts one task, or with a {@code key}, keeps or replaces ({@code onConflict}: {@code keep} or
+     * {@code replace}) the pending task that holds it; wakes the channel after commit and returns the id.
+     */
+    public long publishOne(Connection c, String channel, String json, Instant runAt, String traceContext, String key,
+            String onConflict) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(key == null ? single : singleKeyed)) {
             ps.setString(1, channel);
             ps.setString(2, json);
             setRunAt(ps, 3, runAt);
             setTraceContext(ps, 4, traceContext);
+            if (key != null) {
+                ps.setString(5, key);
+                ps.setString(6, onConflict);
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
@@ -54,11 +73,24 @@ public final class PublishStatements {
      */
     public long[] publishChunk(Connection c, String channel, String jsonArray, Instant runAt, String traceContext)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(batch)) {
+        return publishChunk(c, channel, jsonArray, runAt, traceContext, null, null);
+    }
+
+    /**
+     * As {@link #publishChunk(Connection, String, String, Instant, String)}, each task with the key
+     * at its position in the JSON array of strings {@code keysJsonArray} (null: no keys).
+     */
+    public long[] publishChunk(Connection c, String channel, String jsonArray, Instant runAt, String traceContext,
+            String keysJsonArray, String onConflict) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(keysJsonArray == null ? batch : batchKeyed)) {
             ps.setString(1, channel);
             ps.setString(2, jsonArray);
             setRunAt(ps, 3, runAt);
             setTraceContext(ps, 4, traceContext);
+            if (keysJsonArray != null) {
+                ps.setString(5, keysJsonArray);
+                ps.setString(6, onConflict);
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 Array ids = rs.getArray(1);

@@ -1,0 +1,135 @@
+package dev.pgpubsub.core;
+
+import dev.pgpubsub.core.internal.Names;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Locale;
+import javax.sql.DataSource;
+
+/**
+ * The pending tasks of an installation, for what is done to them from outside a listener: cancelling
+ * one, by id or by its unique key. Each call runs its own transaction, through the schema's
+ * {@code cancel} functions (they run as their owner: the caller needs only {@code EXECUTE} on them).
+ *
+ * <pre>{@code
+ * Tasks.Cancellation result = Tasks.of(dataSource).cancel("reminders", "order-42:reminder");
+ * }</pre>
+ *
+ * <p>A cancel never waits for a running handler: a task whose row is held by a claim (its handler
+ * runs in that transaction) cannot be removed in the middle of it, and the result says so.
+ */
+public final class Tasks {
+
+    /** What a cancel found. */
+    public enum Cancellation {
+        /** The task was pending, and is removed: it will not run. */
+        CANCELLED,
+        /**
+         * Its row is held by another transaction, almost always the claim that runs its handler (else a
+         * publisher replacing it): nothing was done. When the handler succeeds the task is done; when it
+         * fails the task is pending again and may be cancelled then.
+         */
+        RUNNING,
+        /** No pending task has that id (or key): unknown, done, cancelled, or in the dead letters. */
+        NOT_FOUND
+    }
+
+    private final DataSource dataSource;
+    private final String schema;
+
+    private Tasks(DataSource dataSource, String schema) {
+        if (dataSource == null) {
+            throw new IllegalArgumentException("dataSource is null: pass the DataSource of the database pgpubsub is installed in");
+        }
+        this.dataSource = dataSource;
+        this.schema = Names.requireSchema(schema);
+    }
+
+    /**
+     * The tasks of the installation in {@value PgPubSub#DEFAULT_SCHEMA}.
+     *
+     * @param dataSource the database pgpubsub is installed in
+     * @return a view of its tasks; each call runs its own transaction
+     * @throws IllegalArgumentException when {@code dataSource} is null
+     */
+    public static Tasks of(DataSource dataSource) {
+        return new Tasks(dataSource, PgPubSub.DEFAULT_SCHEMA);
+    }
+
+    /**
+     * The tasks of the installation in {@code schema}.
+     *
+     * @param dataSource the database pgpubsub is installed in
+     * @param schema     the schema of the installation
+     * @return a view of its tasks; each call runs its own transaction
+     * @throws IllegalArgumentException when {@code dataSource} is null or the schema name is not valid
+     */
+    public static Tasks of(DataSource dataSource, String schema) {
+        return new Tasks(dataSource, schema);
+    }
+
+    /**
+     * Cancels the pending task {@code id}, without waiting.
+     *
+     * @param id the task's id, as publish returned it
+     * @return CANCELLED, RUNNING or NOT_FOUND
+     * @throws PgPubSubException when the database cannot be reached, pgpubsub (version 7 or later) is
+     *                           not installed there, or the role may not execute {@code cancel}
+     */
+    public Cancellation cancel(long id) {
+        return call("SELECT " + schema + ".cancel(?::bigint)", "task " + id, ps -> ps.setLong(1, id));
+    }
+
+    /**
+     * Cancels the pending task that holds {@code key} on {@code channel}, without waiting.
+     *
+     * @param channel the channel the task was published to
+     * @param key     its unique key
+     * @return CANCELLED, RUNNING or NOT_FOUND
+     * @throws IllegalArgumentException when the channel name or the key is not valid
+     * @throws PgPubSubException when the database cannot be reached, pgpubsub (version 7 or later) is
+     *                           not installed there, or the role may not execute {@code cancel}
+     */
+    public Cancellation cancel(String channel, String key) {
+        String name = Names.requireChannel(channel);
+        PublishOptions.requireKey(key, "The key");
+        return call("SELECT " + schema + ".cancel(?::text, ?::text)", "the task with key \"" + key + "\" on channel '"
+                + name + "'", ps -> {
+                    ps.setString(1, name);
+                    ps.setString(2, key);
+                });
+    }
+
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private Cancellation call(String sql, String what, Binder binder) {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                binder.bind(ps);
+                Cancellation result;
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    result = Cancellation.valueOf(rs.getString(1).toUpperCase(Locale.ROOT));
+                }
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new PgPubSubException("Could not cancel " + what + " in schema '" + schema + "': " + e.getMessage()
+                    + " (SQLSTATE " + e.getSQLState() + "). Check that pgpubsub is installed there at version 7 or later "
+                    + "(PgPubSub.migrate) and that the user may execute " + schema + ".cancel.", e);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package dev.pgpubsub.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgpubsub.testing.PostgresTest;
+import dev.pgpubsub.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Unique keys and cancellation through the Java API. */
+@PostgresTest
+class UniqueKeysTest {
+
+    record Invoice(long order, int version) {
+    }
+
+    static final Channel<Invoice> INVOICES = Channel.of("invoices", Invoice.class);
+    private static final Duration BOUND = Duration.ofSeconds(20);
+
+    private final TestDatabase db;
+    private final Publisher publisher = Publisher.create();
+
+    UniqueKeysTest(TestDatabase db) {
+        this.db = db;
+    }
+
+    @BeforeAll
+    static void install(TestDatabase db) {
+        PgPubSub.migrate(db.dataSource());
+    }
+
+    @BeforeEach
+    void empty() throws SQLException {
+        db.execute("DELETE FROM pgpubsub.notification");
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void eightThreadsPublishingTheSameHundredKeysLeaveExactlyHundredTasks(boolean replace) throws Exception {
+        PublishOptions mode = replace ? PublishOptions.defaults().replace() : PublishOptions.defaults();
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int thread = t;
+                done.add(threads.submit(() -> {
+                    int retried = 0;
+                    try (Connection c = db.connect()) {
+                        c.setAutoCommit(false);
+                        for (int i = 0; i < 1_000; i++) {
+                            int k = ThreadLocalRandom.current().nextInt(100);
+                            Invoice payload = new Invoice(k, thread * 1_000 + i);
+                            while (true) {
+                                try {
+                                    publisher.in(c).publish(INVOICES, payload, mode.key("order-" + k));
+                                    c.commit();
+                                    break;
+                                } catch (PgPubSubException e) {
+                                    c.rollback();
+                                    // Replace refuses a row another replacing transaction holds: retry, as documented.
+                                    assertThat(replace).as("keep never refuses: %s", e.getMessage()).isTrue();
+                                    assertThat(((SQLException) e.getCause()).getSQLState()).isEqualTo("55P03");
+                                    retried++;
+                                }
+                            }
+                        }
+                    }
+                    return retried;
+                }));
+            }
+            for (Future<Integer> f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(100);
+        assertThat(db.number("SELECT count(DISTINCT key) FROM pgpubsub.notification")).isEqualTo(100);
+        assertThat(db.number("SELECT count(*) FROM pgpubsub.notification WHERE key <> 'order-' || (payload->>'order')"))
+                .isZero();
+    }
+
+    @Test
+    void replaceChangesThePendingTaskAndKeepLeavesIt() throws SQLException {
+        Instant later = Instant.now().plusSeconds(3600);
+        long first = publisher.publish(db.dataSource(), INVOICES, new Invoice(42, 1),
+                PublishOptions.defaults().key("order-42:invoice").runAt(later));
+        long kept = publisher.publish(db.dataSource(), INVOICES, new Invoice(42, 2),
+                PublishOptions.defaults().key("order-42:invoice"));
+        assertThat(kept).isEqualTo(first);
+        assertThat(db.strings("SELECT (payload->>'version') || ':' || (run_at > now()) FROM pgpubsub.notification"))
+                .containsExactly("1:true");
+        long replaced = publisher.publish(db.dataSource(), INVOICES, new Invoice(42, 3),
+                PublishOptions.defaults().key("order-42:invoice").replace());
+        assertThat(replaced).isEqualTo(first);
+        assertThat(db.strings("SELECT (payload->>'version') || ':' || (run_at > now()) FROM pgpubsub.notification"))
+                .containsExactly("3:false");
+    }
+
+    @Test
+    void aKeyedBatchReturnsEachKeysIdInTheMapsOrder() throws SQLException {
+        long pending = publisher.publish(db.dataSource(), INVOICES, new Invoice(2, 0), PublishOptions.defaults().key("b"));
+        Map<String, Invoice> batch = new LinkedHashMap<>();
+        batch.put("c", new Invoice(3, 1));
+        batch.put("b", new Invoice(2, 1));
+        batch.put("a", new Invoice(1, 1));
+        Map<String, Long> ids = publisher.inNewTransaction(db.dataSource(),
+                (tx, c) -> tx.publishAll(INVOICES, batch, PublishOptions.defaults().replace()));
+        assertThat(ids.keySet()).containsExactly("c", "b", "a");
+        assertThat(ids.get("b")).isEqualTo(pending);
+        assertThat(ids.get("a")).as("keys are taken in sorted order").isLessThan(ids.get("c"));
+        assertThat(db.strings("SELECT key || ':' || (payload->>'version') FROM pgpubsub.notification ORDER BY key"))
+                .containsExactly("a:1", "b:1", "c:1");
+    }
+
+    @Test
+    void aPublishDoesNotWaitForTheRunningTaskThatHoldsItsKey() throws Exception {
+        long id = publisher.publish(db.dataSource(), INVOICES, new Invoice(42, 1), PublishOptions.defaults().key("k"));
+        try (Connection claim = db.connect()) {
+            UniqueKeyFunctionTest.claimAsAListenerDoes(claim, id);
+            CompletableFuture<Long> kept = CompletableFuture.supplyAsync(() -> publisher.publish(db.dataSource(), INVOICES,
+                    new Invoice(42, 2), PublishOptions.defaults().key("k")));
+            assertThat(kept.get(BOUND.toSeconds(), TimeUnit.SECONDS)).isEqualTo(id);
+            CompletableFuture<Long> replaced = CompletableFuture.supplyAsync(() -> publisher.publish(db.dataSource(),
+                    INVOICES, new Invoice(42, 3), PublishOptions.defaults().key("k").replace()));
+            assertThatThrownBy(() -> replaced.get(BOUND.toSeconds(), TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(PgPubSubException.class)
+                    .hasMessageContaining("(SQLSTATE 55P03)").hasMessageContaining("Roll the transaction back, and retry");
+            CompletableFuture<Tasks.Cancellation> cancelled = CompletableFuture.supplyAsync(
+                    () -> Tasks.of(db.dataSource()).cancel(id));
+            assertThat(cancelled.get(BOUND.toSeconds(), TimeUnit.SECONDS)).isEqualTo(Tasks.Cancellation.RUNNING);
+            claim.commit();
+        }
+        assertThat(publisher.publish(db.dataSource(), INVOICES, new Invoice(42, 4), PublishOptions.defaults().key("k")))
+                .as("free once the task is done").isNotEqualTo(id);
+    }
+
+    @Test
+    void cancelRemovesPendingTasksByIdAndByKey() throws SQLException {
+        long plain = publisher.publish(db.dataSource(), INVOICES, new Invoice(1, 1));
+        long keyed = publisher.publish(db.dataSource(), INVOICES, new Invoice(2, 1), PublishOptions.defaults().key("k"));
+        Tasks tasks = Tasks.of(db.dataSource());
+        assertThat(tasks.cancel(plain)).isEqualTo(Tasks.Cancellation.CANCELLED);
+        assertThat(tasks.cancel(plain)).isEqualTo(Tasks.Cancellation.NOT_FOUND);
+        assertThat(tasks.cancel("invoices", "k")).isEqualTo(Tasks.Cancellation.CANCELLED);
+        assertThat(tasks.cancel("invoices", "k")).isEqualTo(Tasks.Cancellation.NOT_FOUND);
+        assertThat(tasks.cancel(keyed)).isEqualTo(Tasks.Cancellation.NOT_FOUND);
+        assertThat(tasks.cancel(123_456_789L)).isEqualTo(Tasks.Cancellation.NOT_FOUND);
+    }
+
+    @Test
+    void badKeysAreRefusedBeforeAnySqlNamingTheValueAndTheFix() {
+        assertThatThrownBy(() -> PublishOptions.defaults().key(" "))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("The key \" \" is blank: pass a key that names "
+                        + "the task, e.g. \"order-42:invoice\"");
+        assertThatThrownBy(() -> PublishOptions.defaults().key("x".repeat(257)))
+                .hasMessageContaining("is 257 bytes of UTF-8, more than 256: use a shorter key");
+        assertThatThrownBy(() -> PublishOptions.defaults().key(null)).hasMessageContaining("leave the key unset");
+        assertThat(PublishOptions.defaults().key("é".repeat(128)).key()).hasSize(128);
+        assertThatThrownBy(() -> publisher.inNewTransaction(db.dataSource(), (tx, c) -> tx.publishAll(INVOICES,
+                Map.of("a", new Invoice(1, 1)), PublishOptions.defaults().key("b"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leave the options' key unset");
+        assertThatThrownBy(() -> publisher.inNewTransaction(db.dataSource(), (tx, c) -> tx.publishAll(INVOICES,
+                Map.of("", new Invoice(1, 1)), PublishOptions.defaults())))
+                .hasMessageContaining("A key of the batch for channel 'invoices' \"\" is blank");
+        assertThatThrownBy(() -> publisher.publish(db.dataSource(), INVOICES, new Invoice(1, 1), null))
+                .hasMessageContaining("pass PublishOptions.defaults()");
+        assertThatThrownBy(() -> Tasks.of(db.dataSource()).cancel("invoices", "")).hasMessageContaining("is blank");
+    }
+}
