@@ -128,7 +128,7 @@ public final class WorkerConnections implements AutoCloseable {
     private static void requireInstalled(Connection c, String schema) throws SQLException {
         // The newest column the claims read tells an installation older than this listener.
         try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, EXISTS (SELECT 1 FROM pg_attribute"
-                + " WHERE attrelid = to_regclass(?) AND attname = 'trace_context' AND NOT attisdropped)")) {
+                + " WHERE attrelid = to_regclass(?) AND attname = 'key' AND NOT attisdropped)")) {
             ps.setString(1, schema + ".notification");
             ps.setString(2, schema + ".notification");
             try (ResultSet rs = ps.executeQuery()) {
@@ -138,7 +138,7 @@ public final class WorkerConnections implements AutoCloseable {
                 }
                 if (!rs.getBoolean(2)) {
                     throw new PgPubSubException("pgpubsub in schema '" + schema + "' is older than this listener (its "
-                            + "notification table has no trace_context column, which schema version 6 adds): "
+                            + "notification table has no key column, which schema version 7 adds): "
                             + Names.migrateHint(schema) + " to bring it up to date; publishers of the older version "
                             + "keep working.");
                 }

@@ -79,9 +79,11 @@ public final class ClaimStatements {
         this.nextDue = "SELECT extract(epoch FROM min(run_at) - now()) FROM " + table + " WHERE channel = ?";
         this.status = "SELECT pg_xact_status(?::text::xid8)";
         this.buryLoaded = "INSERT INTO " + schema + ".dead_letter (id, channel, payload, created_at, attempts, errors, reason,"
-                + " trace_context) VALUES (?, ?, ?::jsonb, ?, ?, " + schema + ".append_error(?::jsonb, ?, ?), ?, ?::jsonb)";
-        this.restore = "INSERT INTO " + table + " (id, channel, payload, created_at, attempts, errors, trace_context)"
-                + " OVERRIDING SYSTEM VALUE VALUES (?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb) ON CONFLICT (id) DO NOTHING";
+                + " trace_context, key) VALUES (?, ?, ?::jsonb, ?, ?, " + schema + ".append_error(?::jsonb, ?, ?), ?, ?::jsonb, ?)";
+        // No conflict target: a row still there (by id), or a task published with its key since its
+        // deletion committed, which then stands for it, as a pending task with the key would.
+        this.restore = "INSERT INTO " + table + " (id, channel, payload, created_at, attempts, errors, trace_context, key)"
+                + " OVERRIDING SYSTEM VALUE VALUES (?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, ?) ON CONFLICT DO NOTHING";
     }
 
     private record SizedClaim(int limit, String sql) {
@@ -108,7 +110,7 @@ public final class ClaimStatements {
         // rescan it and lock again. Rows reach the table as "id = ANY(ARRAY(SELECT ...))": an index
         // probe per id under any plan, never a join that a generic plan could turn into a scan.
         return "WITH locked AS MATERIALIZED (SELECT id, xmax AS previous, channel, run_at, created_at, attempts,"
-                + " errors, trace_context, payload::text AS body FROM " + table
+                + " errors, trace_context, key, payload::text AS body FROM " + table
                 + " WHERE " + rows + " ORDER BY run_at, id" + (limit > 0 ? " LIMIT " + limit : "") + " FOR UPDATE SKIP LOCKED),"
                 + " judged AS MATERIALIZED (SELECT l.*, CASE WHEN l.previous = '0'::xid THEN NULL"
                 + " ELSE " + schema + ".claim_verdict(l.previous, l.id) END AS charge FROM locked l),"
@@ -123,9 +125,9 @@ public final class ClaimStatements {
                 // data-modifying WITH query whether or not anything reads it.
                 + " oversized AS MATERIALIZED (SELECT id FROM judged WHERE id = ANY(ARRAY(SELECT id FROM gone))"
                 + " AND octet_length(body) > ?),"
-                + " buried AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, reason, trace_context)"
-                + " SELECT id, channel, body::jsonb, created_at, attempts, errors, 'payload of ' || octet_length(body)"
-                + " || ' bytes is larger than the listener loads (' || ? || ' bytes)', trace_context FROM judged"
+                + " buried AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, reason, trace_context,"
+                + " key) SELECT id, channel, body::jsonb, created_at, attempts, errors, 'payload of ' || octet_length(body)"
+                + " || ' bytes is larger than the listener loads (' || ? || ' bytes)', trace_context, key FROM judged"
                 + " WHERE id = ANY(ARRAY(SELECT id FROM oversized)))"
                 // The deleter is this transaction, or the subtransaction it runs in (a driver's
                 // autosave, a nested transaction): the id the rows carry, which a release must name.
@@ -142,9 +144,10 @@ public final class ClaimStatements {
                 // How long ago the row became due, at the start of this transaction: the lag to its
                 // handler's start is measured from here on the listener's clock, so that the two
                 // clocks never meet.
-                + " (extract(epoch FROM statement_timestamp() - j.run_at) * 1000000)::bigint, j.trace_context::text"
+                + " (extract(epoch FROM statement_timestamp() - j.run_at) * 1000000)::bigint, j.trace_context::text, j.key"
                 + " FROM judged j WHERE j.id = ANY(ARRAY(SELECT id FROM gone))"
-                + " UNION ALL SELECT id, NULL, NULL, attempts + 1, NULL, NULL, NULL, charge, run_at, NULL, NULL, NULL FROM judged"
+                + " UNION ALL SELECT id, NULL, NULL, attempts + 1, NULL, NULL, NULL, charge, run_at, NULL, NULL, NULL, NULL"
+                + " FROM judged"
                 + " WHERE charge IS NOT NULL ORDER BY 9, 1"; // claim order: run_at, id
     }
 
@@ -163,9 +166,10 @@ public final class ClaimStatements {
                 + " WHERE n.id = ANY(?::bigint[]) AND n.attempts + 1 < ? RETURNING n.id),"
                 + " buried AS (DELETE FROM " + table + " n WHERE n.id = ANY(?::bigint[]) AND n.attempts + 1 >= ?"
                 + " RETURNING n.id, n.channel, n.payload, n.created_at, n.attempts + 1 AS attempt, n.errors, n.trace_context,"
-                + " " + error + " AS error),"
-                + " dead AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, trace_context, reason)"
-                + " SELECT id, channel, payload, created_at, attempt, " + schema + ".append_error(errors, attempt, error), trace_context,"
+                + " n.key, " + error + " AS error),"
+                + " dead AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, trace_context, key,"
+                + " reason) SELECT id, channel, payload, created_at, attempt, " + schema + ".append_error(errors, attempt, error),"
+                + " trace_context, key,"
                 + " CASE WHEN error = '" + DIED + "' THEN 'attempt ' || attempt || ' of ' || attempt"
                 + " || ' never finished (its process died or lost its connection)'"
                 + " ELSE 'failed ' || attempt || ' of ' || attempt || ' attempts' END FROM buried)"
@@ -302,7 +306,7 @@ public final class ClaimStatements {
                 long micros = rs.getLong(3);
                 run.add(new ClaimedTask(id, rs.getString(2), Instant.ofEpochSecond(micros / 1_000_000,
                         (micros % 1_000_000) * 1_000), rs.getInt(4), rs.getString(5), claimedAt - rs.getLong(11) * 1_000,
-                        rs.getString(12)));
+                        rs.getString(12), rs.getString(13)));
                 xid = widen(rs.getLong(10), rs.getLong(6));
             }
         } finally {
@@ -407,6 +411,7 @@ public final class ClaimStatements {
             ps.setString(8, reason);
             ps.setString(9, "payload unreadable: " + reason);
             ps.setString(10, task.traceContext());
+            ps.setString(11, task.key());
             run(ps, watch);
         }
     }
@@ -436,6 +441,7 @@ public final class ClaimStatements {
                 ps.setInt(5, t.attempt() - 1);
                 ps.setString(6, t.errors());
                 ps.setString(7, t.traceContext());
+                ps.setString(8, t.key());
                 ps.addBatch();
             }
             watch.running(ps);
