@@ -23,6 +23,10 @@ final class ExitCodes {
     static final int UNKNOWN_DATABASE = 5;
     /** pgpubsub is not installed in the schema: run {@code migrate}. */
     static final int NOT_INSTALLED = 6;
+    /** {@code cancel}: the task's handler is running (its row is held by its claim); nothing was done. */
+    static final int TASK_RUNNING = 7;
+    /** {@code cancel}: no pending task has that id or key (unknown, done, or dead-lettered). */
+    static final int TASK_NOT_FOUND = 8;
     /** A second signal arrived during a graceful stop: exited at once. */
     static final int INTERRUPTED = 130;
 

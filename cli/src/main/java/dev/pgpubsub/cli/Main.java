@@ -19,7 +19,7 @@ import picocli.CommandLine.ParseResult;
  * from flags, then environment variables ({@code PGPUBSUB_*}), then a properties file
  * ({@code --config}); see docs/configuration.md. Exit codes: 0 done, 1 failure, 2 bad configuration,
  * 3 database unreachable for longer than the outage limit, 4 login refused, 5 unknown database, 6 pgpubsub not
- * installed, 130 a second stop signal (docs/configuration.md).
+ * installed, 7 and 8 a task not cancelled (running, not found), 130 a second stop signal (docs/configuration.md).
  */
 public final class Main {
 
@@ -62,7 +62,8 @@ public final class Main {
                 .addSubcommand("migrate", new MigrateCommand(out))
                 .addSubcommand("status", new StatusCommand(out))
                 .addSubcommand("publish", new PublishCommand(out, in))
-                .addSubcommand("dead-letters", new DeadLettersCommand(out));
+                .addSubcommand("dead-letters", new DeadLettersCommand(out))
+                .addSubcommand("cancel", new CancelCommand(out));
         cli.setDefaultValueProvider(sources);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));

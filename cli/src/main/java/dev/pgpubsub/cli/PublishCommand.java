@@ -1,5 +1,6 @@
 package dev.pgpubsub.cli;
 
+import dev.pgpubsub.core.PublishOptions;
 import dev.pgpubsub.core.Publisher;
 import dev.pgpubsub.core.internal.Names;
 import dev.pgpubsub.core.internal.PayloadCodec;
@@ -59,6 +60,13 @@ final class PublishCommand implements Callable<Integer> {
             description = "Continue this trace in the handler: a W3C traceparent, e.g. 00-<32 hex>-<16 hex>-01.")
     String traceparent;
 
+    @Option(names = "--key", paramLabel = "KEY",
+            description = "A unique key on the channel: while a task with it is pending, keep that one (see --replace).")
+    String key;
+
+    @Option(names = "--replace", description = "With --key: replace the pending task's payload and run time instead.")
+    boolean replace;
+
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final PrintStream out;
@@ -73,10 +81,21 @@ final class PublishCommand implements Callable<Integer> {
     public Integer call() throws SQLException {
         PublishStatements statements = new PublishStatements(connection.schema);
         Names.requireChannel(channel, connection.schema);
+        if (replace && key == null) {
+            throw new ConfigError("--replace needs --key KEY: only a task with a key can be replaced");
+        }
+        if (key != null) {
+            try {
+                PublishOptions.defaults().key(key);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigError("--key: " + e.getMessage(), e);
+            }
+        }
         String payload = payload();
         try (Connection c = connection.connectInstalled()) {
             out.println(statements.publishOne(c, channel, payload, runAt == null ? null : runAt.toInstant(),
-                    traceparent == null ? null : JSON.writeValueAsString(Map.of("traceparent", traceparent))));
+                    traceparent == null ? null : JSON.writeValueAsString(Map.of("traceparent", traceparent)), key,
+                    replace ? "replace" : "keep"));
         } catch (SQLException e) {
             if ("22P02".equals(e.getSQLState())) {
                 throw new ConfigError("The payload is not valid JSON: " + e.getMessage(), e);

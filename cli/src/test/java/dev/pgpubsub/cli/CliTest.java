@@ -245,6 +245,43 @@ class CliTest {
         assertThat(run(args("dead-letters", "list")).out()).contains("(no dead letters)");
     }
 
+    @Test
+    void publishWithAKeyKeepsOrReplacesAndCancelSaysWhatItFound() throws Exception {
+        db.execute("DELETE FROM pgpubsub.notification WHERE channel = 'reminders'");
+        Run first = run(args("publish", "reminders", "{\"n\": 1}", "--key", "order-42"));
+        assertThat(first.code()).as(first.err()).isZero();
+        long id = Long.parseLong(first.out().trim());
+        assertThat(run(args("publish", "reminders", "{\"n\": 2}", "--key", "order-42")).out().trim()).isEqualTo(Long.toString(id));
+        assertThat(run(args("publish", "reminders", "{\"n\": 3}", "--key", "order-42", "--replace")).out().trim())
+                .isEqualTo(Long.toString(id));
+        assertThat(db.strings("SELECT payload->>'n' FROM pgpubsub.notification WHERE channel = 'reminders'")).containsExactly("3");
+        Run replaceWithoutKey = run(args("publish", "reminders", "{}", "--replace"));
+        assertThat(replaceWithoutKey.code()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(replaceWithoutKey.err()).contains("--replace needs --key KEY");
+        assertThat(run(args("publish", "reminders", "{}", "--key", " ")).err()).contains("--key: The key \" \" is blank");
+
+        Run unnamed = run(args("cancel", "--channel", "reminders"));
+        assertThat(unnamed.code()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(unnamed.err()).contains("cancel needs either --id ID, or --channel NAME with --key KEY");
+        Run cancelled = run(args("cancel", "--channel", "reminders", "--key", "order-42"));
+        assertThat(cancelled.code()).as(cancelled.err()).isZero();
+        assertThat(cancelled.out()).contains("cancelled the task with key \"order-42\" on channel 'reminders'");
+        Run gone = run(args("cancel", "--id", Long.toString(id)));
+        assertThat(gone.code()).isEqualTo(ExitCodes.TASK_NOT_FOUND);
+        assertThat(gone.out()).contains("not found: no pending task is task " + id);
+
+        long running = db.number("SELECT pgpubsub.publish('reminders', '{}')");
+        try (java.sql.Connection claim = db.connect()) {
+            claim.setAutoCommit(false);
+            claim.createStatement().execute("DELETE FROM pgpubsub.notification WHERE id = " + running);
+            Run held = run(args("cancel", "--id", Long.toString(running)));
+            assertThat(held.code()).isEqualTo(ExitCodes.TASK_RUNNING);
+            assertThat(held.out()).contains("is running");
+            claim.rollback();
+        }
+        assertThat(run(args("cancel", "--id", Long.toString(running))).code()).isZero();
+    }
+
     /** A dead letter's texts may quote a payload; listed, its control characters must not reach the terminal. */
     @Test
     void deadLettersAreListedWithTheirControlCharactersEscaped() throws Exception {
