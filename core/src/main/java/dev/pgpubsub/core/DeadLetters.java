@@ -1,7 +1,6 @@
 package dev.pgpubsub.core;
 
 import dev.pgpubsub.core.internal.Names;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -133,7 +132,7 @@ public final class DeadLetters {
      * @throws PgPubSubException when the database cannot be reached or pgpubsub is not installed there
      */
     public int requeue(long... ids) {
-        return move("WHERE id = ANY(?)", ps -> ps.setArray(1, bigints(ps.getConnection(), ids)));
+        return move("WHERE id = ANY(?::bigint[])", ps -> ps.setString(1, bigints(ids)));
     }
 
     /**
@@ -158,7 +157,7 @@ public final class DeadLetters {
      * @throws PgPubSubException when the database cannot be reached or pgpubsub is not installed there
      */
     public int purge(long... ids) {
-        return delete("WHERE id = ANY(?)", ps -> ps.setArray(1, bigints(ps.getConnection(), ids)));
+        return delete("WHERE id = ANY(?::bigint[])", ps -> ps.setString(1, bigints(ids)));
     }
 
     /**
@@ -213,15 +212,19 @@ public final class DeadLetters {
         return schema + ".dead_letter";
     }
 
-    private static Array bigints(Connection c, long[] ids) throws SQLException {
+    /**
+     * The ids as an array literal, bound as text: no JDBC {@link java.sql.Array} to free (pgjdbc-ng
+     * keeps one's encoding in direct memory until it is freed).
+     */
+    private static String bigints(long[] ids) {
         if (ids == null) {
             throw new IllegalArgumentException("ids is null: pass the ids of the dead letters");
         }
-        Long[] boxed = new Long[ids.length];
+        StringBuilder literal = new StringBuilder("{");
         for (int i = 0; i < ids.length; i++) {
-            boxed[i] = ids[i];
+            literal.append(i == 0 ? "" : ",").append(ids[i]);
         }
-        return c.createArrayOf("bigint", boxed);
+        return literal.append('}').toString();
     }
 
     private static List<DeadLetter.Failure> failures(String json) {
