@@ -130,18 +130,10 @@ END
 $$;
 
 -- publish() and publish_all() gain two last parameters, key and on_conflict, with defaults, so that
--- every call written before keeps working. As in version 6: the old functions are dropped, and
--- whoever could execute one may execute its successor.
-CREATE TEMPORARY TABLE pgpubsub_publish_grants AS
-    SELECT f.proname::text AS function, acl.grantee
-    FROM pg_catalog.pg_proc f,
-        pg_catalog.aclexplode(coalesce(f.proacl, pg_catalog.acldefault('f', f.proowner))) acl
-    WHERE f.oid IN ('${schema}.publish(text, jsonb, timestamptz, jsonb)'::regprocedure,
-                    '${schema}.publish_all(text, jsonb, timestamptz, jsonb)'::regprocedure)
-      AND acl.privilege_type = 'EXECUTE' AND acl.grantee <> f.proowner;
-
-DROP FUNCTION ${schema}.publish(text, jsonb, timestamptz, jsonb);
-DROP FUNCTION ${schema}.publish_all(text, jsonb, timestamptz, jsonb);
+-- every call written before keeps working. As in version 6: the old functions are renamed out of the
+-- way, the new ones take over their owner and grants (with grant option), and the old ones are dropped.
+ALTER FUNCTION ${schema}.publish(text, jsonb, timestamptz, jsonb) RENAME TO publish_before_v7;
+ALTER FUNCTION ${schema}.publish_all(text, jsonb, timestamptz, jsonb) RENAME TO publish_all_before_v7;
 
 CREATE FUNCTION ${schema}.publish(channel text, payload jsonb, run_at timestamptz DEFAULT NULL,
         trace_context jsonb DEFAULT NULL, key text DEFAULT NULL, on_conflict text DEFAULT 'keep')
@@ -238,17 +230,37 @@ REVOKE ALL ON FUNCTION ${schema}.check_key(text, text) FROM PUBLIC;
 
 DO $$
 DECLARE
+    pair record;
     g record;
+    owner_name name;
 BEGIN
-    FOR g IN SELECT function, grantee FROM pgpubsub_publish_grants LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION ${schema}.%I(text, jsonb, timestamptz, jsonb, %s, text) TO %s',
-            g.function, CASE WHEN g.function = 'publish' THEN 'text' ELSE 'text[]' END,
-            CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END);
+    FOR pair IN
+        SELECT * FROM (VALUES
+            ('${schema}.publish_before_v7(text, jsonb, timestamptz, jsonb)'::regprocedure,
+             '${schema}.publish(text, jsonb, timestamptz, jsonb, text, text)'::regprocedure),
+            ('${schema}.publish_all_before_v7(text, jsonb, timestamptz, jsonb)'::regprocedure,
+             '${schema}.publish_all(text, jsonb, timestamptz, jsonb, text[], text)'::regprocedure)) AS p(old, new)
+    LOOP
+        SELECT pg_catalog.pg_get_userbyid(f.proowner) INTO owner_name FROM pg_catalog.pg_proc f WHERE f.oid = pair.old;
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO %I', pair.new, owner_name);
+        FOR g IN
+            SELECT acl.grantee, acl.is_grantable
+            FROM pg_catalog.pg_proc f,
+                pg_catalog.aclexplode(coalesce(f.proacl, pg_catalog.acldefault('f', f.proowner))) acl
+            WHERE f.oid = pair.old AND acl.privilege_type = 'EXECUTE' AND acl.grantee <> f.proowner
+        LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s', pair.new,
+                CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,
+                CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        END LOOP;
+        EXECUTE pg_catalog.format('DROP FUNCTION %s', pair.old);
     END LOOP;
+    -- publish() calls them as its owner: the same owner, and nobody else may call them.
+    EXECUTE pg_catalog.format('ALTER FUNCTION ${schema}.publish_keyed(text, jsonb, timestamptz, jsonb, text, text) OWNER TO %I',
+        owner_name);
+    EXECUTE pg_catalog.format('ALTER FUNCTION ${schema}.check_key(text, text) OWNER TO %I', owner_name);
 END
 $$;
-
-DROP TABLE pg_temp.pgpubsub_publish_grants;
 
 -- Cancels a pending task: deletes it, unless another transaction holds its row (its handler is
 -- running: a task cannot be stopped in the middle of its transaction). Never waits. Returns
@@ -303,3 +315,15 @@ COMMENT ON FUNCTION ${schema}.cancel(text, text) IS
 
 REVOKE ALL ON FUNCTION ${schema}.cancel(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ${schema}.cancel(text, text) FROM PUBLIC;
+
+-- They run as the owner of publish(), as the other functions of the schema do, whoever migrates.
+DO $$
+DECLARE
+    owner_name name;
+BEGIN
+    SELECT pg_catalog.pg_get_userbyid(f.proowner) INTO owner_name FROM pg_catalog.pg_proc f
+    WHERE f.oid = '${schema}.publish(text, jsonb, timestamptz, jsonb, text, text)'::regprocedure;
+    EXECUTE pg_catalog.format('ALTER FUNCTION ${schema}.cancel(bigint) OWNER TO %I', owner_name);
+    EXECUTE pg_catalog.format('ALTER FUNCTION ${schema}.cancel(text, text) OWNER TO %I', owner_name);
+END
+$$;
