@@ -10,6 +10,7 @@ import dev.pgpubsub.listener.internal.claim.ObservedTasks;
 import dev.pgpubsub.listener.internal.dispatch.HandlerScanner;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
 import dev.pgpubsub.listener.internal.dispatch.RowChangeType;
+import dev.pgpubsub.listener.internal.schedule.ScheduleSpec;
 import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -537,6 +538,39 @@ public final class ListenerBuilder {
         }
         v.registry.add(new RegisteredHandler(Names.requireChannel(channel), new RowChangeType(rowType),
                 (Handler<Record>) (Handler<?>) handler, "onRowChanges(" + channel + ", " + rowType.getName() + ")"));
+        return this;
+    }
+
+    /**
+     * Publishes a recurring task at each slot of {@code schedule}, once across every listener that
+     * declares it (see {@link Schedule}). The schedule's channel need not be one this listener serves.
+     * Its slots are published by one timer thread, on a connection of the workers' pool borrowed for
+     * each slot.
+     *
+     * @param schedule a schedule with its task ({@code Schedule.cron(...).publish(channel, payload)})
+     * @return this builder
+     * @throws IllegalArgumentException when it is null, has no task, or its name is taken by another
+     *                                  schedule of this listener
+     */
+    public ListenerBuilder schedule(Schedule schedule) {
+        requireNonNull("schedule", schedule);
+        if (schedule.channel() == null) {
+            throw new IllegalArgumentException("Schedule '" + schedule.name() + "' has no task: add one with "
+                    + ".publish(channel, payload)");
+        }
+        if (v.schedules.containsKey(schedule.name())) {
+            throw new IllegalArgumentException("Two schedules are named '" + schedule.name() + "': "
+                    + v.schedules.get(schedule.name()).definition() + " and " + schedule.definition()
+                    + ". Give each its own name.");
+        }
+        v.schedules.put(schedule.name(), new ScheduleSpec(schedule.name(), schedule.definition(), schedule.slots(),
+                schedule.channel(), schedule.payload(), schedule.catchesUp()));
+        return this;
+    }
+
+    /** The clock schedules' slots are computed with; for tests. */
+    ListenerBuilder clock(java.time.Clock clock) {
+        v.clock = requireNonNull("clock", clock);
         return this;
     }
 

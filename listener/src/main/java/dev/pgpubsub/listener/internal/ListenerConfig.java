@@ -10,6 +10,8 @@ import dev.pgpubsub.listener.internal.claim.ChannelPolicy;
 import dev.pgpubsub.listener.internal.claim.TaskTracing;
 import dev.pgpubsub.listener.internal.dispatch.HandlerRegistry;
 import dev.pgpubsub.listener.internal.dispatch.RegisteredHandler;
+import dev.pgpubsub.listener.internal.schedule.ScheduleSpec;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,6 +87,10 @@ public final class ListenerConfig {
         public ListenerObserver observer = ListenerObserver.NONE;
         /** See the builder's method {@code observationRegistry}. */
         public TaskTracing tracing = TaskTracing.NONE;
+        /** See the builder's method {@code schedule}. */
+        public final Map<String, ScheduleSpec> schedules = new LinkedHashMap<>();
+        /** The clock schedules' slots are computed with (tests change it). */
+        public Clock clock = Clock.systemUTC();
         /** The handlers registered. */
         public final HandlerRegistry registry = new HandlerRegistry();
     }
@@ -115,6 +121,8 @@ public final class ListenerConfig {
     private final HandlerRegistry handlers;
     private final ListenerObserver observer;
     private final TaskTracing tracing;
+    private final List<ScheduleSpec> schedules;
+    private final Clock clock;
 
     private ListenerConfig(Values v, HandlerRegistry served, Map<String, ChannelPolicy> policies) {
         this.jdbcUrl = v.jdbcUrl;
@@ -143,6 +151,8 @@ public final class ListenerConfig {
         this.handlers = served;
         this.observer = v.observer == ListenerObserver.NONE ? ListenerObserver.NONE : new GuardedObserver(v.observer);
         this.tracing = v.tracing;
+        this.schedules = List.copyOf(v.schedules.values());
+        this.clock = v.clock;
     }
 
     /**
@@ -159,6 +169,9 @@ public final class ListenerConfig {
         }
         if (v.registry.isEmpty()) {
             throw new IllegalArgumentException("No handlers: register some with handlers(beans...) or on(channel, handler)");
+        }
+        for (ScheduleSpec schedule : v.schedules.values()) {
+            dev.pgpubsub.core.internal.Names.requireChannel(schedule.channel(), v.schema);
         }
         HandlerRegistry served = v.onlyChannels == null ? v.registry.copy() : v.registry.only(v.onlyChannels);
         served.validateFor(v.schema);
@@ -315,6 +328,16 @@ public final class ListenerConfig {
         return observer;
     }
 
+    /** @return the schedules whose slots this listener publishes */
+    public List<ScheduleSpec> schedules() {
+        return schedules;
+    }
+
+    /** @return the clock of the schedules' slots */
+    public Clock clock() {
+        return clock;
+    }
+
     /** @return the handlers of the served channels */
     public HandlerRegistry handlers() {
         return handlers;
@@ -334,6 +357,8 @@ public final class ListenerConfig {
         return "channels " + channels() + ", " + workers + " workers, batches of " + batchSize + " (at most "
                 + maxBatchBytes + " payload bytes), schema '" + schema + "', statement timeout " + statementTimeout
                 + ", outage limit " + outageLimit + (recoverOnStart ? ", recovering first" : "")
-                + (pollOnly ? ", poll only (every " + pollInterval + ")" : "");
+                + (pollOnly ? ", poll only (every " + pollInterval + ")" : "")
+                + (schedules.isEmpty() ? "" : ", schedules " + schedules.stream().map(s -> s.name() + " (" + s.definition()
+                        + " -> " + s.channel() + ")").toList());
     }
 }

@@ -9,12 +9,14 @@ import dev.pgpubsub.listener.Listener;
 import dev.pgpubsub.listener.ListenerHealth;
 import dev.pgpubsub.listener.ListenerObserver;
 import dev.pgpubsub.listener.ListenerStats;
+import dev.pgpubsub.listener.Schedule;
 import dev.pgpubsub.listener.internal.claim.ClaimMetrics;
 import dev.pgpubsub.listener.internal.claim.ClaimStatements;
 import dev.pgpubsub.listener.internal.claim.DataSourceTransactions;
 import dev.pgpubsub.listener.internal.claim.WorkerPool;
 import dev.pgpubsub.listener.internal.notifier.ListenSession;
 import dev.pgpubsub.listener.internal.recovery.Recovery;
+import dev.pgpubsub.listener.internal.schedule.Scheduler;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -55,6 +57,7 @@ public final class ListenerRuntime {
     private volatile WorkerPool workers;
     private Thread recovery;
     private QueueDepthSampler queueDepths;
+    private Scheduler scheduler;
     private volatile boolean recovering;
     private volatile Throwable failure;
     private volatile State state = State.NEW;
@@ -139,6 +142,7 @@ public final class ListenerRuntime {
             }
             LOG.info("Listener {} started: {}", name, config.describe());
             startQueueDepths();
+            startSchedules();
             if (config.recoverOnStart()) {
                 recovering = true; // before the thread starts, so that stats() never shows a gap
                 recovery = Threads.start(name + "-recovery-cursor", this::recoverThenServe);
@@ -244,6 +248,16 @@ public final class ListenerRuntime {
         queueDepths = new QueueDepthSampler(connections.dataSource(), config.schema(), config.channels(),
                 Math.max(1, observer.queueDepthCap()), timeout, observer, name, () -> recovering);
         queueDepths.start(interval);
+    }
+
+    /** Publishes the schedules' slots, on a timer thread of its own, under the listener's statement timeout. */
+    private synchronized void startSchedules() {
+        if (config.schedules().isEmpty() || state != State.RUNNING) {
+            return;
+        }
+        scheduler = new Scheduler(connections.dataSource(), config.schema(), config.schedules(), Schedule.GRACE,
+                config.statementTimeout(), config.clock(), name);
+        scheduler.start();
     }
 
     /** Starts the claim loop, and queues every channel once: the scan after LISTEN. */
@@ -354,8 +368,13 @@ public final class ListenerRuntime {
             recoveryThread = recovery;
         }
         QueueDepthSampler sampler;
+        Scheduler schedules;
         synchronized (this) {
             sampler = queueDepths;
+            schedules = scheduler;
+        }
+        if (schedules != null) {
+            schedules.close();
         }
         if (sampler != null) {
             sampler.close();

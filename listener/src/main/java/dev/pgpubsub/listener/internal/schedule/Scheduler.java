@@ -1,0 +1,201 @@
+package dev.pgpubsub.listener.internal.schedule;
+
+import dev.pgpubsub.listener.internal.Backoff;
+import dev.pgpubsub.listener.internal.Threads;
+import dev.pgpubsub.listener.internal.WorkerConnections;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes the slots of a listener's schedules: one timer thread, which wakes at the next slot of
+ * any schedule (at least once a minute, so that a clock that jumps is followed), offers each due slot
+ * to the database ({@code publish_slot}, which publishes it unless another listener did) and goes
+ * back to sleep. One tick is scheduled at a time, so nothing queues up. Each statement runs in a
+ * transaction of its own under a statement timeout, on a connection borrowed from the workers' pool
+ * for that time; while the database fails, ticks back off as claims do. It never touches the LISTEN
+ * connection or its thread.
+ */
+public final class Scheduler implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
+    /** The longest sleep between two ticks. */
+    static final Duration MAX_SLEEP = Duration.ofMinutes(1);
+
+    private final DataSource dataSource;
+    private final String sql;
+    private final List<ScheduleSpec> schedules;
+    private final Duration grace;
+    private final Duration timeout;
+    private final Clock clock;
+    private final String name;
+    private final ScheduledExecutorService timer;
+    /** Per schedule, the latest slot this listener offered or skipped: it is not offered again. */
+    private final Map<String, Instant> handled = new HashMap<>();
+    private boolean registered;
+    private int failures;
+
+    /**
+     * A scheduler, not started.
+     *
+     * @param dataSource where its connections come from (the workers' pool)
+     * @param schema     the installation's schema, valid
+     * @param schedules  the listener's schedules
+     * @param grace      how late a slot may be published without catching up
+     * @param timeout    the statement timeout of each statement
+     * @param clock      the clock slots are computed with
+     * @param name       the listener's name, for its thread and log lines
+     */
+    public Scheduler(DataSource dataSource, String schema, List<ScheduleSpec> schedules, Duration grace, Duration timeout,
+            Clock clock, String name) {
+        this.dataSource = dataSource;
+        this.sql = "SELECT " + schema + ".publish_slot(name => ?, channel => ?, payload => ?::jsonb, definition => ?, "
+                + "slot => ?, next_slot => ?, overdue => ?)";
+        this.schedules = List.copyOf(schedules);
+        this.grace = grace;
+        this.timeout = timeout;
+        this.clock = clock;
+        this.name = name;
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, Threads.factory(name + "-schedules", false));
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // close() drops the next tick
+        this.timer = executor;
+    }
+
+    /** Registers the schedules and publishes what is due, at once and then at each slot. */
+    public void start() {
+        timer.execute(this::tick);
+    }
+
+    private void tick() {
+        long sleep;
+        try {
+            Instant now = clock.instant();
+            if (!registered) {
+                for (ScheduleSpec s : schedules) {
+                    offer(s, null, s.slots().next(now), false);
+                }
+                registered = true;
+            }
+            for (ScheduleSpec s : schedules) {
+                publishDue(s, now);
+            }
+            if (failures > 0) {
+                LOG.info("Listener {}: schedules are published again", name);
+                failures = 0;
+            }
+            sleep = untilNextSlot(clock.instant());
+        } catch (SQLException | RuntimeException e) {
+            failures++;
+            sleep = Backoff.DATABASE.millis(failures);
+            if (failures == 1) {
+                LOG.warn("Listener {}: could not publish the schedules' slots ({}); trying again with backoff",
+                        name, WorkerConnections.rootMessage(e));
+                LOG.debug("Schedule failure", e);
+            } else {
+                LOG.debug("Publishing the schedules' slots failed again", e);
+            }
+        }
+        try {
+            timer.schedule(this::tick, Math.max(1, sleep), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // close() shut the timer down: no more ticks
+        }
+    }
+
+    private void publishDue(ScheduleSpec s, Instant now) throws SQLException {
+        Instant slot = s.slots().latest(now);
+        Instant done = handled.get(s.name());
+        if (slot == null || (done != null && !slot.isAfter(done))) {
+            return;
+        }
+        boolean overdue = Duration.between(slot, now).compareTo(grace) > 0;
+        if (overdue && !s.catchUp()) {
+            handled.put(s.name(), slot);
+            LOG.info("Listener {}: schedule '{}' skips its slot {}, {} late (missed while no listener ran; "
+                    + "Schedule.catchUp() publishes it)", name, s.name(), slot, Duration.between(slot, now));
+            return;
+        }
+        Long task = offer(s, slot, s.slots().next(now), overdue);
+        handled.put(s.name(), slot);
+        if (task != null) {
+            LOG.debug("Listener {}: schedule '{}' published slot {} as task {}", name, s.name(), slot, task);
+        }
+    }
+
+    /** Calls publish_slot; the task id, or null when the slot was not this listener's to publish. */
+    private Long offer(ScheduleSpec s, Instant slot, Instant next, boolean overdue) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            boolean committed = false;
+            try {
+                try (PreparedStatement ps = c.prepareStatement("SELECT set_config('statement_timeout', ?, true)")) {
+                    ps.setString(1, timeout.toMillis() + "ms");
+                    ps.executeQuery().close();
+                }
+                Long task;
+                try (PreparedStatement ps = c.prepareStatement(sql)) {
+                    ps.setString(1, s.name());
+                    ps.setString(2, s.channel());
+                    ps.setString(3, s.payload());
+                    ps.setString(4, s.definition());
+                    ps.setTimestamp(5, slot == null ? null : Timestamp.from(slot));
+                    ps.setTimestamp(6, next == null ? null : Timestamp.from(next));
+                    ps.setBoolean(7, overdue);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        long id = rs.getLong(1);
+                        task = rs.wasNull() ? null : id;
+                    }
+                }
+                c.commit();
+                committed = true;
+                return task;
+            } finally {
+                if (!committed) {
+                    c.rollback();
+                }
+                c.setAutoCommit(autoCommit);
+            }
+        }
+    }
+
+    private long untilNextSlot(Instant now) {
+        long sleep = MAX_SLEEP.toMillis();
+        for (ScheduleSpec s : schedules) {
+            Instant next = s.slots().next(now);
+            if (next != null) {
+                sleep = Math.min(sleep, Duration.between(now, next).toMillis());
+            }
+        }
+        return sleep;
+    }
+
+    /** Stops the timer; waits a little for a tick under way (its statement timeout bounds it). */
+    @Override
+    public void close() {
+        timer.shutdown();
+        try {
+            if (!timer.awaitTermination(1, TimeUnit.SECONDS)) {
+                timer.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
