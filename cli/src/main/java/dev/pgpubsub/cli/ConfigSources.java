@@ -78,9 +78,20 @@ final class ConfigSources implements IDefaultValueProvider {
         Set<String> unknown = new TreeSet<>(file.stringPropertyNames());
         unknown.removeAll(known);
         unknown.remove("config");
+        unknown.removeIf(key -> key.startsWith(ConfigSchedules.PREFIX)); // read by listen, which checks them
         if (!unknown.isEmpty()) {
             throw new ConfigError("Unknown setting(s) " + unknown + " in " + filePath + "; known settings: " + new TreeSet<>(known));
         }
+    }
+
+    /**
+     * The schedules of the configuration file ({@code schedule.<name>.<field>}).
+     *
+     * @return the schedules; none without a file
+     * @throws ConfigError when one is not valid, naming its key and the fix
+     */
+    List<dev.pgpubsub.listener.Schedule> schedules() {
+        return ConfigSchedules.read(file, filePath);
     }
 
     @Override

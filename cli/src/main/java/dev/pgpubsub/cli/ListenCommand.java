@@ -168,15 +168,16 @@ final class ListenCommand implements Callable<Integer> {
             if (endpoints != null) {
                 builder.observer(PgPubSubMetrics.of(endpoints.registry()));
             }
+            sources.schedules().forEach(builder::schedule);
             listener = builder.handlers(beans.toArray()).channels(channels).build();
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | ConfigError e) {
             if (endpoints != null) {
                 endpoints.close();
             }
             if (traces != null) {
                 traces.close();
             }
-            throw new ConfigError(e.getMessage(), e);
+            throw e instanceof ConfigError config ? config : new ConfigError(e.getMessage(), e);
         }
         printConfiguration();
         // Up before the migration and the start, which may wait for the database: probes get answers

@@ -19,7 +19,7 @@ import picocli.CommandLine.Mixin;
  * by skipping through the index (one probe per channel) and counts stop at a cap, so the work is
  * bounded however large the table.
  */
-@Command(name = "status", description = "Show, per channel: pending rows, due rows, how long the oldest due row has waited, rows waiting for a retry, dead letters.",
+@Command(name = "status", description = "Show, per channel: pending rows, due rows, how long the oldest due row has waited, rows waiting for a retry, dead letters; then the schedules with their last and next run.",
         mixinStandardHelpOptions = true)
 final class StatusCommand implements Callable<Integer> {
 
@@ -57,8 +57,41 @@ final class StatusCommand implements Callable<Integer> {
             if (channels.isEmpty()) {
                 out.println("(no pending tasks and no dead letters)");
             }
+            schedules(c, connection.schema);
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * The schedules (recurring tasks): each with its channel, definition, last slot published and next
+     * slot, in UTC. Nothing when the schema predates them (version 8).
+     */
+    private void schedules(Connection c, String schema) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            ps.setString(1, schema + ".schedule");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return;
+                }
+            }
+        }
+        String sql = "SELECT name, channel, definition, to_char(last_slot AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
+                + " to_char(next_slot AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM " + schema + ".schedule ORDER BY name";
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            boolean any = false;
+            while (rs.next()) {
+                if (!any) {
+                    out.println();
+                    out.printf("%-32s %-24s %-20s %-20s %s%n", "schedule", "channel", "last run (UTC)", "next run (UTC)",
+                            "definition");
+                    any = true;
+                }
+                out.printf("%-32s %-24s %-20s %-20s %s%n", rs.getString(1), rs.getString(2),
+                        rs.getString(4) == null ? "-" : rs.getString(4), rs.getString(5) == null ? "-" : rs.getString(5),
+                        rs.getString(3));
+            }
+        }
     }
 
     /** Distinct channels by skipping through the (channel, run_at, id) index, one probe each. */
