@@ -75,13 +75,13 @@ class CliScheduleTest {
         assertThat(listen.code()).as(listen.err()).isZero();
         assertThat(db.strings("SELECT DISTINCT payload::text FROM pgpubsub.notification")).containsExactly("{\"from\": \"file\"}");
 
-        Run status = run(new StopSignal(), "status", "--config", file.toString());
+        Run status = run(new StopSignal(), "status", "--jdbc-url", db.jdbcUrl(), "--user", db.user());
         assertThat(status.code()).as(status.err()).isZero();
         assertThat(status.out()).contains("schedule", "last run (UTC)", "next run (UTC)");
         assertThat(status.out().lines().filter(line -> line.startsWith("orders_report")).findFirst().orElseThrow())
                 .contains("reports").contains(" - ")
                 .contains("cron \"0 6 * * *\" in Europe/Paris");
-        String tick = status.out().lines().filter(line -> line.startsWith("tick")).findFirst().orElseThrow();
+        String tick = status.out().lines().filter(line -> line.startsWith("tick ")).findFirst().orElseThrow();
         assertThat(tick).contains("ticks").contains("every PT1S").doesNotContain(" - ");
     }
 
