@@ -8,7 +8,6 @@
 -- find last_slot already at that slot (the row lock makes them wait for the first one's commit and
 -- then look again) and change nothing, so they publish nothing. No leader is elected, and a listener
 -- that comes back late cannot publish a slot again, even after its task was done and deleted.
--- (Version 7 is another change of the same release; the versions need not be applied next to each other.)
 
 CREATE TABLE ${schema}.schedule (
     name         text PRIMARY KEY,

@@ -79,7 +79,7 @@ class RolesTest {
 
     @Test
     void theOwnerNeedsOnlyCreateOnTheDatabaseToMigrateAndOwnsWhatItCreated() throws SQLException {
-        assertThat(migrations).isEqualTo(7);
+        assertThat(migrations).isEqualTo(8);
         String owner = roles.role("owner");
         assertThat(db.strings("SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = '" + owner + "'"))
                 .containsExactly("f");
@@ -273,7 +273,7 @@ class RolesTest {
                 assertThat(publishAs(old, inserter, "publish('orders', '{}')")).isNull();
                 assertThat(publishAs(old, granted, "publish('orders', '{}')")).contains("permission denied for table");
 
-                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(3);
+                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(4);
 
                 old.execute("REVOKE ALL ON pgpubsub.notification FROM " + inserter);
                 for (String role : List.of(granted, inserter)) {

@@ -223,7 +223,7 @@ class LifecycleTest {
                     .hasMessageContaining("pgpubsub in schema 'pgpubsub' is older than this listener")
                     .hasMessageContaining("PgPubSub.migrate(dataSource)");
 
-            assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(2);
+            assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(3);
             try (Listener upgraded = Listener.builder().jdbcUrl(old.jdbcUrl()).user(old.user())
                     .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "upgraded")).start()) {
                 await().atMost(AWAIT).until(() -> count(old, "SELECT count(*) FROM handled") == 1);
