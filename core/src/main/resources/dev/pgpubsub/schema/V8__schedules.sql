@@ -78,6 +78,21 @@ COMMENT ON FUNCTION ${schema}.publish_slot(text, text, jsonb, text, timestamptz,
 
 REVOKE ALL ON FUNCTION ${schema}.publish_slot(text, text, jsonb, text, timestamptz, timestamptz, boolean) FROM PUBLIC;
 
+-- It runs as the owner of publish() and of the tables, as the other functions of the schema do,
+-- whoever migrates; and so is the table owned.
+DO $$
+DECLARE
+    owner_name name;
+BEGIN
+    SELECT pg_catalog.pg_get_userbyid(c.relowner) INTO owner_name FROM pg_catalog.pg_class c
+    WHERE c.oid = '${schema}.notification'::regclass;
+    EXECUTE pg_catalog.format('ALTER TABLE ${schema}.schedule OWNER TO %I', owner_name);
+    EXECUTE pg_catalog.format(
+        'ALTER FUNCTION ${schema}.publish_slot(text, text, jsonb, text, timestamptz, timestamptz, boolean) OWNER TO %I',
+        owner_name);
+END
+$$;
+
 -- Listeners of an earlier version were granted the notification table; the schedules are theirs
 -- too. Roles that may delete from the notification table (claims do) may execute publish_slot() and
 -- read the schedules.

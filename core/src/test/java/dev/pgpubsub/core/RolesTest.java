@@ -326,6 +326,8 @@ class RolesTest {
             // Every function of the schema, old or new, runs as the owner; the old ones are gone.
             assertThat(old.strings("SELECT DISTINCT pg_get_userbyid(p.proowner) FROM pg_proc p "
                     + "WHERE p.pronamespace = 'pgpubsub'::regnamespace")).containsExactly(owner);
+            assertThat(old.strings("SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c "
+                    + "WHERE c.relnamespace = 'pgpubsub'::regnamespace")).containsExactly(owner);
             assertThat(old.strings("SELECT count(*)::text FROM pg_proc WHERE proname LIKE '%before_v%'")).containsExactly("0");
             assertThat(old.strings("SELECT acl.is_grantable::text FROM pg_proc f, aclexplode(f.proacl) acl "
                     + "WHERE f.pronamespace = 'pgpubsub'::regnamespace AND f.proname = 'publish' "
