@@ -177,9 +177,13 @@ public final class DeadLetters {
         // One statement: the rows leave dead_letter and enter notification together, and each
         // channel gets one wake-up, sent when the transaction commits.
         // A dead letter whose key a pending task holds stays: that task stands for it, as it would
-        // for a publish of the key (purge it, or re-queue it once that task is done).
-        String sql = "WITH moved AS (DELETE FROM " + table() + " d " + where + " AND NOT (d.key IS NOT NULL AND EXISTS"
-                + " (SELECT 1 FROM " + schema + ".notification n WHERE n.channel = d.channel AND n.key = d.key)) RETURNING *),"
+        // for a publish of the key (purge it, or re-queue it once that task is done). Of several dead
+        // letters with one key, the newest goes back and the others stay, for the same reason.
+        String sql = "WITH picked AS (SELECT DISTINCT ON (d.channel, coalesce(d.key, d.id::text)) d.id FROM " + table()
+                + " d " + where + " AND NOT (d.key IS NOT NULL AND EXISTS (SELECT 1 FROM " + schema + ".notification n"
+                + " WHERE n.channel = d.channel AND n.key = d.key))"
+                + " ORDER BY d.channel, coalesce(d.key, d.id::text), d.dead_at DESC, d.id DESC),"
+                + " moved AS (DELETE FROM " + table() + " d WHERE d.id IN (SELECT id FROM picked) RETURNING *),"
                 + " queued AS (INSERT INTO " + schema + ".notification (id, channel, payload, created_at, run_at, attempts, errors,"
                 + " trace_context, key) OVERRIDING SYSTEM VALUE SELECT id, channel, payload, created_at, now(), 0, errors,"
                 + " trace_context, key FROM moved RETURNING channel)"

@@ -27,12 +27,10 @@ COMMENT ON COLUMN ${schema}.dead_letter.key IS
     'pgpubsub: the key the task was published with; given back to it when it is re-queued, if no pending task holds it.';
 
 -- At most one pending task per key and channel. Building it reads the whole table (every row is
--- NULL in the new column, so the index itself stays empty) under a SHARE lock: publishes and claims
--- wait for the scan, about a second per million pending rows. Migrate when the queue is short, or
--- build the index beforehand without blocking, and this statement skips it:
---   CREATE UNIQUE INDEX CONCURRENTLY notification_channel_key ON pgpubsub.notification (channel, key)
---       WHERE key IS NOT NULL;
-CREATE UNIQUE INDEX IF NOT EXISTS notification_channel_key ON ${schema}.notification (channel, key)
+-- NULL in the new column, so the index itself stays empty) while this migration's ALTER TABLE holds
+-- the table exclusively: publishes and claims wait for the scan, about a second per million pending
+-- rows. Migrate when the queue is short.
+CREATE UNIQUE INDEX notification_channel_key ON ${schema}.notification (channel, key)
     WHERE key IS NOT NULL;
 
 -- One task with a key: inserts it, or keeps or replaces the pending task that holds the key, and

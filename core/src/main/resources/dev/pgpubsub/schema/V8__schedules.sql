@@ -110,5 +110,14 @@ BEGIN
             role_oid::regrole);
         EXECUTE pg_catalog.format('GRANT SELECT ON ${schema}.schedule TO %s', role_oid::regrole);
     END LOOP;
+    -- Operators (roles that may read the dead letters) read them too: status lists them.
+    FOR role_oid IN
+        SELECT DISTINCT acl.grantee
+        FROM pg_catalog.pg_class t, pg_catalog.aclexplode(t.relacl) acl
+        WHERE t.oid = '${schema}.dead_letter'::regclass AND acl.privilege_type = 'SELECT'
+          AND acl.grantee <> 0 AND acl.grantee <> t.relowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON ${schema}.schedule TO %s', role_oid::regrole);
+    END LOOP;
 END
 $$;

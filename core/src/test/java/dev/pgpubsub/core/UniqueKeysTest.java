@@ -98,6 +98,25 @@ class UniqueKeysTest {
                 .isZero();
     }
 
+    /** Two dead letters with one key: re-queuing both moves the newest and leaves the other, never fails. */
+    @Test
+    void deadLettersSharingAKeyAreRequeuedOneAtATime() throws SQLException {
+        db.execute("DELETE FROM pgpubsub.dead_letter");
+        db.execute("INSERT INTO pgpubsub.dead_letter (id, channel, payload, created_at, attempts, reason, key, dead_at) VALUES "
+                + "(9001, 'orders', '{\"orderId\": 1}', now(), 3, 'failed 3 of 3 attempts', 'order-1', now() - interval '1 hour'),"
+                + "(9002, 'orders', '{\"orderId\": 1}', now(), 3, 'failed 3 of 3 attempts', 'order-1', now()),"
+                + "(9003, 'orders', '{\"orderId\": 3}', now(), 3, 'failed 3 of 3 attempts', NULL, now())");
+
+        assertThat(DeadLetters.of(db.dataSource()).requeueChannel("orders")).isEqualTo(2);
+        assertThat(db.strings("SELECT id::text FROM pgpubsub.notification ORDER BY id")).containsExactly("9002", "9003");
+        assertThat(db.strings("SELECT id::text FROM pgpubsub.dead_letter")).containsExactly("9001");
+        // Its key is held now: it stays until that task is done.
+        assertThat(DeadLetters.of(db.dataSource()).requeue(9001)).isZero();
+        db.execute("DELETE FROM pgpubsub.notification");
+        assertThat(DeadLetters.of(db.dataSource()).requeue(9001)).isEqualTo(1);
+        db.execute("DELETE FROM pgpubsub.notification");
+    }
+
     @Test
     void replaceChangesThePendingTaskAndKeepLeavesIt() throws SQLException {
         Instant later = Instant.now().plusSeconds(3600);

@@ -122,5 +122,6 @@ class UniqueKeyListenerTest {
             await().atMost(AWAIT).until(() -> count(db, "SELECT count(*) FROM handled") == 1);
         }
         assertThat(db.strings("SELECT n::text FROM handled")).containsExactly("2");
+        assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification WHERE id = " + id)).as("cancelled, gone").isZero();
     }
 }

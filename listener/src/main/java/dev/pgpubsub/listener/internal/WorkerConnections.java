@@ -126,19 +126,19 @@ public final class WorkerConnections implements AutoCloseable {
     }
 
     private static void requireInstalled(Connection c, String schema) throws SQLException {
-        // The newest column the claims read tells an installation older than this listener.
-        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, EXISTS (SELECT 1 FROM pg_attribute"
-                + " WHERE attrelid = to_regclass(?) AND attname = 'key' AND NOT attisdropped)")) {
+        // The newest object the listener uses (version 8's schedule table) tells an installation older
+        // than this listener.
+        try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, to_regclass(?) IS NOT NULL")) {
             ps.setString(1, schema + ".notification");
-            ps.setString(2, schema + ".notification");
+            ps.setString(2, schema + ".schedule");
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
                     throw new NotInstalledException(schema);
                 }
                 if (!rs.getBoolean(2)) {
-                    throw new PgPubSubException("pgpubsub in schema '" + schema + "' is older than this listener (its "
-                            + "notification table has no key column, which schema version 7 adds): "
+                    throw new PgPubSubException("pgpubsub in schema '" + schema + "' is older than this listener (it "
+                            + "has no schedule table, which schema version 8 adds): "
                             + Names.migrateHint(schema) + " to bring it up to date; publishers of the older version "
                             + "keep working.");
                 }

@@ -82,8 +82,13 @@ public final class ClaimStatements {
                 + " trace_context, key) VALUES (?, ?, ?::jsonb, ?, ?, " + schema + ".append_error(?::jsonb, ?, ?), ?, ?::jsonb, ?)";
         // No conflict target: a row still there (by id), or a task published with its key since its
         // deletion committed, which then stands for it, as a pending task with the key would.
+        // A task whose key another task holds now (pending, or deleted by a running claim) is dropped for
+        // it, as a publish of the key would be; the probe is a plain read, so that the insert never meets
+        // a running claim's row in the unique index and waits for its handler.
         this.restore = "INSERT INTO " + table + " (id, channel, payload, created_at, attempts, errors, trace_context, key)"
-                + " OVERRIDING SYSTEM VALUE VALUES (?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, ?) ON CONFLICT DO NOTHING";
+                + " OVERRIDING SYSTEM VALUE SELECT ?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, k.key FROM (SELECT ?::text AS key) k"
+                + " WHERE k.key IS NULL OR NOT EXISTS (SELECT 1 FROM " + table + " n WHERE n.channel = ? AND n.key = k.key)"
+                + " ON CONFLICT DO NOTHING";
     }
 
     private record SizedClaim(int limit, String sql) {
@@ -442,6 +447,7 @@ public final class ClaimStatements {
                 ps.setString(6, t.errors());
                 ps.setString(7, t.traceContext());
                 ps.setString(8, t.key());
+                ps.setString(9, channel);
                 ps.addBatch();
             }
             watch.running(ps);

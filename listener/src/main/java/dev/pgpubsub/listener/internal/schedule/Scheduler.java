@@ -7,10 +7,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
+import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,14 +86,29 @@ public final class Scheduler implements AutoCloseable {
         long sleep;
         try {
             Instant now = clock.instant();
+            // Each schedule on its own: one that fails (its channel refused, say) does not hold the others up.
+            Exception first = null;
             if (!registered) {
                 for (ScheduleSpec s : schedules) {
-                    offer(s, null, s.slots().next(now), false);
+                    try {
+                        offer(s, null, s.slots().next(now), false);
+                    } catch (SQLException | RuntimeException e) {
+                        first = first == null ? e : first;
+                    }
                 }
-                registered = true;
+                registered = first == null;
             }
             for (ScheduleSpec s : schedules) {
-                publishDue(s, now);
+                try {
+                    publishDue(s, now);
+                } catch (SQLException | RuntimeException e) {
+                    first = first == null ? e : first;
+                }
+            }
+            if (first instanceof SQLException sql) {
+                throw sql;
+            } else if (first != null) {
+                throw (RuntimeException) first;
             }
             if (failures > 0) {
                 LOG.info("Listener {}: schedules are published again", name);
@@ -154,8 +170,9 @@ public final class Scheduler implements AutoCloseable {
                     ps.setString(2, s.channel());
                     ps.setString(3, s.payload());
                     ps.setString(4, s.definition());
-                    ps.setTimestamp(5, slot == null ? null : Timestamp.from(slot));
-                    ps.setTimestamp(6, next == null ? null : Timestamp.from(next));
+                    // As run_at is bound (the JDBC 4.2 type of timestamptz), whatever the JVM's time zone.
+                    ps.setObject(5, slot == null ? null : slot.atOffset(ZoneOffset.UTC), Types.TIMESTAMP_WITH_TIMEZONE);
+                    ps.setObject(6, next == null ? null : next.atOffset(ZoneOffset.UTC), Types.TIMESTAMP_WITH_TIMEZONE);
                     ps.setBoolean(7, overdue);
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
