@@ -8,6 +8,9 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.LongStream;
 
 /** What the listener tests share: a channel, a side table the handlers write to, and queries. */
@@ -66,5 +69,52 @@ final class Fixtures {
 
     static void execute(TestDatabase db, String sql) throws SQLException {
         db.execute(sql);
+    }
+
+    /** How long a close took, and what the threads were doing if it took long. */
+    record TimedClose(Duration took, String dump) {
+        /** For an assertion's description: the dump, when one was taken. */
+        String describe() {
+            return dump.isEmpty() ? "close took " + took : "close took " + took + "; threads while it ran:\n" + dump;
+        }
+    }
+
+    /**
+     * Closes {@code listener}, timing it; if it is still closing after {@code dumpAfter}, the
+     * library's and the pool's threads are dumped (briefly) so that a failure says where it waited.
+     */
+    static TimedClose timeClose(Listener listener, Duration dumpAfter) throws InterruptedException {
+        CountDownLatch closed = new CountDownLatch(1);
+        AtomicReference<String> dump = new AtomicReference<>("");
+        Thread watcher = new Thread(() -> {
+            try {
+                if (!closed.await(dumpAfter.toMillis(), TimeUnit.MILLISECONDS)) {
+                    StringBuilder sb = new StringBuilder();
+                    Thread.getAllStackTraces().forEach((t, frames) -> {
+                        String n = t.getName();
+                        if (n.startsWith("pgpubsub") || n.contains("Hikari") || n.equals("main")) {
+                            sb.append(n).append(' ').append(t.getState()).append('\n');
+                            for (int i = 0; i < Math.min(12, frames.length); i++) {
+                                sb.append("    at ").append(frames[i]).append('\n');
+                            }
+                        }
+                    });
+                    dump.set(sb.toString());
+                }
+            } catch (InterruptedException ignored) {
+                // the close ended
+            }
+        }, "close-watcher");
+        watcher.setDaemon(true);
+        watcher.start();
+        long start = System.nanoTime();
+        try {
+            listener.close();
+        } finally {
+            closed.countDown();
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        watcher.join(5_000);
+        return new TimedClose(took, dump.get());
     }
 }

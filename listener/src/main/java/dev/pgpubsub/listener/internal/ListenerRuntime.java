@@ -69,6 +69,9 @@ public final class ListenerRuntime {
     private volatile String stopReason;
     private volatile boolean closed;
 
+    /** How much longer than the grace a stop may take before its log line says where the time went. */
+    private static final Duration SLOW_CLOSE_MARGIN = Duration.ofSeconds(2);
+
     private enum State { NEW, RUNNING, CLOSED }
 
     /**
@@ -367,6 +370,8 @@ public final class ListenerRuntime {
             state = State.CLOSED; // recovery stops reading its cursor, and submits no more chunks
             recoveryThread = recovery;
         }
+        long began = System.nanoTime();
+        long[] marks = new long[4];
         QueueDepthSampler sampler;
         Scheduler schedules;
         synchronized (this) {
@@ -379,6 +384,7 @@ public final class ListenerRuntime {
         if (sampler != null) {
             sampler.close();
         }
+        marks[0] = System.nanoTime();
         ListenSession session;
         WorkerPool pool;
         synchronized (this) {
@@ -391,6 +397,7 @@ public final class ListenerRuntime {
         if (pool != null) {
             pool.close(); // the workers' and recovery's batches finish within the grace, or are released
         }
+        marks[1] = System.nanoTime();
         if (recoveryThread != null && recoveryThread != Thread.currentThread()) {
             try {
                 recoveryThread.join(Duration.ofSeconds(10).toMillis());
@@ -398,14 +405,33 @@ public final class ListenerRuntime {
                 Thread.currentThread().interrupt();
             }
         }
+        marks[2] = System.nanoTime();
         synchronized (this) {
             if (connections != null) {
                 connections.close();
             }
         }
+        marks[3] = System.nanoTime();
         observer.detached(owner);
         closed = true;
-        LOG.info("Listener {} closed", name);
+        logClosed(began, marks);
+    }
+
+    /** A stop that outlasts the grace by much says which part took the time. */
+    private void logClosed(long began, long[] marks) {
+        Duration took = Duration.ofNanos(marks[3] - began);
+        if (took.compareTo(config.shutdownGrace().plus(SLOW_CLOSE_MARGIN)) <= 0) {
+            LOG.info("Listener {} closed", name);
+            return;
+        }
+        LOG.warn("Listener {} closed in {} ms, more than its {} grace: schedules and sampler {} ms, LISTEN and workers {} ms,"
+                + " start-up recovery {} ms, connections {} ms", name, took.toMillis(), config.shutdownGrace(),
+                millis(marks[0] - began), millis(marks[1] - marks[0]), millis(marks[2] - marks[1]),
+                millis(marks[3] - marks[2]));
+    }
+
+    private static long millis(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 
     /**
