@@ -67,6 +67,10 @@ final class PublishCommand implements Callable<Integer> {
     @Option(names = "--replace", description = "With --key: replace the pending task's payload and run time instead.")
     boolean replace;
 
+    @Option(names = "--priority", paramLabel = "N", defaultValue = "0",
+            description = "0 (the default) to 100: among due tasks of the channel, a higher priority is claimed first.")
+    int priority;
+
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final PrintStream out;
@@ -91,11 +95,16 @@ final class PublishCommand implements Callable<Integer> {
                 throw new ConfigError("--key: " + e.getMessage(), e);
             }
         }
+        try {
+            PublishOptions.defaults().priority(priority);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("--priority: " + e.getMessage(), e);
+        }
         String payload = payload();
         try (Connection c = connection.connectInstalled()) {
             out.println(statements.publishOne(c, channel, payload, runAt == null ? null : runAt.toInstant(),
                     traceparent == null ? null : JSON.writeValueAsString(Map.of("traceparent", traceparent)), key,
-                    replace ? "replace" : "keep"));
+                    replace ? "replace" : "keep", priority));
         } catch (SQLException e) {
             if ("22P02".equals(e.getSQLState())) {
                 throw new ConfigError("The payload is not valid JSON: " + e.getMessage(), e);

@@ -185,8 +185,8 @@ public final class DeadLetters {
                 + " ORDER BY d.channel, coalesce(d.key, d.id::text), d.dead_at DESC, d.id DESC),"
                 + " moved AS (DELETE FROM " + table() + " d WHERE d.id IN (SELECT id FROM picked) RETURNING *),"
                 + " queued AS (INSERT INTO " + schema + ".notification (id, channel, payload, created_at, run_at, attempts, errors,"
-                + " trace_context, key) OVERRIDING SYSTEM VALUE SELECT id, channel, payload, created_at, now(), 0, errors,"
-                + " trace_context, key FROM moved RETURNING channel)"
+                + " trace_context, key, priority) OVERRIDING SYSTEM VALUE SELECT id, channel, payload, created_at, now(), 0, errors,"
+                + " trace_context, key, priority FROM moved RETURNING channel)"
                 + " SELECT count(*), pg_notify(? || channel, '') FROM queued GROUP BY channel";
         return run("re-queue dead letters", c -> {
             try (PreparedStatement ps = c.prepareStatement(sql)) {

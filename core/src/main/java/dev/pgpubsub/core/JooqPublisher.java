@@ -78,6 +78,13 @@ public final class JooqPublisher {
         }
 
         @Override
+        public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads,
+                PublishOptions options) {
+            TxPublishers.checkAllWith(publisher, channel, payloads, options);
+            return dsl.connectionResult(c -> TxPublishers.allWith(publisher, c, channel, payloads, options));
+        }
+
+        @Override
         public <P extends Record> Map<String, Long> publishAll(Channel<P> channel, Map<String, ? extends P> payloadsByKey,
                 PublishOptions options) {
             TxPublishers.Keyed<P> keyed = TxPublishers.keyed(publisher, channel, payloadsByKey, options);

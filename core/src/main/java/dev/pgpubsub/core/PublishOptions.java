@@ -10,32 +10,42 @@ import java.time.Instant;
  * <pre>{@code
  * tx.publish(INVOICES, invoice, PublishOptions.defaults().key("order-42:invoice"));            // once while pending
  * tx.publish(REINDEX, doc, PublishOptions.defaults().key("doc-7").replace().runAt(inAMinute)); // latest wins
+ * tx.publish(EMAILS, passwordReset, PublishOptions.defaults().priority(50));                  // before the newsletter
  * }</pre>
  *
  * <p>A task with a key is unique on its channel while it is pending: publishing the key again keeps
  * the pending task ({@link #keep()}, the default) or replaces its payload, run time and trace context
  * ({@link #replace()}); either way the pending task's id is returned. The key is free again once the
  * task is done or dead-lettered. See docs/tasks.md for what happens while the task runs.
+ *
+ * <p>Among the due tasks of a channel, a higher {@link #priority(int) priority} is claimed first;
+ * within a priority, the earlier run time, then the earlier publish. All tasks have priority 0 unless
+ * given another.
  */
 public final class PublishOptions {
 
     /** The longest key, in bytes of UTF-8. */
     public static final int MAX_KEY_BYTES = 256;
 
-    private static final PublishOptions DEFAULTS = new PublishOptions(null, false, null);
+    /** The highest priority. */
+    public static final int MAX_PRIORITY = 100;
+
+    private static final PublishOptions DEFAULTS = new PublishOptions(null, false, null, 0);
 
     private final String key;
     private final boolean replace;
     private final Instant runAt;
+    private final int priority;
 
-    private PublishOptions(String key, boolean replace, Instant runAt) {
+    private PublishOptions(String key, boolean replace, Instant runAt, int priority) {
         this.key = key;
         this.replace = replace;
         this.runAt = runAt;
+        this.priority = priority;
     }
 
     /**
-     * No key, due now.
+     * No key, due now, priority 0.
      *
      * @return the options every plain publish has
      */
@@ -51,7 +61,7 @@ public final class PublishOptions {
      * @throws IllegalArgumentException when the key is null, blank or too long
      */
     public PublishOptions key(String key) {
-        return new PublishOptions(requireKey(key, "The key"), replace, runAt);
+        return new PublishOptions(requireKey(key, "The key"), replace, runAt, priority);
     }
 
     /**
@@ -60,7 +70,7 @@ public final class PublishOptions {
      * @return a copy that keeps
      */
     public PublishOptions keep() {
-        return new PublishOptions(key, false, runAt);
+        return new PublishOptions(key, false, runAt, priority);
     }
 
     /**
@@ -70,7 +80,7 @@ public final class PublishOptions {
      * @return a copy that replaces
      */
     public PublishOptions replace() {
-        return new PublishOptions(key, true, runAt);
+        return new PublishOptions(key, true, runAt, priority);
     }
 
     /**
@@ -85,7 +95,24 @@ public final class PublishOptions {
             throw new IllegalArgumentException("runAt is null: pass the earliest time to run the task, or leave it "
                     + "unset to run it now");
         }
-        return new PublishOptions(key, replace, runAt);
+        return new PublishOptions(key, replace, runAt, priority);
+    }
+
+    /**
+     * With a priority: among the due tasks of the channel, a higher one is claimed first. In
+     * {@link #replace()} mode, a pending task with the key takes this priority too; {@link #keep()}
+     * keeps the pending task as it is.
+     *
+     * @param priority 0 (the default, the lowest) to {@value #MAX_PRIORITY}
+     * @return a copy with this priority
+     * @throws IllegalArgumentException when {@code priority} is out of range
+     */
+    public PublishOptions priority(int priority) {
+        if (priority < 0 || priority > MAX_PRIORITY) {
+            throw new IllegalArgumentException("The priority is " + priority + ", not between 0 and " + MAX_PRIORITY
+                    + ": pass 0 (the default) to " + MAX_PRIORITY + "; a higher priority is claimed first");
+        }
+        return new PublishOptions(key, replace, runAt, priority);
     }
 
     /**
@@ -115,6 +142,15 @@ public final class PublishOptions {
         return runAt;
     }
 
+    /**
+     * The priority, 0 unless set.
+     *
+     * @return the priority
+     */
+    public int priority() {
+        return priority;
+    }
+
     /** The SQL functions' name of the mode. */
     String onConflict() {
         return replace ? "replace" : "keep";
@@ -139,6 +175,6 @@ public final class PublishOptions {
 
     @Override
     public String toString() {
-        return "PublishOptions[key=" + key + ", " + onConflict() + ", runAt=" + runAt + "]";
+        return "PublishOptions[key=" + key + ", " + onConflict() + ", runAt=" + runAt + ", priority=" + priority + "]";
     }
 }

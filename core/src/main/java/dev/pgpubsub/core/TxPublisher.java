@@ -74,6 +74,19 @@ public interface TxPublisher {
     <P extends Record> long publish(Channel<P> channel, P payload, PublishOptions options);
 
     /**
+     * Publishes many tasks without keys, all with the run time and priority of {@code options}, in
+     * one round trip per chunk; ids ascend in the order of {@code payloads}.
+     *
+     * @param channel  the channel to publish to; its name must fit the installation's schema
+     * @param payloads the tasks' data; none null; empty publishes nothing
+     * @param options  the run time and priority, e.g. {@code PublishOptions.defaults().priority(10)};
+     *                 its key unset (use {@link #publishAll(Channel, Map, PublishOptions)} for keys)
+     * @param <P>      the payload type
+     * @return the new tasks' ids, in the order of {@code payloads}
+     */
+    <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads, PublishOptions options);
+
+    /**
      * Publishes many tasks, each with its key (the map's key), with the mode and run time of
      * {@code options}, whose own key must be unset. The keys are taken in sorted order (of their
      * code points), so that concurrent batches that share keys cannot deadlock.

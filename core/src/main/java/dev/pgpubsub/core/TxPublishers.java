@@ -55,6 +55,13 @@ final class TxPublishers {
         }
 
         @Override
+        public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads,
+                PublishOptions options) {
+            checkAllWith(publisher, channel, payloads, options);
+            return allWith(publisher, connection, channel, payloads, options);
+        }
+
+        @Override
         public <P extends Record> Map<String, Long> publishAll(Channel<P> channel, Map<String, ? extends P> payloadsByKey,
                 PublishOptions options) {
             return allKeyed(publisher, connection, channel, keyed(publisher, channel, payloadsByKey, options), options);
@@ -117,7 +124,7 @@ final class TxPublishers {
         PublishTracing.Span span = publisher.tracing().start(channel.name(), 1);
         try {
             long id = publisher.statements().publishOne(c, channel.name(), json, options.runAt(), span.headers(),
-                    options.key(), options.onConflict());
+                    options.key(), options.onConflict(), options.priority());
             observe(publisher, channel, 1);
             return id;
         } catch (SQLException e) {
@@ -137,6 +144,24 @@ final class TxPublishers {
         checkAll(publisher, channel, payloads);
         return all(publisher, c, channel, payloads, null, runAt == null ? PublishOptions.defaults()
                 : PublishOptions.defaults().runAt(runAt));
+    }
+
+    /** Checks a batch without keys published with {@code options}. */
+    static <P extends Record> void checkAllWith(Publisher publisher, Channel<P> channel, Collection<? extends P> payloads,
+            PublishOptions options) {
+        checkAll(publisher, channel, payloads);
+        requireOptions(channel, options);
+        if (options.key() != null) {
+            throw new IllegalArgumentException("The options for the batch on channel '" + channel.name()
+                    + "' carry the key \"" + options.key() + "\", which one task only may hold: publish the tasks with "
+                    + "their keys by publishAll(channel, payloadsByKey, options)");
+        }
+    }
+
+    /** A batch without keys, checked by {@link #checkAllWith}, with the run time and priority of {@code options}. */
+    static <P extends Record> long[] allWith(Publisher publisher, Connection c, Channel<P> channel,
+            Collection<? extends P> payloads, PublishOptions options) {
+        return all(publisher, c, channel, payloads, null, options);
     }
 
     /** The payloads, checked; with {@code keys} parallel to them (or null for none). */
@@ -191,7 +216,7 @@ final class TxPublishers {
             PublishOptions options, String headers, long[] ids, int done) throws SQLException {
         String array = "[" + String.join(",", chunk) + "]";
         long[] chunkIds = publisher.statements().publishChunk(c, channel.name(), array, options.runAt(), headers,
-                keys == null ? null : KEYS_JSON.writeValueAsString(keys), options.onConflict());
+                keys == null ? null : KEYS_JSON.writeValueAsString(keys), options.onConflict(), options.priority());
         System.arraycopy(chunkIds, 0, ids, done, chunkIds.length);
         return done + chunkIds.length;
     }

@@ -79,7 +79,7 @@ class RolesTest {
 
     @Test
     void theOwnerNeedsOnlyCreateOnTheDatabaseToMigrateAndOwnsWhatItCreated() throws SQLException {
-        assertThat(migrations).isEqualTo(8);
+        assertThat(migrations).isEqualTo(9);
         String owner = roles.role("owner");
         assertThat(db.strings("SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = '" + owner + "'"))
                 .containsExactly("f");
@@ -273,7 +273,7 @@ class RolesTest {
                 assertThat(publishAs(old, inserter, "publish('orders', '{}')")).isNull();
                 assertThat(publishAs(old, granted, "publish('orders', '{}')")).contains("permission denied for table");
 
-                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(4);
+                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(5);
 
                 old.execute("REVOKE ALL ON pgpubsub.notification FROM " + inserter);
                 for (String role : List.of(granted, inserter)) {
@@ -287,11 +287,14 @@ class RolesTest {
                     assertThat(publishAs(old, role, "publish('orders', '{}', key => '" + role + "')")).as(role).isNull();
                     assertThat(publishAs(old, role, "publish_all('orders', '[{}]', keys => ARRAY['" + role + "-all'])"))
                             .as(role).isNull();
+                    // And version 9 (priority).
+                    assertThat(publishAs(old, role, "publish('orders', '{}', priority => 9)")).as(role).isNull();
+                    assertThat(publishAs(old, role, "publish_all('orders', '[{}]', priority => 9)")).as(role).isNull();
                 }
                 assertThat(publishAs(old, other, "publish('orders', '{}')")).contains("permission denied for function publish");
                 assertThat(publishAs(old, other, "publish_all('orders', '[{}]')"))
                         .contains("permission denied for function publish_all");
-                assertThat(old.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(1 + 2 * 7);
+                assertThat(old.number("SELECT count(*) FROM pgpubsub.notification")).isEqualTo(1 + 2 * 9);
             } finally {
                 for (String role : all) {
                     old.execute("DROP OWNED BY " + role + " CASCADE");

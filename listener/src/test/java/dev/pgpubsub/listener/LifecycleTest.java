@@ -207,11 +207,11 @@ class LifecycleTest {
     @Test
     void aSchemaOlderThanTheListenerIsRefusedSayingHowToUpgradeAndItsTasksSurviveTheUpgrade(PostgresServer server)
             throws Exception {
-        try (TestDatabase old = server.createDatabase("schema_v5")) {
+        try (TestDatabase old = server.createDatabase("schema_v8")) {
             Flyway.configure(SchemaMigrator.class.getClassLoader()).dataSource(old.dataSource()).schemas("pgpubsub")
                     .defaultSchema("pgpubsub").createSchemas(true).table(SchemaMigrator.HISTORY_TABLE)
                     .locations(SchemaMigrator.LOCATION).placeholders(SchemaMigrator.placeholders("pgpubsub"))
-                    .target("5").load().migrate();
+                    .target("8").load().migrate();
             old.execute("CREATE TABLE handled (task_id bigint NOT NULL, n bigint NOT NULL, attempt int NOT NULL, by text)");
             old.execute("SELECT pgpubsub.publish('orders', '{\"n\": 1}')");
             Listener listener = Listener.builder().jdbcUrl(old.jdbcUrl()).user(old.user())
@@ -221,7 +221,7 @@ class LifecycleTest {
                     .hasMessageContaining("pgpubsub in schema 'pgpubsub' is older than this listener")
                     .hasMessageContaining("PgPubSub.migrate(dataSource)");
 
-            assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(3);
+            assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(1);
             try (Listener upgraded = Listener.builder().jdbcUrl(old.jdbcUrl()).user(old.user())
                     .on(ORDERS, (o, ctx) -> recordHandled(ctx, o.n(), "upgraded")).start()) {
                 await().atMost(AWAIT).until(() -> count(old, "SELECT count(*) FROM handled") == 1);

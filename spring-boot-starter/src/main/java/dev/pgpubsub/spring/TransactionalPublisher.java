@@ -93,6 +93,12 @@ public final class TransactionalPublisher implements TxPublisher {
             }
 
             @Override
+            public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads,
+                    PublishOptions options) {
+                return publisher.inNewTransaction(raw, (tx, c) -> tx.publishAll(channel, payloads, options));
+            }
+
+            @Override
             public <P extends Record> Map<String, Long> publishAll(Channel<P> channel,
                     Map<String, ? extends P> payloadsByKey, PublishOptions options) {
                 return publisher.inNewTransaction(raw, (tx, c) -> tx.publishAll(channel, payloadsByKey, options));
@@ -177,6 +183,24 @@ public final class TransactionalPublisher implements TxPublisher {
     @Override
     public <P extends Record> long publish(Channel<P> channel, P payload, PublishOptions options) {
         return joined(tx -> tx.publish(channel, payload, options));
+    }
+
+    /**
+     * Publishes many tasks without keys, with the run time and priority of {@code options}, in the
+     * calling thread's Spring transaction; see {@link TxPublisher#publishAll(Channel, Collection, PublishOptions)}.
+     *
+     * @param channel  the channel to publish to
+     * @param payloads the tasks' data
+     * @param options  the run time and priority; its key unset
+     * @param <P>      the payload type
+     * @return the new tasks' ids, in the order of {@code payloads}
+     * @throws IllegalStateException when no Spring transaction on the application's DataSource is
+     *                               open on this thread, or it is read-only
+     */
+    @Override
+    public <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads,
+            PublishOptions options) {
+        return joined(tx -> tx.publishAll(channel, payloads, options));
     }
 
     /**

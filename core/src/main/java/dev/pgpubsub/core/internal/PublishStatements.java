@@ -17,8 +17,8 @@ public final class PublishStatements {
 
     private final String single;
     private final String batch;
-    private final String singleKeyed;
-    private final String batchKeyed;
+    private final String singleWithOptions;
+    private final String batchWithOptions;
 
     /** Statements for the installation in {@code schema}. */
     public PublishStatements(String schema) {
@@ -29,10 +29,12 @@ public final class PublishStatements {
         // One round trip for a whole chunk: the payloads travel as one JSON array, rows are inserted
         // in its order (ids ascend with it), and one wake-up is sent.
         this.batch = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz, ?::jsonb)";
-        this.singleKeyed = "SELECT " + schema + ".publish(?, ?::jsonb, ?::timestamptz, ?::jsonb, ?, ?)";
-        // The keys travel as a JSON array too (any driver binds text), parallel to the payloads.
-        this.batchKeyed = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz, ?::jsonb,"
-                + " ARRAY(SELECT k FROM jsonb_array_elements_text(?::jsonb) WITH ORDINALITY AS t(k, n) ORDER BY n), ?)";
+        // With a key or a priority (the parameters of versions 7 and 9); without them, the shorter
+        // forms above, which installations before those versions have too.
+        this.singleWithOptions = "SELECT " + schema + ".publish(?, ?::jsonb, ?::timestamptz, ?::jsonb, ?, ?, ?)";
+        // The keys travel as a JSON array too (any driver binds text), parallel to the payloads; none: NULL.
+        this.batchWithOptions = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz, ?::jsonb,"
+                + " (SELECT array_agg(k ORDER BY n) FROM jsonb_array_elements_text(?::jsonb) WITH ORDINALITY AS t(k, n)), ?, ?)";
     }
 
     /**
@@ -41,23 +43,26 @@ public final class PublishStatements {
      */
     public long publishOne(Connection c, String channel, String json, Instant runAt, String traceContext)
             throws SQLException {
-        return publishOne(c, channel, json, runAt, traceContext, null, null);
+        return publishOne(c, channel, json, runAt, traceContext, null, "keep", 0);
     }
 
     /**
      * Inserts one task, or with a {@code key}, keeps or replaces ({@code onConflict}: {@code keep} or
      * {@code replace}) the pending task that holds it; wakes the channel after commit and returns the id.
+     * {@code priority}: 0 (the default) to 100.
      */
     public long publishOne(Connection c, String channel, String json, Instant runAt, String traceContext, String key,
-            String onConflict) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(key == null ? single : singleKeyed)) {
+            String onConflict, int priority) throws SQLException {
+        boolean options = key != null || priority != 0;
+        try (PreparedStatement ps = c.prepareStatement(options ? singleWithOptions : single)) {
             ps.setString(1, channel);
             ps.setString(2, json);
             setRunAt(ps, 3, runAt);
             setTraceContext(ps, 4, traceContext);
-            if (key != null) {
+            if (options) {
                 ps.setString(5, key);
                 ps.setString(6, onConflict);
+                ps.setInt(7, priority);
             }
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -73,23 +78,26 @@ public final class PublishStatements {
      */
     public long[] publishChunk(Connection c, String channel, String jsonArray, Instant runAt, String traceContext)
             throws SQLException {
-        return publishChunk(c, channel, jsonArray, runAt, traceContext, null, null);
+        return publishChunk(c, channel, jsonArray, runAt, traceContext, null, "keep", 0);
     }
 
     /**
      * As {@link #publishChunk(Connection, String, String, Instant, String)}, each task with the key
-     * at its position in the JSON array of strings {@code keysJsonArray} (null: no keys).
+     * at its position in the JSON array of strings {@code keysJsonArray} (null: no keys), and all
+     * with {@code priority}.
      */
     public long[] publishChunk(Connection c, String channel, String jsonArray, Instant runAt, String traceContext,
-            String keysJsonArray, String onConflict) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(keysJsonArray == null ? batch : batchKeyed)) {
+            String keysJsonArray, String onConflict, int priority) throws SQLException {
+        boolean options = keysJsonArray != null || priority != 0;
+        try (PreparedStatement ps = c.prepareStatement(options ? batchWithOptions : batch)) {
             ps.setString(1, channel);
             ps.setString(2, jsonArray);
             setRunAt(ps, 3, runAt);
             setTraceContext(ps, 4, traceContext);
-            if (keysJsonArray != null) {
+            if (options) {
                 ps.setString(5, keysJsonArray);
                 ps.setString(6, onConflict);
+                ps.setInt(7, priority);
             }
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();

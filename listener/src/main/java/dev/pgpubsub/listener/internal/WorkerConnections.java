@@ -126,11 +126,11 @@ public final class WorkerConnections implements AutoCloseable {
     }
 
     private static void requireInstalled(Connection c, String schema) throws SQLException {
-        // The newest object the listener uses (version 8's schedule table) tells an installation older
+        // The newest object the listener uses (version 9's priority index) tells an installation older
         // than this listener.
         try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, to_regclass(?) IS NOT NULL")) {
             ps.setString(1, schema + ".notification");
-            ps.setString(2, schema + ".schedule");
+            ps.setString(2, schema + ".notification_channel_priority");
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
@@ -138,7 +138,7 @@ public final class WorkerConnections implements AutoCloseable {
                 }
                 if (!rs.getBoolean(2)) {
                     throw new PgPubSubException("pgpubsub in schema '" + schema + "' is older than this listener (it "
-                            + "has no schedule table, which schema version 8 adds): "
+                            + "has no priorities, which schema version 9 adds): "
                             + Names.migrateHint(schema) + " to bring it up to date; publishers of the older version "
                             + "keep working.");
                 }

@@ -64,9 +64,11 @@ public final class ClaimStatements {
         String table = schema + ".notification";
         String released = schema + ".claim_release";
         this.schema = schema;
-        this.claimDue = new SizedClaim(100, claim(schema, "channel = ? AND run_at <= now()", 100));
+        this.claimDue = new SizedClaim(100, claim(schema, lockDue(table, 100)));
         // No limit: the ids bound it.
-        this.claimByIds = claim(schema, "id = ANY(?) AND channel = ? AND run_at <= now()", 0);
+        this.claimByIds = claim(schema, "WITH locked AS MATERIALIZED (SELECT " + LOCKED + " FROM " + table
+                + " WHERE id = ANY(?) AND channel = ? AND run_at <= now() ORDER BY priority DESC, run_at, id"
+                + " FOR UPDATE SKIP LOCKED),");
         this.charge = charge(schema);
         this.release = "WITH expired AS (DELETE FROM " + released + " WHERE xid IN (SELECT xid FROM " + released
                 + " WHERE at < now() - interval '" + RELEASE_TTL + "' LIMIT 100))"
@@ -79,14 +81,15 @@ public final class ClaimStatements {
         this.nextDue = "SELECT extract(epoch FROM min(run_at) - now()) FROM " + table + " WHERE channel = ?";
         this.status = "SELECT pg_xact_status(?::text::xid8)";
         this.buryLoaded = "INSERT INTO " + schema + ".dead_letter (id, channel, payload, created_at, attempts, errors, reason,"
-                + " trace_context, key) VALUES (?, ?, ?::jsonb, ?, ?, " + schema + ".append_error(?::jsonb, ?, ?), ?, ?::jsonb, ?)";
+                + " trace_context, key, priority) VALUES (?, ?, ?::jsonb, ?, ?, " + schema + ".append_error(?::jsonb, ?, ?), ?,"
+                + " ?::jsonb, ?, ?)";
         // No conflict target: a row still there (by id), or a task published with its key since its
         // deletion committed, which then stands for it, as a pending task with the key would.
         // A task whose key another task holds now (pending, or deleted by a running claim) is dropped for
         // it, as a publish of the key would be; the probe is a plain read, so that the insert never meets
         // a running claim's row in the unique index and waits for its handler.
-        this.restore = "INSERT INTO " + table + " (id, channel, payload, created_at, attempts, errors, trace_context, key)"
-                + " OVERRIDING SYSTEM VALUE SELECT ?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, k.key FROM (SELECT ?::text AS key) k"
+        this.restore = "INSERT INTO " + table + " (id, channel, payload, created_at, attempts, errors, trace_context, priority,"
+                + " key) OVERRIDING SYSTEM VALUE SELECT ?, ?, ?::jsonb, ?, ?, ?::jsonb, ?::jsonb, ?, k.key FROM (SELECT ?::text AS key) k"
                 + " WHERE k.key IS NULL OR NOT EXISTS (SELECT 1 FROM " + table + " n WHERE n.channel = ? AND n.key = k.key)"
                 + " ON CONFLICT DO NOTHING";
     }
@@ -94,9 +97,40 @@ public final class ClaimStatements {
     private record SizedClaim(int limit, String sql) {
     }
 
+    /** The columns the claim locks and reads. */
+    private static final String LOCKED = "id, xmax AS previous, channel, run_at, created_at, attempts, errors,"
+            + " trace_context, key, priority, payload::text AS body";
+
     /**
-     * The claim statement. Parameters: the rows' condition's ({@code channel}, or {@code ids} and
-     * {@code channel}), then the byte budget, the largest payload to load (twice), and the handler
+     * The due rows of a channel, locked, in claim order: priority DESC, run_at, id; at most
+     * {@code limit}. Parameters: the channel, four times.
+     *
+     * <p>Always index scans that read a bounded number of pages, however many delayed rows of a
+     * high priority wait ahead of the due ones: tasks of priority 0 come from the (channel, run_at,
+     * id) index as before; the higher priorities from the partial index (channel, priority DESC,
+     * run_at, id) WHERE priority &gt; 0, one priority at a time, highest first (the recursive
+     * {@code levels}: one descent each finds the next priority present, and one range scan its due
+     * rows). Rows are locked as they are read, and reading stops at the limit: a lower priority is
+     * not touched when a higher one fills the batch. Locking clauses stay in subqueries in FROM, where
+     * a UNION allows them.
+     */
+    private static String lockDue(String table, int limit) {
+        String next = "(SELECT priority FROM " + table + " WHERE channel = ? AND priority > 0";
+        return "WITH RECURSIVE levels (p) AS (SELECT " + next + " ORDER BY priority DESC LIMIT 1)"
+                + " UNION ALL SELECT " + next + " AND priority < l.p ORDER BY priority DESC LIMIT 1)"
+                + " FROM levels l WHERE l.p IS NOT NULL),"
+                // MATERIALIZED: computed exactly once; as a subquery a plan could rescan it and lock again.
+                + " locked AS MATERIALIZED (SELECT * FROM ((SELECT x.* FROM levels l CROSS JOIN LATERAL (SELECT " + LOCKED
+                + " FROM " + table + " WHERE channel = ? AND priority > 0 AND priority = l.p AND run_at <= now()"
+                + " ORDER BY run_at, id LIMIT " + limit + " FOR UPDATE SKIP LOCKED) x WHERE l.p IS NOT NULL)"
+                + " UNION ALL (SELECT * FROM (SELECT " + LOCKED + " FROM " + table
+                + " WHERE channel = ? AND priority = 0 AND run_at <= now() ORDER BY run_at, id LIMIT " + limit
+                + " FOR UPDATE SKIP LOCKED) z)) u LIMIT " + limit + "),";
+    }
+
+    /**
+     * The claim statement. Parameters: the {@code locked} query's (see {@link #lockDue}; or {@code ids}
+     * and {@code channel}), then the byte budget, the largest payload to load (twice), and the handler
      * timeout (twice, for the transaction's own timeouts).
      *
      * <p>The batch size is written into the text: with a parameter there, the server cannot cost a
@@ -106,23 +140,19 @@ public final class ClaimStatements {
      * <p>Rows a verdict charges come back as such and nothing is deleted: the charge is the rare
      * path, a statement of its own ({@link #charge}), and the common path stays lean.
      *
-     * @param limit the batch size, or 0 for none
+     * @param locked the WITH clause's start, up to and with the {@code locked} query and a comma:
+     *               the rows claimed, locked, with the {@link #LOCKED} columns
      */
-    private static String claim(String schema, String rows, int limit) {
+    private static String claim(String schema, String locked) {
         String table = schema + ".notification";
         String dead = schema + ".dead_letter";
-        // The locked rows are a MATERIALIZED CTE, computed exactly once: as a subquery a plan could
-        // rescan it and lock again. Rows reach the table as "id = ANY(ARRAY(SELECT ...))": an index
-        // probe per id under any plan, never a join that a generic plan could turn into a scan.
-        return "WITH locked AS MATERIALIZED (SELECT id, xmax AS previous, channel, run_at, created_at, attempts,"
-                + " errors, trace_context, key, payload::text AS body FROM " + table
-                + " WHERE " + rows + " ORDER BY run_at, id" + (limit > 0 ? " LIMIT " + limit : "") + " FOR UPDATE SKIP LOCKED),"
+        return locked
                 + " judged AS MATERIALIZED (SELECT l.*, CASE WHEN l.previous = '0'::xid THEN NULL"
                 + " ELSE " + schema + ".claim_verdict(l.previous, l.id) END AS charge FROM locked l),"
                 // Within the byte budget, in claim order; the first row is always taken. None when a
                 // row is to be charged first.
                 + " picked AS MATERIALIZED (SELECT id FROM (SELECT id, octet_length(body) AS size, sum(octet_length(body))"
-                + " OVER (ORDER BY run_at, id) AS upto FROM judged) budget WHERE (upto = size OR upto <= ?)"
+                + " OVER (ORDER BY priority DESC, run_at, id) AS upto FROM judged) budget WHERE (upto = size OR upto <= ?)"
                 + " AND NOT EXISTS (SELECT 1 FROM judged WHERE charge IS NOT NULL)),"
                 + " gone AS (DELETE FROM " + table + " WHERE id = ANY(ARRAY(SELECT id FROM picked)) RETURNING id, xmax AS deleter),"
                 // Payloads larger than the listener loads go to the dead letters unread. The insert
@@ -131,8 +161,8 @@ public final class ClaimStatements {
                 + " oversized AS MATERIALIZED (SELECT id FROM judged WHERE id = ANY(ARRAY(SELECT id FROM gone))"
                 + " AND octet_length(body) > ?),"
                 + " buried AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, reason, trace_context,"
-                + " key) SELECT id, channel, body::jsonb, created_at, attempts, errors, 'payload of ' || octet_length(body)"
-                + " || ' bytes is larger than the listener loads (' || ? || ' bytes)', trace_context, key FROM judged"
+                + " key, priority) SELECT id, channel, body::jsonb, created_at, attempts, errors, 'payload of ' || octet_length(body)"
+                + " || ' bytes is larger than the listener loads (' || ? || ' bytes)', trace_context, key, priority FROM judged"
                 + " WHERE id = ANY(ARRAY(SELECT id FROM oversized)))"
                 // The deleter is this transaction, or the subtransaction it runs in (a driver's
                 // autosave, a nested transaction): the id the rows carry, which a release must name.
@@ -149,11 +179,11 @@ public final class ClaimStatements {
                 // How long ago the row became due, at the start of this transaction: the lag to its
                 // handler's start is measured from here on the listener's clock, so that the two
                 // clocks never meet.
-                + " (extract(epoch FROM statement_timestamp() - j.run_at) * 1000000)::bigint, j.trace_context::text, j.key"
-                + " FROM judged j WHERE j.id = ANY(ARRAY(SELECT id FROM gone))"
-                + " UNION ALL SELECT id, NULL, NULL, attempts + 1, NULL, NULL, NULL, charge, run_at, NULL, NULL, NULL, NULL"
-                + " FROM judged"
-                + " WHERE charge IS NOT NULL ORDER BY 9, 1"; // claim order: run_at, id
+                + " (extract(epoch FROM statement_timestamp() - j.run_at) * 1000000)::bigint, j.trace_context::text, j.key,"
+                + " j.priority FROM judged j WHERE j.id = ANY(ARRAY(SELECT id FROM gone))"
+                + " UNION ALL SELECT id, NULL, NULL, attempts + 1, NULL, NULL, NULL, charge, run_at, NULL, NULL, NULL, NULL,"
+                + " priority FROM judged"
+                + " WHERE charge IS NOT NULL ORDER BY 14 DESC, 9, 1"; // claim order: priority DESC, run_at, id
     }
 
     /**
@@ -171,10 +201,10 @@ public final class ClaimStatements {
                 + " WHERE n.id = ANY(?::bigint[]) AND n.attempts + 1 < ? RETURNING n.id),"
                 + " buried AS (DELETE FROM " + table + " n WHERE n.id = ANY(?::bigint[]) AND n.attempts + 1 >= ?"
                 + " RETURNING n.id, n.channel, n.payload, n.created_at, n.attempts + 1 AS attempt, n.errors, n.trace_context,"
-                + " n.key, " + error + " AS error),"
+                + " n.key, n.priority, " + error + " AS error),"
                 + " dead AS (INSERT INTO " + dead + " (id, channel, payload, created_at, attempts, errors, trace_context, key,"
-                + " reason) SELECT id, channel, payload, created_at, attempt, " + schema + ".append_error(errors, attempt, error),"
-                + " trace_context, key,"
+                + " priority, reason) SELECT id, channel, payload, created_at, attempt, " + schema + ".append_error(errors, attempt, error),"
+                + " trace_context, key, priority,"
                 + " CASE WHEN error = '" + DIED + "' THEN 'attempt ' || attempt || ' of ' || attempt"
                 + " || ' never finished (its process died or lost its connection)'"
                 + " ELSE 'failed ' || attempt || ' of ' || attempt || ' attempts' END FROM buried)"
@@ -217,7 +247,7 @@ public final class ClaimStatements {
     private String claimDue(int limit) {
         SizedClaim sized = claimDue;
         if (sized.limit() != limit) {
-            sized = new SizedClaim(limit, claim(schema, "channel = ? AND run_at <= now()", limit));
+            sized = new SizedClaim(limit, claim(schema, lockDue(schema + ".notification", limit)));
             claimDue = sized;
         }
         return sized.sql();
@@ -259,8 +289,10 @@ public final class ClaimStatements {
     Claim claimDue(Connection c, Watch watch, String channel, int limit, long byteBudget, ChannelPolicy policy, int maxPayloadBytes)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(claimDue(limit))) {
-            ps.setString(1, channel);
-            return claim(c, ps, watch, 2, channel, byteBudget, policy, maxPayloadBytes);
+            for (int i = 1; i <= 4; i++) {
+                ps.setString(i, channel); // see lockDue
+            }
+            return claim(c, ps, watch, 5, channel, byteBudget, policy, maxPayloadBytes);
         }
     }
 
@@ -311,7 +343,7 @@ public final class ClaimStatements {
                 long micros = rs.getLong(3);
                 run.add(new ClaimedTask(id, rs.getString(2), Instant.ofEpochSecond(micros / 1_000_000,
                         (micros % 1_000_000) * 1_000), rs.getInt(4), rs.getString(5), claimedAt - rs.getLong(11) * 1_000,
-                        rs.getString(12), rs.getString(13)));
+                        rs.getString(12), rs.getString(13), rs.getInt(14)));
                 xid = widen(rs.getLong(10), rs.getLong(6));
             }
         } finally {
@@ -417,6 +449,7 @@ public final class ClaimStatements {
             ps.setString(9, "payload unreadable: " + reason);
             ps.setString(10, task.traceContext());
             ps.setString(11, task.key());
+            ps.setInt(12, task.priority());
             run(ps, watch);
         }
     }
@@ -446,8 +479,9 @@ public final class ClaimStatements {
                 ps.setInt(5, t.attempt() - 1);
                 ps.setString(6, t.errors());
                 ps.setString(7, t.traceContext());
-                ps.setString(8, t.key());
-                ps.setString(9, channel);
+                ps.setInt(8, t.priority());
+                ps.setString(9, t.key());
+                ps.setString(10, channel);
                 ps.addBatch();
             }
             watch.running(ps);

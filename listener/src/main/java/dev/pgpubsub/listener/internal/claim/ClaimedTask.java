@@ -14,7 +14,8 @@ import java.time.Instant;
  *                    database as a lag at the claim's start, so that clock skew does not enter)
  * @param traceContext the publisher's trace propagation headers, a JSON object, or null
  * @param key         its unique key on the channel, or null; kept when it is put back or buried
+ * @param priority    its priority, 0 to 100; kept when it is put back or buried
  */
 public record ClaimedTask(long id, String payload, Instant publishedAt, int attempt, String errors, long dueAtNanos,
-        String traceContext, String key) {
+        String traceContext, String key, int priority) {
 }

@@ -86,8 +86,12 @@ public final class Recovery {
      * left queued (each channel at most once) for the claim loop that starts afterwards.
      */
     public long run() throws SQLException, InterruptedException {
-        String query = "SELECT id, channel FROM " + settings.schema() + ".notification"
-                + " WHERE channel = ANY(?) AND run_at <= now() ORDER BY run_at, id";
+        // Claim order: the tasks of a priority above 0 first (few, as a rule: sorted, highest first),
+        // then the others in the order of the (channel, run_at, id) index, as before priorities.
+        String table = settings.schema() + ".notification";
+        String query = "(SELECT id, channel FROM " + table + " WHERE channel = ANY(?) AND priority > 0 AND run_at <= now()"
+                + " ORDER BY priority DESC, run_at, id) UNION ALL (SELECT id, channel FROM " + table
+                + " WHERE channel = ANY(?) AND priority = 0 AND run_at <= now() ORDER BY run_at, id)";
         // Threads as needed: at most `parallel` chunks run at once (the semaphore), plus the threads of
         // abandoned chunks, whose handlers overran their timeout (capped by the worker pool).
         ExecutorService pool = Executors.newCachedThreadPool(Threads.factory(settings.name() + "-recovery", true));
@@ -163,6 +167,7 @@ public final class Recovery {
         Array cursorChannels = channels(c);
         try (PreparedStatement declare = c.prepareStatement("DECLARE " + CURSOR + " NO SCROLL CURSOR FOR " + query)) {
             declare.setArray(1, cursorChannels);
+            declare.setArray(2, cursorChannels);
             declare.execute();
         } finally {
             cursorChannels.free();
@@ -170,6 +175,7 @@ public final class Recovery {
         Array channels = channels(c);
         try (PreparedStatement explain = c.prepareStatement("EXPLAIN (FORMAT JSON) " + query)) {
             explain.setArray(1, channels);
+            explain.setArray(2, channels);
             try (ResultSet rs = explain.executeQuery()) {
                 Matcher m = rs.next() ? PLAN_ROWS.matcher(rs.getString(1)) : null;
                 if (m != null && m.find()) {
