@@ -31,8 +31,10 @@ import tools.jackson.databind.json.JsonMapper;
  * Intervals count from the epoch, so {@code every 1h} is at the top of each hour (UTC).
  *
  * <p>After a listener was down, the slots it missed are skipped: a slot is published only while it
- * is at most {@link #GRACE} late, and never a slot older than the latest one. {@link #catchUp()}
- * publishes that latest slot however late, once. Immutable.
+ * is at most {@link #GRACE} late, and on start never a slot older than the latest one.
+ * {@link #catchUp()} publishes that latest slot however late, once. While a listener runs, a timer
+ * tick that comes late (a busy machine, a pause of the process) publishes every slot it passed,
+ * oldest first: at most the latest ten, each at most {@link #GRACE} late. Immutable.
  */
 public final class Schedule {
 

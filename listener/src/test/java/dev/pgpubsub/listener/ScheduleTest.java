@@ -17,6 +17,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -73,6 +74,75 @@ class ScheduleTest {
                 .containsExactly("{\"report\": \"ticks\"}");
         assertThat(db.strings("SELECT definition || ' ' || (last_slot = to_timestamp(" + last.toEpochMilli() + " / 1000.0))"
                 + " FROM pgpubsub.schedule")).containsExactly("every PT1S true");
+    }
+
+    /** A clock the test moves: the scheduler's ticks see it jump, as after a pause of the process. */
+    private static final class MovableClock extends Clock {
+        private final AtomicReference<Instant> now;
+
+        MovableClock(Instant start) {
+            this.now = new AtomicReference<>(start);
+        }
+
+        void set(Instant instant) {
+            now.set(instant);
+        }
+
+        @Override
+        public Instant instant() {
+            return now.get();
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    private long lastSlotMillis() throws SQLException {
+        return db.number("SELECT coalesce((extract(epoch FROM max(last_slot)) * 1000)::bigint, 0) FROM pgpubsub.schedule");
+    }
+
+    @Test
+    void aTickThreeSlotsLatePublishesEverySlotItPassedOnceOldestFirst() throws Exception {
+        MovableClock clock = new MovableClock(Instant.parse("2026-06-15T12:00:00.500Z"));
+        try (Listener listener = listener(Schedule.every("tick", Duration.ofSeconds(1)).publish(TICKS, "{}"))
+                .clock(clock).start()) {
+            await().atMost(AWAIT).until(() -> lastSlotMillis() == Instant.parse("2026-06-15T12:00:00Z").toEpochMilli());
+            // The next tick comes three slots late, as after a pause of the process.
+            clock.set(Instant.parse("2026-06-15T12:00:03.500Z"));
+            await().atMost(AWAIT).until(() -> lastSlotMillis() == Instant.parse("2026-06-15T12:00:03Z").toEpochMilli());
+        }
+        assertThat(slots()).containsExactly(Instant.parse("2026-06-15T12:00:00Z"), Instant.parse("2026-06-15T12:00:01Z"),
+                Instant.parse("2026-06-15T12:00:02Z"), Instant.parse("2026-06-15T12:00:03Z"));
+        assertThat(db.strings("SELECT string_agg(id::text, ',' ORDER BY run_at) = string_agg(id::text, ',' ORDER BY id) "
+                + "FROM pgpubsub.notification")).as("published oldest first").containsExactly("t");
+    }
+
+    @Test
+    void aTickFarLateCatchesUpAtMostTenSlotsAndSkipsTheOlderOnes() throws Exception {
+        MovableClock clock = new MovableClock(Instant.parse("2026-06-15T12:00:00.500Z"));
+        try (Listener listener = listener(Schedule.every("tick", Duration.ofSeconds(1)).publish(TICKS, "{}"))
+                .clock(clock).start()) {
+            await().atMost(AWAIT).until(() -> lastSlotMillis() == Instant.parse("2026-06-15T12:00:00Z").toEpochMilli());
+            clock.set(Instant.parse("2026-06-15T12:00:30.500Z")); // 30 slots late
+            await().atMost(AWAIT).until(() -> lastSlotMillis() == Instant.parse("2026-06-15T12:00:30Z").toEpochMilli());
+            clock.set(Instant.parse("2026-06-15T12:10:00.500Z")); // 10 minutes late: beyond the grace
+            await().atMost(AWAIT).until(() -> lastSlotMillis() == Instant.parse("2026-06-15T12:10:00Z").toEpochMilli());
+        }
+        List<Instant> expected = new ArrayList<>(List.of(Instant.parse("2026-06-15T12:00:00Z")));
+        for (int s = 21; s <= 30; s++) {
+            expected.add(Instant.parse("2026-06-15T12:00:00Z").plusSeconds(s));
+        }
+        for (int s = 591; s <= 600; s++) { // the ten slots at most the grace late
+            expected.add(Instant.parse("2026-06-15T12:00:00Z").plusSeconds(s));
+        }
+        assertThat(slots()).containsExactlyElementsOf(expected);
     }
 
     @Test

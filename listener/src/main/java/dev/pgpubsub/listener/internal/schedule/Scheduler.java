@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,16 +28,23 @@ import org.slf4j.LoggerFactory;
  * Publishes the slots of a listener's schedules: one timer thread, which wakes at the next slot of
  * any schedule (at least once a minute, so that a clock that jumps is followed), offers each due slot
  * to the database ({@code publish_slot}, which publishes it unless another listener did) and goes
- * back to sleep. One tick is scheduled at a time, so nothing queues up. Each statement runs in a
- * transaction of its own under a statement timeout, on a connection borrowed from the workers' pool
- * for that time; while the database fails, ticks back off as claims do. It never touches the LISTEN
- * connection or its thread.
+ * back to sleep. A tick that comes late (a busy machine, a pause of the process) offers every slot
+ * it passed, oldest first, up to {@link #MAX_SLOTS_PER_TICK}; only the first tick after start offers
+ * just the latest slot, as what was missed while no listener ran is skipped. One tick is scheduled
+ * at a time, so nothing queues up. Each statement runs in a transaction of its own under a statement
+ * timeout, on a connection borrowed from the workers' pool for that time; while the database fails,
+ * ticks back off as claims do. It never touches the LISTEN connection or its thread.
  */
 public final class Scheduler implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
     /** The longest sleep between two ticks. */
     static final Duration MAX_SLEEP = Duration.ofMinutes(1);
+    /**
+     * The most slots of one schedule a tick offers: a tick that comes late (a busy machine, a pause
+     * of the process) publishes the slots it passed, but a long pause does not flood the channel.
+     */
+    static final int MAX_SLOTS_PER_TICK = 10;
 
     private final DataSource dataSource;
     private final String sql;
@@ -142,15 +150,44 @@ public final class Scheduler implements AutoCloseable {
         boolean overdue = Duration.between(slot, now).compareTo(grace) > 0;
         if (overdue && !s.catchUp()) {
             handled.put(s.name(), slot);
-            LOG.info("Listener {}: schedule '{}' skips its slot {}, {} late (missed while no listener ran; "
-                    + "Schedule.catchUp() publishes it)", name, s.name(), slot, Duration.between(slot, now));
+            LOG.info("Listener {}: schedule '{}' skips its slot {}, {} late (missed while no listener ran, or while this "
+                    + "one was paused; Schedule.catchUp() publishes it)", name, s.name(), slot, Duration.between(slot, now));
             return;
         }
-        Long task = offer(s, slot, s.slots().next(now), overdue);
-        handled.put(s.name(), slot);
-        if (task != null) {
-            LOG.debug("Listener {}: schedule '{}' published slot {} as task {}", name, s.name(), slot, task);
+        // On the first tick, only the latest slot: what was missed before start is skipped (or caught
+        // up once, above). From then on a tick that comes late offers every slot it passed.
+        List<Instant> due = overdue || done == null ? List.of(slot) : passed(s.slots(), done, now, slot);
+        if (done != null && !due.get(0).equals(s.slots().next(done))) {
+            LOG.info("Listener {}: schedule '{}' skips its slots after {} and before {}: its timer ran {} late, and a tick "
+                    + "offers at most {} slots, each at most {} late", name, s.name(), done, due.get(0),
+                    Duration.between(s.slots().next(done), now), MAX_SLOTS_PER_TICK, grace);
         }
+        Instant next = s.slots().next(now);
+        for (Instant d : due) {
+            Long task = offer(s, d, next, overdue);
+            handled.put(s.name(), d);
+            if (task != null) {
+                LOG.debug("Listener {}: schedule '{}' published slot {} as task {}", name, s.name(), d, task);
+            }
+        }
+    }
+
+    /**
+     * The slots after {@code done} up to {@code latest}, oldest first: those at most the grace late,
+     * and of them the latest {@link #MAX_SLOTS_PER_TICK}. Never empty ({@code latest} is in it); at
+     * most a grace's worth of slots is walked (60 for the shortest interval, a second).
+     */
+    private List<Instant> passed(Slots slots, Instant done, Instant now, Instant latest) {
+        Instant oldest = now.minus(grace).minusNanos(1);
+        ArrayDeque<Instant> due = new ArrayDeque<>(MAX_SLOTS_PER_TICK + 1);
+        Instant at = done.isAfter(oldest) ? done : oldest;
+        for (Instant slot = slots.next(at); slot != null && !slot.isAfter(latest); slot = slots.next(slot)) {
+            due.addLast(slot);
+            if (due.size() > MAX_SLOTS_PER_TICK) {
+                due.removeFirst();
+            }
+        }
+        return due.isEmpty() ? List.of(latest) : List.copyOf(due);
     }
 
     /** Calls publish_slot; the task id, or null when the slot was not this listener's to publish. */
