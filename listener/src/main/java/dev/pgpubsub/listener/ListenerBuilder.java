@@ -70,8 +70,9 @@ public final class ListenerBuilder {
     /**
      * Where workers get connections (any Postgres driver, ideally a pool). It must serve
      * {@code workers + 2} connections at once (one per worker, one for start-up recovery's cursor,
-     * one for bookkeeping); {@link Listener#start()} checks. Default: a HikariCP pool of that size
-     * built from {@link #jdbcUrl(String)}.
+     * one for bookkeeping), and one more with {@link #schedule(Schedule) schedules} (for the timer
+     * thread that publishes their slots); {@link Listener#start()} checks. Default: a HikariCP pool
+     * of that size built from {@link #jdbcUrl(String)}.
      *
      * @param dataSource the source of worker connections; null for the default pool
      * @return this builder

@@ -16,6 +16,7 @@ import dev.pgpubsub.core.PgPubSubException;
 import dev.pgpubsub.core.Publisher;
 import dev.pgpubsub.core.internal.SchemaMigrator;
 import dev.pgpubsub.listener.Fixtures.Order;
+import dev.pgpubsub.listener.internal.WorkerConnections;
 import dev.pgpubsub.testing.EmbeddedPostgresServer;
 import dev.pgpubsub.testing.PostgresServer;
 import dev.pgpubsub.testing.PostgresTest;
@@ -159,6 +160,27 @@ class LifecycleTest {
                     .hasMessageContaining("at most 3 connections")
                     .hasMessageContaining("needs 6 (4 workers, 1 for start-up recovery and 1 for bookkeeping)")
                     .hasMessageContaining("maximumPoolSize to at least 6");
+        }
+    }
+
+    @Test
+    void theSchedulesTimerThreadCountsOneConnectionMoreInThePool() {
+        HikariConfig config = new HikariConfig();
+        config.setDataSource(db.dataSource());
+        config.setMaximumPoolSize(6);
+        try (HikariDataSource pool = new HikariDataSource(config)) {
+            Listener listener = listenerFor(db).dataSource(pool).workers(4).on(ORDERS, (o, ctx) -> { })
+                    .schedule(Schedule.every("tick", Duration.ofHours(1)).publish("ticks", "{}")).build();
+            assertThatThrownBy(listener::start)
+                    .isInstanceOf(PgPubSubException.class)
+                    .hasMessageContaining("at most 6 connections")
+                    .hasMessageContaining("needs 7 (4 workers, 1 for start-up recovery, 1 for bookkeeping and 1 for the schedules)")
+                    .hasMessageContaining("maximumPoolSize to at least 7");
+        }
+        try (WorkerConnections own = WorkerConnections.open(null, db.jdbcUrl(), db.user(), db.password(), 4, true, "t");
+                WorkerConnections without = WorkerConnections.open(null, db.jdbcUrl(), db.user(), db.password(), 4, false, "t")) {
+            assertThat(((HikariDataSource) own.dataSource()).getMaximumPoolSize()).isEqualTo(7);
+            assertThat(((HikariDataSource) without.dataSource()).getMaximumPoolSize()).isEqualTo(6);
         }
     }
 

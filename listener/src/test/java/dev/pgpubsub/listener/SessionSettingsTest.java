@@ -98,7 +98,7 @@ class SessionSettingsTest {
 
     @Test
     void theListenersOwnPoolOpensConnectionsWithoutSessionSettings() throws Exception {
-        try (WorkerConnections own = WorkerConnections.open(null, db.jdbcUrl(), db.user(), db.password(), 1, "t")) {
+        try (WorkerConnections own = WorkerConnections.open(null, db.jdbcUrl(), db.user(), db.password(), 1, false, "t")) {
             assertThat(((HikariDataSource) own.dataSource()).getConnectionInitSql()).isNull();
             try (Connection c = own.dataSource().getConnection()) {
                 assertThat(show(c, "statement_timeout")).isEqualTo("0");

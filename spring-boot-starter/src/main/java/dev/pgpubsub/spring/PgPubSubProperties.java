@@ -314,8 +314,8 @@ public class PgPubSubProperties {
 
         /**
          * How many handlers run at once (1 to 1000). Each worker holds a connection of the
-         * application's DataSource while it works, and the listener two more: the pool must serve
-         * workers + 2 connections besides the application's own.
+         * application's DataSource while it works, and the listener two more (three with schedules):
+         * the pool must serve workers + 2 (+ 1) connections besides the application's own.
          */
         private int workers = 4;
 

@@ -107,9 +107,9 @@ public final class ListenerRuntime {
         try {
             connections = whileStarting(startedAt, "connect", () -> {
                 WorkerConnections opened = WorkerConnections.open(config.dataSource(), config.jdbcUrl(), config.user(),
-                        config.password(), config.workers(), name);
+                        config.password(), config.workers(), !config.schedules().isEmpty(), name);
                 try {
-                    opened.check(config.workers(), config.schema());
+                    opened.check(config.workers(), !config.schedules().isEmpty(), config.schema());
                     return opened;
                 } catch (SQLException | RuntimeException e) {
                     opened.close();

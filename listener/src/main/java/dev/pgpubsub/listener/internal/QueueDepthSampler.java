@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * yet vacuumed are read past too; the statement timeout bounds the rest). The earliest due row is
  * the first of them, so the age of the oldest is exact even when the count is capped.
  *
- * <p>It borrows a connection of the workers' pool, which serves {@code workers + 2}: the one start-up
- * recovery's cursor uses, so it does not measure while recovery runs.
+ * <p>It borrows a connection of the workers' pool, which serves {@code workers + 2} (one more with
+ * schedules, which their timer thread uses): the one start-up recovery's cursor uses, so it does not
+ * measure while recovery runs.
  */
 final class QueueDepthSampler implements AutoCloseable {
 

@@ -30,13 +30,21 @@ public final class WorkerConnections implements AutoCloseable {
 
     /**
      * The connections a listener needs beside its LISTEN connection: one per worker, one for start-up
-     * recovery's cursor, and one for bookkeeping (noting a claim released on purpose).
+     * recovery's cursor, one for bookkeeping (noting a claim released on purpose), and one for the
+     * timer thread that publishes the schedules' slots, when there are schedules.
      *
-     * @param workers the listener's workers
+     * @param workers   the listener's workers
+     * @param schedules whether the listener has schedules
      * @return how many connections its pool must serve at once
      */
-    public static int needed(int workers) {
-        return workers + 2;
+    public static int needed(int workers, boolean schedules) {
+        return workers + 2 + (schedules ? 1 : 0);
+    }
+
+    /** What {@link #needed} counts, for messages: "4 workers, 1 for start-up recovery and 1 for bookkeeping". */
+    private static String parts(int workers, boolean schedules) {
+        return workers + " workers, 1 for start-up recovery" + (schedules ? ", 1 for bookkeeping and 1 for the schedules"
+                : " and 1 for bookkeeping");
     }
 
     /**
@@ -45,7 +53,7 @@ public final class WorkerConnections implements AutoCloseable {
      * client.
      */
     public static WorkerConnections open(DataSource given, String jdbcUrl, String user, String password, int workers,
-            String name) {
+            boolean schedules, String name) {
         if (given != null) {
             return new WorkerConnections(given, null);
         }
@@ -58,7 +66,7 @@ public final class WorkerConnections implements AutoCloseable {
             config.setPassword(password);
         }
         config.setPoolName(name + "-workers");
-        config.setMaximumPoolSize(needed(workers));
+        config.setMaximumPoolSize(needed(workers, schedules));
         config.setMinimumIdle(1);
         // Kept by the driver on the client: no statement is sent for it.
         config.setAutoCommit(false);
@@ -86,13 +94,13 @@ public final class WorkerConnections implements AutoCloseable {
      * Checks that the pool can serve {@link #needed} connections, that pgpubsub is installed in
      * {@code schema}, and that transactions run at READ COMMITTED; throws saying what to change when not.
      */
-    public void check(int workers, String schema) throws SQLException {
-        int needed = needed(workers);
+    public void check(int workers, boolean schedules, String schema) throws SQLException {
+        int needed = needed(workers, schedules);
         if (dataSource instanceof HikariDataSource hikari && hikari != ownPool) {
             if (hikari.getMaximumPoolSize() < needed) {
                 throw new PgPubSubException("The DataSource is a pool of at most " + hikari.getMaximumPoolSize()
-                        + " connections, but the listener needs " + needed + " (" + workers + " workers, 1 for start-up "
-                        + "recovery and 1 for bookkeeping). Raise its maximumPoolSize to at least " + needed + " plus what the application uses, "
+                        + " connections, but the listener needs " + needed + " (" + parts(workers, schedules)
+                        + "). Raise its maximumPoolSize to at least " + needed + " plus what the application uses, "
                         + "or lower workers.");
             }
         } else if (ownPool == null) {
@@ -104,7 +112,7 @@ public final class WorkerConnections implements AutoCloseable {
                 }
             } catch (SQLException e) {
                 throw new PgPubSubException("The DataSource served only " + held.size() + " connections at once, but the "
-                        + "listener needs " + needed + " (" + workers + " workers, 1 for start-up recovery and 1 for bookkeeping): "
+                        + "listener needs " + needed + " (" + parts(workers, schedules) + "): "
                         + e.getMessage() + ". Let it serve at least " + needed + ", or lower workers.", e);
             } finally {
                 for (Connection c : held) {
