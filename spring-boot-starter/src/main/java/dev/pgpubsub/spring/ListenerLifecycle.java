@@ -5,6 +5,7 @@ import dev.pgpubsub.listener.Listener;
 import dev.pgpubsub.listener.ListenerBuilder;
 import dev.pgpubsub.listener.ListenerObserver;
 import dev.pgpubsub.listener.RetryPolicy;
+import dev.pgpubsub.listener.Schedule;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,9 @@ import org.springframework.transaction.PlatformTransactionManager;
  * <p>With a transaction manager, each batch runs in a Spring transaction of it (see
  * {@code docs/spring-boot.md}, Transactions), which JdbcTemplate and {@code @Transactional(REQUIRED)}
  * methods called by a handler join.
+ *
+ * <p>The listener publishes the schedules of the {@code pgpubsub.schedules.*} properties and of the
+ * {@link Schedule} beans (see {@code docs/spring-boot.md}, Schedules).
  *
  * <p>Worker connections come from the application's DataSource; the LISTEN connection is built from
  * {@code pgpubsub.listener.jdbc-url}, else {@code spring.datasource.url}, else the HikariDataSource's
@@ -152,14 +156,22 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
      */
     @Override
     public void afterSingletonsInstantiated() {
+        List<Schedule> schedules = ConfiguredSchedules.find(properties, beanFactory);
         List<HandlerBeans.Found> found = HandlerBeans.find(beanFactory);
         if (found.isEmpty()) {
-            LOG.warn("No bean has @Listen methods: the pgpubsub listener does not start. Set pgpubsub.listener.enabled=false "
-                    + "on nodes that only publish.");
+            LOG.warn("No bean has @Listen methods: the pgpubsub listener does not start{}. Set pgpubsub.listener.enabled=false "
+                    + "on nodes that only publish.", schedules.isEmpty() ? ""
+                    : ", and its schedules " + ConfiguredSchedules.names(schedules) + " are not published here");
             return;
         }
         ListenerBuilder b = configure();
         HandlerBeans.register(found, b);
+        try {
+            schedules.forEach(b::schedule);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("The pgpubsub schedules (pgpubsub.schedules.* and Schedule beans) are refused: "
+                    + e.getMessage(), e);
+        }
         try {
             listener = b.build();
         } catch (IllegalArgumentException e) {
@@ -172,7 +184,8 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
         }
         builder = b;
         handlerBeans = found.stream().map(HandlerBeans.Found::name).toList();
-        LOG.info("pgpubsub listener serves channels {} with handler beans {}", listener.channels(), handlerBeans);
+        LOG.info("pgpubsub listener serves channels {} with handler beans {}{}", listener.channels(), handlerBeans,
+                schedules.isEmpty() ? "" : " and publishes schedules " + ConfiguredSchedules.names(schedules));
     }
 
     private ListenerBuilder configure() {

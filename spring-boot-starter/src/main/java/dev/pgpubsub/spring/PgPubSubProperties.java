@@ -7,8 +7,8 @@ import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * The {@code pgpubsub.*} properties: the schema, its migration at start-up, the {@code Publisher}
- * and the {@code Listener}. Every listener setting of {@code ListenerBuilder} has a property here;
+ * The {@code pgpubsub.*} properties: the schema, its migration at start-up, the {@code Publisher},
+ * the {@code Listener} and the listener's schedules (recurring tasks). Every listener setting of {@code ListenerBuilder} has a property here;
  * the defaults are the listener's own.
  */
 @ConfigurationProperties("pgpubsub")
@@ -30,6 +30,12 @@ public class PgPubSubProperties {
     private final Publishing publisher = new Publishing();
 
     private final ListenerSettings listener = new ListenerSettings();
+
+    /**
+     * Recurring tasks the listener publishes, by schedule name ({@code pgpubsub.schedules.<name>.*}).
+     * A name with '_' or '.' goes in brackets: {@code pgpubsub.schedules[orders_report].cron}.
+     */
+    private final Map<String, ScheduleSettings> schedules = new LinkedHashMap<>();
 
     private final Metrics metrics = new Metrics();
     private final Tracing tracing = new Tracing();
@@ -90,6 +96,15 @@ public class PgPubSubProperties {
      */
     public ListenerSettings getListener() {
         return listener;
+    }
+
+    /**
+     * The schedules of the properties ({@code pgpubsub.schedules.<name>.*}), by name.
+     *
+     * @return the schedules' settings, by name
+     */
+    public Map<String, ScheduleSettings> getSchedules() {
+        return schedules;
     }
 
     /**
@@ -989,6 +1004,143 @@ public class PgPubSubProperties {
 
         boolean hasRetry() {
             return maxAttempts != null || initialDelay != null || maxDelay != null || jitter != null;
+        }
+    }
+
+    /**
+     * One schedule, as the standalone process's configuration file declares it: {@code cron} (with
+     * {@code zone}) or {@code every}; then {@code channel}, {@code payload} and {@code catch-up}.
+     */
+    public static class ScheduleSettings {
+
+        /** Five-field Unix cron expression (minute hour day-of-month month day-of-week), e.g. "0 6 * * *". */
+        private String cron;
+
+        /** The time zone of the cron expression: a region id such as Europe/Paris, or UTC (the default). */
+        private String zone;
+
+        /** A fixed interval instead of a cron expression: whole seconds, at least one, e.g. 5m. */
+        private Duration every;
+
+        /** The channel the tasks are published to. */
+        private String channel;
+
+        /** The JSON payload of every task. */
+        private String payload = "{}";
+
+        /** Whether the latest slot missed while no listener ran is published once, however late. */
+        private boolean catchUp;
+
+        /** Creates settings without a definition or a channel. */
+        public ScheduleSettings() {
+        }
+
+        /**
+         * The cron expression.
+         *
+         * @return the expression, or null for an interval schedule
+         */
+        public String getCron() {
+            return cron;
+        }
+
+        /**
+         * Sets the cron expression.
+         *
+         * @param cron five fields of Unix cron
+         */
+        public void setCron(String cron) {
+            this.cron = cron;
+        }
+
+        /**
+         * The cron expression's time zone.
+         *
+         * @return the zone id, or null for UTC
+         */
+        public String getZone() {
+            return zone;
+        }
+
+        /**
+         * Sets the cron expression's time zone.
+         *
+         * @param zone a region id, or UTC
+         */
+        public void setZone(String zone) {
+            this.zone = zone;
+        }
+
+        /**
+         * The interval.
+         *
+         * @return the interval, or null for a cron schedule
+         */
+        public Duration getEvery() {
+            return every;
+        }
+
+        /**
+         * Sets the interval.
+         *
+         * @param every whole seconds, at least one
+         */
+        public void setEvery(Duration every) {
+            this.every = every;
+        }
+
+        /**
+         * The channel of the tasks.
+         *
+         * @return the channel's name
+         */
+        public String getChannel() {
+            return channel;
+        }
+
+        /**
+         * Sets the channel of the tasks.
+         *
+         * @param channel a channel name
+         */
+        public void setChannel(String channel) {
+            this.channel = channel;
+        }
+
+        /**
+         * The payload of the tasks.
+         *
+         * @return JSON text; {@code {}} by default
+         */
+        public String getPayload() {
+            return payload;
+        }
+
+        /**
+         * Sets the payload of the tasks.
+         *
+         * @param payload JSON text
+         */
+        public void setPayload(String payload) {
+            this.payload = payload;
+        }
+
+        /**
+         * Whether the schedule catches up after downtime.
+         *
+         * @return true to publish the latest missed slot once
+         */
+        public boolean isCatchUp() {
+            return catchUp;
+        }
+
+        /**
+         * Sets whether the schedule catches up after downtime.
+         *
+         * @param catchUp true to publish the latest missed slot once
+         */
+        public void setCatchUp(boolean catchUp) {
+            this.catchUp = catchUp;
         }
     }
 }
