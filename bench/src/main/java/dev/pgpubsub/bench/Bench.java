@@ -32,7 +32,7 @@ public final class Bench {
 
     /** Every scenario, in the order they run. */
     static final List<String> SCENARIOS = List.of("burn-down", "channels", "latency", "recovery", "publishing", "drivers",
-            "peer", "observability", "profile");
+            "peer", "observability", "priorities", "profile");
 
     /**
      * What to run.
@@ -176,6 +176,9 @@ public final class Bench {
             if (settings.only().contains("observability")) {
                 observability(run == 1);
             }
+            if (settings.only().contains("priorities")) {
+                priorities(run == 1);
+            }
             if (settings.only().contains("recovery")) {
                 recovery(run == 1);
             }
@@ -274,6 +277,33 @@ public final class Bench {
                     if (mode == Observed.Mode.METRICS_AND_TRACING) {
                         record("observability", name, "spans/task", r[2]);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Burn-downs of the same backlog with every task of priority 0 and no key, and with priorities
+     * and unique keys in use (see {@link Scenarios#seedWithPriorities}), alternately. The first run
+     * is preceded by one of each, not recorded, as in {@link #observability}.
+     */
+    private void priorities(boolean first) throws Exception {
+        long n = settings.full() ? 100_000 : 1_000;
+        if (first && settings.full()) {
+            for (boolean mixed : new boolean[] {false, true}) {
+                try (TestDatabase db = fresh()) {
+                    Scenarios.prioritiesBurnDown(db, n, 4, 100, mixed);
+                }
+            }
+        }
+        for (int[] variant : new int[][] {{4, 100}, {10, 1}}) {
+            long tasks = variant[1] == 1 ? n / 5 : n;
+            for (boolean mixed : new boolean[] {false, true}) {
+                try (TestDatabase db = fresh()) {
+                    double[] r = Scenarios.prioritiesBurnDown(db, tasks, variant[0], variant[1], mixed);
+                    String name = Scenarios.prioritiesVariant(tasks, variant[0], variant[1], mixed);
+                    record("priorities", name, "tasks/s", r[0]);
+                    record("priorities", name, "JVM CPU us/task", r[3]);
                 }
             }
         }

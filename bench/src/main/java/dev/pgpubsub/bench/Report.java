@@ -43,6 +43,7 @@ final class Report {
             }
         }
         observability(ratios, results);
+        priorities(ratios, results);
         return ratios;
     }
 
@@ -86,6 +87,34 @@ final class Report {
                     into.add(new Result(derived, mode.label + " - plain, " + size, "JVM CPU us/task",
                             List.of(cpuB.median() - cpuA.median())));
                 }
+            }
+        }
+    }
+
+    /**
+     * Priorities and keys in use against none: per run, and between medians (the target: at most
+     * 10 % slower), with the spread of each.
+     */
+    private static void priorities(List<Result> into, Results results) {
+        String scenario = "priorities";
+        String derived = scenario + " (derived)";
+        for (int[] v : new int[][] {{4, 100}, {10, 1}}) {
+            for (long tasks : new long[] {100_000, 20_000, 1_000, 200}) {
+                String plain = Scenarios.prioritiesVariant(tasks, v[0], v[1], false);
+                String mixed = Scenarios.prioritiesVariant(tasks, v[0], v[1], true);
+                Result a = new Result(scenario, plain, "tasks/s", results.runs(scenario, plain, "tasks/s"));
+                Result b = new Result(scenario, mixed, "tasks/s", results.runs(scenario, mixed, "tasks/s"));
+                if (a.runs().isEmpty() || b.runs().isEmpty()) {
+                    continue;
+                }
+                String size = Bench.count(tasks) + " workers=" + v[0] + " batch=" + v[1];
+                String name = "priorities+keys / plain, " + size;
+                ratio(into, results, scenario, name, mixed, plain, "tasks/s", false);
+                double difference = (b.median() / a.median() - 1) * 100;
+                into.add(new Result(derived, name, "medians apart, %", List.of(difference)));
+                into.add(new Result(derived, "plain, " + size, "spread, % of median", List.of(spread(a))));
+                into.add(new Result(derived, "priorities+keys, " + size, "spread, % of median", List.of(spread(b))));
+                into.add(new Result(derived, name, "met (1 = yes)", List.of(difference >= -10 ? 1.0 : 0.0)));
             }
         }
     }

@@ -53,6 +53,42 @@ final class Scenarios {
         db.execute("VACUUM ANALYZE pgpubsub.notification");
     }
 
+    /**
+     * {@code n} due tasks of four priorities (0, 10, 20, 30, in turn: three in four in the partial
+     * index of priorities) each with a unique key, and as many delayed tasks of priority 90, due in
+     * an hour, ahead of them in claim order.
+     */
+    static void seedWithPriorities(TestDatabase db, long n) throws SQLException {
+        PgPubSub.migrate(db.dataSource());
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload, priority, key) SELECT 'bench', "
+                + "jsonb_build_object('n', g), (g % 4) * 10, 'task-' || g FROM generate_series(1, " + n + ") g");
+        db.execute("INSERT INTO pgpubsub.notification (channel, payload, priority, key, run_at) SELECT 'bench', "
+                + "jsonb_build_object('n', g), 90, 'later-' || g, now() + interval '1 hour' FROM generate_series(1, "
+                + n + ") g");
+        db.execute("VACUUM ANALYZE pgpubsub.notification");
+    }
+
+    /** The name of a variant of the priorities scenario. */
+    static String prioritiesVariant(long tasks, int workers, int batch, boolean mixed) {
+        return "pgpubsub " + Bench.count(tasks) + " workers=" + workers + " batch=" + batch
+                + (mixed ? ", priorities+keys" : ", plain");
+    }
+
+    /**
+     * Burns down {@code n} due tasks: plain ones ({@link #seed}), or with priorities and keys in use
+     * ({@link #seedWithPriorities}).
+     *
+     * @return as {@link #burnDown(TestDatabase, long, int, int, boolean)}
+     */
+    static double[] prioritiesBurnDown(TestDatabase db, long n, int workers, int batch, boolean mixed) throws Exception {
+        if (mixed) {
+            seedWithPriorities(db, n);
+        } else {
+            seed(db, n);
+        }
+        return burnDown(db, n, workers, batch, false, List.of(BENCH), builder -> { });
+    }
+
     /** The server's WAL position now, in bytes. */
     static long walBytes(TestDatabase db) throws SQLException {
         return db.number("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint");

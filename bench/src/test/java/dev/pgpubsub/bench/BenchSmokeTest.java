@@ -21,8 +21,8 @@ class BenchSmokeTest {
             "--only", String.join(",", Bench.SCENARIOS)}), new PrintStream(printed, true, StandardCharsets.UTF_8));
 
         assertThat(results).extracting(Result::scenario).contains("burn-down", "channels", "latency", "recovery", "publishing",
-                "drivers", "peer", "observability", "profile", "burn-down (derived)", "channels (derived)", "latency (derived)",
-                "peer (derived)", "observability (derived)");
+                "drivers", "peer", "observability", "priorities", "profile", "burn-down (derived)", "channels (derived)",
+                "latency (derived)", "peer (derived)", "observability (derived)", "priorities (derived)");
         // Traced tasks: each handler ran in a span, exported.
         assertThat(results).filteredOn(r -> r.metric().equals("spans/task"))
                 .hasSize(2).allSatisfy(r -> assertThat(r.median()).as(r.variant()).isGreaterThanOrEqualTo(1));

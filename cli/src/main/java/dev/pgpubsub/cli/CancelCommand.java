@@ -33,6 +33,11 @@ final class CancelCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "KEY", description = "The task's unique key on --channel.")
     String key;
 
+    @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
+            description = "While its handler runs, try again until it has ended, for at most this long (e.g. 30s). "
+                    + "Default: 0s, do not wait.")
+    java.time.Duration wait;
+
     private final PrintStream out;
 
     CancelCommand(PrintStream out) {
@@ -48,7 +53,7 @@ final class CancelCommand implements Callable<Integer> {
         connection.connectInstalled().close(); // says in the command line's terms when it is not installed
         Tasks tasks = Tasks.of(connection.dataSource(), connection.schema);
         String what = id != null ? "task " + id : "the task with key \"" + key + "\" on channel '" + channel + "'";
-        return switch (id != null ? tasks.cancel(id) : tasks.cancel(channel, key)) {
+        return switch (id != null ? tasks.cancel(id, wait) : tasks.cancel(channel, key, wait)) {
             case CANCELLED -> {
                 out.println("cancelled " + what);
                 yield ExitCodes.OK;

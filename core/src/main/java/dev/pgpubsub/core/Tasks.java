@@ -5,7 +5,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 /**
@@ -101,6 +103,68 @@ public final class Tasks {
                     ps.setString(2, key);
                 });
     }
+
+    /**
+     * Cancels the pending task {@code id}; while its handler runs, tries again until it has ended or
+     * {@code wait} has passed. A handler that fails leaves the task pending: it is then cancelled. One
+     * that succeeds leaves nothing to cancel: NOT_FOUND.
+     *
+     * @param id   the task's id, as publish returned it
+     * @param wait how long to wait at most for a running handler to end; zero does not wait
+     * @return CANCELLED, NOT_FOUND, or RUNNING when the handler still runs after {@code wait}
+     * @throws IllegalArgumentException when {@code wait} is null or negative
+     * @throws PgPubSubException as {@link #cancel(long)}, or when interrupted while waiting
+     */
+    public Cancellation cancel(long id, Duration wait) {
+        return retrying(wait, () -> cancel(id));
+    }
+
+    /**
+     * Cancels the pending task that holds {@code key} on {@code channel}; while its handler runs,
+     * tries again until it has ended or {@code wait} has passed, as {@link #cancel(long, Duration)}.
+     * Once the running task has ended, the key names whichever task holds it then: the same task,
+     * pending again after a failure, or one published with the key since.
+     *
+     * @param channel the channel the task was published to
+     * @param key     its unique key
+     * @param wait    how long to wait at most for a running handler to end; zero does not wait
+     * @return CANCELLED, NOT_FOUND, or RUNNING when the handler still runs after {@code wait}
+     * @throws IllegalArgumentException when the channel name or the key is not valid, or {@code wait}
+     *                                  is null or negative
+     * @throws PgPubSubException as {@link #cancel(String, String)}, or when interrupted while waiting
+     */
+    public Cancellation cancel(String channel, String key, Duration wait) {
+        Names.requireChannel(channel);
+        PublishOptions.requireKey(key, "The key");
+        return retrying(wait, () -> cancel(channel, key));
+    }
+
+    /** Tries {@code attempt} while it finds the task running, with a growing pause, until {@code wait} has passed. */
+    private static Cancellation retrying(Duration wait, java.util.function.Supplier<Cancellation> attempt) {
+        if (wait == null || wait.isNegative()) {
+            throw new IllegalArgumentException("wait is " + wait + ": pass how long to wait for a running handler, "
+                    + "e.g. Duration.ofSeconds(30), or Duration.ZERO not to wait");
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        long pauseMillis = 20;
+        while (true) {
+            Cancellation result = attempt.get();
+            long left = deadline - System.nanoTime();
+            if (result != Cancellation.RUNNING || left <= 0) {
+                return result;
+            }
+            try {
+                Thread.sleep(Math.max(1, Math.min(pauseMillis, TimeUnit.NANOSECONDS.toMillis(left))));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgPubSubException("Interrupted while waiting to cancel a running task", e);
+            }
+            pauseMillis = Math.min(MAX_PAUSE_MILLIS, pauseMillis * 2);
+        }
+    }
+
+    /** The longest pause between two tries of a cancel that waits. */
+    private static final long MAX_PAUSE_MILLIS = 500;
 
     @FunctionalInterface
     private interface Binder {

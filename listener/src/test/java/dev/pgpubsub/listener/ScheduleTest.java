@@ -51,24 +51,31 @@ class ScheduleTest {
                 + TICKS + "' ORDER BY run_at").stream().map(ms -> Instant.ofEpochMilli(Long.parseLong(ms))).toList();
     }
 
+    /**
+     * Counted from a slot after all three have started: a listener's first tick offers only the
+     * latest slot (downtime's rule), so a slot a busy machine made every running listener late for
+     * just then may be passed over while the others start.
+     */
     @Test
     void threeListenersPublishEveryInteriorSlotOfASecondlyScheduleExactlyOnce() throws Exception {
         Schedule everySecond = Schedule.every("tick", Duration.ofSeconds(1)).publish(TICKS, "{\"report\": \"ticks\"}");
         List<Listener> listeners = new ArrayList<>();
+        Instant from;
         try {
             for (int i = 0; i < 3; i++) {
                 listeners.add(listener(everySecond).start());
             }
-            await().atMost(AWAIT).until(() -> slots().size() >= 10);
+            from = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).plusSeconds(2);
+            await().atMost(AWAIT).until(() -> slots().stream().filter(slot -> !slot.isBefore(from)).count() >= 10);
         } finally {
             listeners.forEach(Listener::close);
         }
-        List<Instant> slots = slots();
-        assertThat(new TreeSet<>(slots)).as("no slot twice").hasSameSizeAs(slots);
-        Instant first = slots.get(0);
+        List<Instant> all = slots();
+        assertThat(new TreeSet<>(all)).as("no slot twice").hasSameSizeAs(all);
+        List<Instant> slots = all.stream().filter(slot -> !slot.isBefore(from)).toList();
         Instant last = slots.get(slots.size() - 1);
-        assertThat(slots).as("every slot from the first to the last, on whole seconds")
-                .hasSize((int) Duration.between(first, last).toSeconds() + 1)
+        assertThat(slots).as("every slot from %s to the last, on whole seconds", from)
+                .hasSize((int) Duration.between(from, last).toSeconds() + 1)
                 .allSatisfy(slot -> assertThat(slot.toEpochMilli() % 1000).isZero());
         assertThat(db.strings("SELECT DISTINCT payload::text FROM pgpubsub.notification WHERE channel = 'ticks'"))
                 .containsExactly("{\"report\": \"ticks\"}");

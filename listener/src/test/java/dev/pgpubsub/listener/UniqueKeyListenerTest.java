@@ -124,4 +124,45 @@ class UniqueKeyListenerTest {
         assertThat(db.strings("SELECT n::text FROM handled")).containsExactly("2");
         assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification WHERE id = " + id)).as("cancelled, gone").isZero();
     }
+
+    /**
+     * A cancel that waits: a task whose handler fails while it waits is pending again, and cancelled
+     * (its handler ran once); one whose handler succeeds is NOT_FOUND; without waiting, RUNNING.
+     */
+    @Test
+    void aCancelThatWaitsCancelsATaskWhoseHandlerFailsAndFindsADoneOneGone() throws Exception {
+        java.util.Map<Long, CountDownLatch> running = java.util.Map.of(1L, new CountDownLatch(1), 2L, new CountDownLatch(1));
+        java.util.Map<Long, CountDownLatch> release = java.util.Map.of(1L, new CountDownLatch(1), 2L, new CountDownLatch(1));
+        RetryPolicy later = new RetryPolicy(5, Duration.ofSeconds(30), Duration.ofSeconds(60), 0);
+        Tasks tasks = Tasks.of(db.dataSource());
+        try (Listener listener = listenerFor(db).retryPolicy(later).recoverOnStart(false).on(ORDERS, (o, ctx) -> {
+            recordHandled(ctx, o.n(), "x");
+            running.get(o.n()).countDown();
+            release.get(o.n()).await(AWAIT.toSeconds(), TimeUnit.SECONDS);
+            if (o.n() == 1) {
+                throw new IllegalStateException("fails");
+            }
+        }).start()) {
+            long failing = publisher.publish(db.dataSource(), ORDERS, new Order(1), KEY);
+            assertThat(running.get(1L).await(AWAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            assertThat(tasks.cancel(failing, Duration.ZERO)).isEqualTo(Tasks.Cancellation.RUNNING);
+            CompletableFuture<Tasks.Cancellation> byKey = CompletableFuture.supplyAsync(
+                    () -> tasks.cancel("orders", "order-42", AWAIT));
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !byKey.isDone());
+            release.get(1L).countDown();
+            assertThat(byKey.get(AWAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(Tasks.Cancellation.CANCELLED);
+            assertThat(count(db, "SELECT count(*) FROM pgpubsub.notification")).as("cancelled after its failure").isZero();
+
+            long succeeding = publisher.publish(db.dataSource(), ORDERS, new Order(2));
+            assertThat(running.get(2L).await(AWAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Tasks.Cancellation> byId = CompletableFuture.supplyAsync(() -> tasks.cancel(succeeding, AWAIT));
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !byId.isDone());
+            release.get(2L).countDown();
+            assertThat(byId.get(AWAIT.toSeconds(), TimeUnit.SECONDS)).as("its handler succeeded while the cancel waited")
+                    .isEqualTo(Tasks.Cancellation.NOT_FOUND);
+        }
+        assertThat(db.strings("SELECT n::text FROM handled ORDER BY n")).containsExactly("2");
+        assertThatThrownBy(() -> tasks.cancel(1, Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("wait is PT-1S");
+    }
 }
