@@ -107,7 +107,8 @@ public final class Tasks {
     /**
      * Cancels the pending task {@code id}; while its handler runs, tries again until it has ended or
      * {@code wait} has passed. A handler that fails leaves the task pending: it is then cancelled. One
-     * that succeeds leaves nothing to cancel: NOT_FOUND.
+     * that succeeds leaves nothing to cancel: NOT_FOUND (as does a failure of the task's last attempt,
+     * when the next claim moves it to the dead letters first).
      *
      * @param id   the task's id, as publish returned it
      * @param wait how long to wait at most for a running handler to end; zero does not wait

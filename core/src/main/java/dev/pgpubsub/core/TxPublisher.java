@@ -83,8 +83,17 @@ public interface TxPublisher {
      *                 its key unset (use {@link #publishAll(Channel, Map, PublishOptions)} for keys)
      * @param <P>      the payload type
      * @return the new tasks' ids, in the order of {@code payloads}
+     * @throws UnsupportedOperationException in an implementation written before priorities that does
+     *                                       not override this method, for options other than a run time
      */
-    <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads, PublishOptions options);
+    default <P extends Record> long[] publishAll(Channel<P> channel, Collection<? extends P> payloads,
+            PublishOptions options) {
+        if (options != null && options.key() == null && options.priority() == 0) {
+            return options.runAt() == null ? publishAll(channel, payloads) : publishAll(channel, payloads, options.runAt());
+        }
+        throw new UnsupportedOperationException(getClass().getName() + " does not publish batches with " + options
+                + ": override publishAll(Channel, Collection, PublishOptions)");
+    }
 
     /**
      * Publishes many tasks, each with its key (the map's key), with the mode and run time of

@@ -94,4 +94,29 @@ class PrioritiesTest {
                 .isEqualTo(id);
         assertThat(rows()).containsExactly("replaced 90");
     }
+
+    /**
+     * A publisher of this version on an installation migrated to version 8 only (publishers may be
+     * deployed before the migration): plain and keyed publishes work, as they did; a priority needs
+     * version 9. (Every keyed publish had taken version 9's form.)
+     */
+    @Test
+    void keyedPublishesKeepWorkingOnAnInstallationOfVersion8(dev.pgpubsub.testing.PostgresServer server) throws Exception {
+        try (TestDatabase old = server.createDatabase("priorities_v8")) {
+            org.flywaydb.core.Flyway.configure(dev.pgpubsub.core.internal.SchemaMigrator.class.getClassLoader())
+                    .dataSource(old.dataSource()).schemas("pgpubsub").defaultSchema("pgpubsub").createSchemas(true)
+                    .table(dev.pgpubsub.core.internal.SchemaMigrator.HISTORY_TABLE)
+                    .locations(dev.pgpubsub.core.internal.SchemaMigrator.LOCATION)
+                    .placeholders(dev.pgpubsub.core.internal.SchemaMigrator.placeholders("pgpubsub"))
+                    .target("8").load().migrate();
+            publisher.publish(old.dataSource(), MAILS, new Mail("plain"));
+            publisher.publish(old.dataSource(), MAILS, new Mail("keyed"), PublishOptions.defaults().key("k"));
+            publisher.inNewTransaction(old.dataSource(), (tx, c) -> tx.publishAll(MAILS, Map.of("k2", new Mail("batch")),
+                    PublishOptions.defaults()));
+            assertThat(old.strings("SELECT payload->>'to' || ' ' || coalesce(key, '-') FROM pgpubsub.notification ORDER BY id"))
+                    .containsExactly("plain -", "keyed k", "batch k2");
+            assertThatThrownBy(() -> publisher.publish(old.dataSource(), MAILS, new Mail("urgent"),
+                    PublishOptions.defaults().priority(5))).isInstanceOf(PgPubSubException.class);
+        }
+    }
 }

@@ -67,7 +67,8 @@ class SchedulesTest {
                     assertThat(context).hasNotFailed();
                     await().atMost(AWAIT).until(() -> tasks("ticks") >= 2 && tasks("heartbeats") >= 2);
                     assertThat(db.strings("SELECT DISTINCT channel || ' ' || payload::text FROM pgpubsub.notification "
-                            + "ORDER BY 1")).containsExactly("heartbeats {\"from\": \"bean\"}", "ticks {\"from\": \"properties\"}");
+                            // Not the daily report's channel: for a minute after 06:00 in Paris its slot is due.
+                            + "WHERE channel IN ('heartbeats', 'ticks') ORDER BY 1")).containsExactly("heartbeats {\"from\": \"bean\"}", "ticks {\"from\": \"properties\"}");
                     assertThat(db.strings("SELECT name || ' ' || channel || ' ' || definition || ' ' || (next_slot IS NOT NULL) "
                             + "FROM pgpubsub.schedule ORDER BY name")).containsExactly(
                             "heartbeat heartbeats every PT1S true",

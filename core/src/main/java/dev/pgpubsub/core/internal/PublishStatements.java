@@ -17,8 +17,10 @@ public final class PublishStatements {
 
     private final String single;
     private final String batch;
-    private final String singleWithOptions;
-    private final String batchWithOptions;
+    private final String singleKeyed;
+    private final String batchKeyed;
+    private final String singleWithPriority;
+    private final String batchWithPriority;
 
     /** Statements for the installation in {@code schema}. */
     public PublishStatements(String schema) {
@@ -29,12 +31,16 @@ public final class PublishStatements {
         // One round trip for a whole chunk: the payloads travel as one JSON array, rows are inserted
         // in its order (ids ascend with it), and one wake-up is sent.
         this.batch = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz, ?::jsonb)";
-        // With a key or a priority (the parameters of versions 7 and 9); without them, the shorter
-        // forms above, which installations before those versions have too.
-        this.singleWithOptions = "SELECT " + schema + ".publish(?, ?::jsonb, ?::timestamptz, ?::jsonb, ?, ?, ?)";
+        // Each publish uses the shortest form that carries what it has, so that an installation
+        // migrated to an earlier version keeps taking what that version knows: a key (version 7),
+        // a priority other than 0 (version 9).
+        String keys = "(SELECT array_agg(k ORDER BY n) FROM jsonb_array_elements_text(?::jsonb) WITH ORDINALITY AS t(k, n))";
+        this.singleKeyed = "SELECT " + schema + ".publish(?, ?::jsonb, ?::timestamptz, ?::jsonb, ?, ?)";
+        this.singleWithPriority = "SELECT " + schema + ".publish(?, ?::jsonb, ?::timestamptz, ?::jsonb, ?, ?, ?)";
         // The keys travel as a JSON array too (any driver binds text), parallel to the payloads; none: NULL.
-        this.batchWithOptions = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz, ?::jsonb,"
-                + " (SELECT array_agg(k ORDER BY n) FROM jsonb_array_elements_text(?::jsonb) WITH ORDINALITY AS t(k, n)), ?, ?)";
+        this.batchKeyed = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz, ?::jsonb, " + keys + ", ?)";
+        this.batchWithPriority = "SELECT " + schema + ".publish_all(?, ?::jsonb, ?::timestamptz, ?::jsonb, " + keys
+                + ", ?, ?)";
     }
 
     /**
@@ -53,15 +59,19 @@ public final class PublishStatements {
      */
     public long publishOne(Connection c, String channel, String json, Instant runAt, String traceContext, String key,
             String onConflict, int priority) throws SQLException {
-        boolean options = key != null || priority != 0;
-        try (PreparedStatement ps = c.prepareStatement(options ? singleWithOptions : single)) {
+        boolean withPriority = priority != 0;
+        boolean withKey = withPriority || key != null;
+        String sql = withPriority ? singleWithPriority : withKey ? singleKeyed : single;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, channel);
             ps.setString(2, json);
             setRunAt(ps, 3, runAt);
             setTraceContext(ps, 4, traceContext);
-            if (options) {
+            if (withKey) {
                 ps.setString(5, key);
                 ps.setString(6, onConflict);
+            }
+            if (withPriority) {
                 ps.setInt(7, priority);
             }
             try (ResultSet rs = ps.executeQuery()) {
@@ -88,15 +98,19 @@ public final class PublishStatements {
      */
     public long[] publishChunk(Connection c, String channel, String jsonArray, Instant runAt, String traceContext,
             String keysJsonArray, String onConflict, int priority) throws SQLException {
-        boolean options = keysJsonArray != null || priority != 0;
-        try (PreparedStatement ps = c.prepareStatement(options ? batchWithOptions : batch)) {
+        boolean withPriority = priority != 0;
+        boolean withKey = withPriority || keysJsonArray != null;
+        String sql = withPriority ? batchWithPriority : withKey ? batchKeyed : batch;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, channel);
             ps.setString(2, jsonArray);
             setRunAt(ps, 3, runAt);
             setTraceContext(ps, 4, traceContext);
-            if (options) {
+            if (withKey) {
                 ps.setString(5, keysJsonArray);
                 ps.setString(6, onConflict);
+            }
+            if (withPriority) {
                 ps.setInt(7, priority);
             }
             try (ResultSet rs = ps.executeQuery()) {

@@ -86,8 +86,10 @@ public final class Recovery {
      * left queued (each channel at most once) for the claim loop that starts afterwards.
      */
     public long run() throws SQLException, InterruptedException {
-        // Claim order: the tasks of a priority above 0 first (few, as a rule: sorted, highest first),
-        // then the others in the order of the (channel, run_at, id) index, as before priorities.
+        // Claim order: the tasks of a priority above 0 first (few, as a rule: sorted, highest first,
+        // before the first FETCH returns), then the others in the order of the (channel, run_at, id)
+        // index, as before priorities. No ORDER BY over the UNION: a cursor's plan is never parallel,
+        // and an Append returns its branches one after the other, so each branch's order holds.
         String table = settings.schema() + ".notification";
         String query = "(SELECT id, channel FROM " + table + " WHERE channel = ANY(?) AND priority > 0 AND run_at <= now()"
                 + " ORDER BY priority DESC, run_at, id) UNION ALL (SELECT id, channel FROM " + table
