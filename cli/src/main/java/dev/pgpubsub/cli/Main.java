@@ -63,7 +63,8 @@ public final class Main {
                 .addSubcommand("status", new StatusCommand(out))
                 .addSubcommand("publish", new PublishCommand(out, in))
                 .addSubcommand("dead-letters", new DeadLettersCommand(out))
-                .addSubcommand("cancel", new CancelCommand(out));
+                .addSubcommand("cancel", new CancelCommand(out))
+                .addSubcommand("console", new ConsoleCommand(signals));
         cli.setDefaultValueProvider(sources);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));

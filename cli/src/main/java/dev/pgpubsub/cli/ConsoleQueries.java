@@ -1,0 +1,244 @@
+package dev.pgpubsub.cli;
+
+import dev.pgpubsub.core.internal.Names;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What the console reads, each a bounded query: channels are found by skipping through the
+ * {@code (channel, ...)} indexes, one probe per channel; counts stop at {@value #COUNT_CAP}; lists are
+ * pages of {@value #PAGE} rows by keyset. Values are returned as they are: the pages escape them.
+ */
+final class ConsoleQueries {
+
+    /** Counts stop here and show as "10,000+". */
+    static final int COUNT_CAP = 10_000;
+    /** Rows on a page. */
+    static final int PAGE = 50;
+    /** Characters of a payload shown before "more". */
+    static final int PAYLOAD_PREVIEW = 120;
+    /** Characters of a payload or an error shown at most, expanded. */
+    static final int TEXT_CAP = 10_000;
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+
+    /** A channel on the overview. Counts are text: "10,000+" past the cap. */
+    record ChannelRow(String name, String pending, String due, String retrying, String oldestDue, String dead) {
+        String link() {
+            return "/channel?name=" + ConsolePages.url(name);
+        }
+
+        String deadLink() {
+            return "/dead-letters?channel=" + ConsolePages.url(name);
+        }
+    }
+
+    /** One failed attempt. */
+    record Failure(int attempt, String at, String error) {
+    }
+
+    /** A text shown cut to a preview, expandable to at most {@value #TEXT_CAP} characters. */
+    record Shown(String preview, String full, boolean cut, boolean capped, long length) {
+        static Shown of(String text, int preview, long length) {
+            String value = text == null ? "" : text;
+            return new Shown(value.length() > preview ? value.substring(0, preview) : value,
+                    value.length() > TEXT_CAP ? value.substring(0, TEXT_CAP) : value, value.length() > preview,
+                    length > TEXT_CAP, length);
+        }
+    }
+
+    /** A pending task on the channel page. */
+    record TaskRow(long id, String key, int priority, int attempts, String runAt, boolean due, String createdAt,
+            Shown lastError, List<Failure> errors, Shown payload, String cursorAt) {
+        boolean hasErrors() {
+            return !errors.isEmpty();
+        }
+    }
+
+    /** A dead letter. */
+    record DeadRow(long id, String channel, String key, int priority, int attempts, String reason, String deadAt,
+            Shown lastError, List<Failure> errors, Shown payload, String cursorAt) {
+        boolean hasErrors() {
+            return !errors.isEmpty();
+        }
+    }
+
+    private final String notification;
+    private final String deadLetter;
+
+    ConsoleQueries(String schema) {
+        String name = Names.requireSchema(schema);
+        this.notification = name + ".notification";
+        this.deadLetter = name + ".dead_letter";
+    }
+
+    /** Per channel of either table, in name order: its counts, capped, and the age of its oldest due task. */
+    List<ChannelRow> overview(Connection c) throws SQLException {
+        TreeSet<String> channels = new TreeSet<>(channels(c, notification));
+        channels.addAll(channels(c, deadLetter));
+        List<ChannelRow> rows = new ArrayList<>();
+        for (String channel : channels) {
+            rows.add(new ChannelRow(channel,
+                    capped(c, "SELECT 1 FROM " + notification + " WHERE channel = ?", channel),
+                    capped(c, "SELECT 1 FROM " + notification + " WHERE channel = ? AND run_at <= now()", channel),
+                    capped(c, "SELECT 1 FROM " + notification + " WHERE channel = ? AND attempts > 0", channel),
+                    oldestDue(c, channel),
+                    capped(c, "SELECT 1 FROM " + deadLetter + " WHERE channel = ?", channel)));
+        }
+        return rows;
+    }
+
+    /**
+     * The channel's pending tasks by run_at (the order of the {@code (channel, run_at, id)} index),
+     * after the keyset {@code (afterAt, afterId)} when given; one more than a page, to tell whether
+     * another follows.
+     */
+    List<TaskRow> tasks(Connection c, String channel, OffsetDateTime afterAt, long afterId) throws SQLException {
+        String sql = "SELECT id, key, priority, attempts, run_at, run_at <= now(), created_at,"
+                + " left(last_error, " + (TEXT_CAP + 1) + "), length(last_error), left(errors::text, 200000),"
+                + " left(payload::text, " + (TEXT_CAP + 1) + "), length(payload::text)"
+                + " FROM " + notification + " WHERE channel = ?" + (afterAt == null ? "" : " AND (run_at, id) > (?, ?)")
+                + " ORDER BY run_at, id LIMIT " + (PAGE + 1);
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, channel);
+            if (afterAt != null) {
+                ps.setObject(2, afterAt);
+                ps.setLong(3, afterId);
+            }
+            List<TaskRow> rows = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    OffsetDateTime runAt = rs.getObject(5, OffsetDateTime.class);
+                    rows.add(new TaskRow(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getInt(4), TIME.format(runAt),
+                            rs.getBoolean(6), TIME.format(rs.getObject(7, OffsetDateTime.class)),
+                            Shown.of(rs.getString(8), PAYLOAD_PREVIEW, rs.getLong(9)), failures(rs.getString(10)),
+                            Shown.of(rs.getString(11), PAYLOAD_PREVIEW, rs.getLong(12)), runAt.toString()));
+                }
+            }
+            return rows;
+        }
+    }
+
+    /**
+     * Dead letters, newest first (keyset on {@code (dead_at, id)} descending, before {@code (beforeAt,
+     * beforeId)} when given), of one channel or all, whose reason contains {@code reason} (any case)
+     * when given; one more than a page.
+     */
+    List<DeadRow> deadLetters(Connection c, String channel, String reason, OffsetDateTime beforeAt, long beforeId)
+            throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT id, channel, key, priority, attempts, reason, dead_at,"
+                + " left(errors -> -1 ->> 'error', " + (TEXT_CAP + 1) + "), length(errors -> -1 ->> 'error'),"
+                + " left(errors::text, 200000), left(payload::text, " + (TEXT_CAP + 1) + "), length(payload::text)"
+                + " FROM " + deadLetter + " WHERE true");
+        List<Object> args = new ArrayList<>();
+        if (channel != null) {
+            sql.append(" AND channel = ?");
+            args.add(channel);
+        }
+        if (reason != null) {
+            sql.append(" AND reason ILIKE ? ESCAPE '\\'");
+            args.add("%" + reason.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%");
+        }
+        if (beforeAt != null) {
+            sql.append(" AND (dead_at, id) < (?, ?)");
+            args.add(beforeAt);
+            args.add(beforeId);
+        }
+        sql.append(" ORDER BY dead_at DESC, id DESC LIMIT ").append(PAGE + 1);
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+                ps.setObject(i + 1, args.get(i));
+            }
+            List<DeadRow> rows = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    OffsetDateTime deadAt = rs.getObject(7, OffsetDateTime.class);
+                    rows.add(new DeadRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5),
+                            rs.getString(6), TIME.format(deadAt), Shown.of(rs.getString(8), PAYLOAD_PREVIEW, rs.getLong(9)),
+                            failures(rs.getString(10)), Shown.of(rs.getString(11), PAYLOAD_PREVIEW, rs.getLong(12)),
+                            deadAt.toString()));
+                }
+            }
+            return rows;
+        }
+    }
+
+    /** The channels of both tables, in name order, for the dead-letter filter. */
+    List<String> channels(Connection c) throws SQLException {
+        TreeSet<String> channels = new TreeSet<>(channels(c, notification));
+        channels.addAll(channels(c, deadLetter));
+        return List.copyOf(channels);
+    }
+
+    /** Distinct channels by skipping through the table's index that starts with channel, one probe each. */
+    private static List<String> channels(Connection c, String table) throws SQLException {
+        String sql = "WITH RECURSIVE ch AS ("
+                + " (SELECT channel FROM " + table + " ORDER BY channel LIMIT 1)"
+                + " UNION ALL"
+                + " SELECT (SELECT n.channel FROM " + table + " n WHERE n.channel > ch.channel ORDER BY n.channel LIMIT 1)"
+                + " FROM ch WHERE ch.channel IS NOT NULL)"
+                + " SELECT channel FROM ch WHERE channel IS NOT NULL";
+        List<String> names = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        return names;
+    }
+
+    private static String capped(Connection c, String rows, String channel) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (" + rows + " LIMIT " + (COUNT_CAP + 1) + ") r")) {
+            ps.setString(1, channel);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long n = rs.getLong(1);
+                return n > COUNT_CAP ? String.format("%,d+", COUNT_CAP) : String.format("%,d", n);
+            }
+        }
+    }
+
+    private String oldestDue(Connection c, String channel) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT extract(epoch FROM now() - run_at) FROM " + notification
+                + " WHERE channel = ? AND run_at <= now() ORDER BY run_at, id LIMIT 1")) {
+            ps.setString(1, channel);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return "-";
+                }
+                Duration age = Duration.ofMillis((long) (rs.getDouble(1) * 1000));
+                return String.format("%d:%02d:%02d", age.toHours(), age.toMinutesPart(), age.toSecondsPart());
+            }
+        }
+    }
+
+    /** The error history, oldest first; a history that is not the expected JSON shows as one entry. */
+    private static List<Failure> failures(String json) {
+        List<Failure> failures = new ArrayList<>();
+        if (json == null) {
+            return failures;
+        }
+        try {
+            for (JsonNode node : JSON.readTree(json)) {
+                String error = node.path("error").asString("");
+                failures.add(new Failure(node.path("attempt").asInt(), node.path("at").asString(""),
+                        error.length() > TEXT_CAP ? error.substring(0, TEXT_CAP) : error));
+            }
+        } catch (RuntimeException e) {
+            failures.add(new Failure(0, "", "(the error history is cut or not readable)"));
+        }
+        return failures;
+    }
+}

@@ -1,0 +1,229 @@
+package dev.pgpubsub.cli;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.pgpubsub.core.PgPubSubException;
+import dev.pgpubsub.core.internal.Secrets;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The console's HTTP side, on the JDK's own HTTP server: routing, the security headers every answer
+ * carries, the parsing of queries and forms, the static files. What each page shows and does is
+ * {@link ConsolePages}'s.
+ */
+final class ConsoleServer implements AutoCloseable {
+
+    /** Threads serving requests; each page holds one database connection while it reads. */
+    static final int THREADS = 4;
+    /** Requests waiting for a thread; past it the server's own thread serves them, which slows accepting. */
+    static final int QUEUE = 64;
+    /** The largest form body accepted. */
+    static final int MAX_FORM_BYTES = 64 * 1024;
+    /** Scripts and styles only from the console's own files; no inline ones, no frames, forms only to itself. */
+    static final String CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+            + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConsoleServer.class);
+    private static final String STATIC = "/static/";
+    private static final Map<String, String> FILES = Map.of("console.css", "text/css; charset=utf-8",
+            "console.js", "text/javascript; charset=utf-8");
+
+    /** An answer: status, headers beyond the common ones, body (null for none). */
+    record Response(int status, Map<String, String> headers, String type, byte[] body) {
+        static Response html(int status, byte[] body) {
+            return new Response(status, Map.of(), "text/html; charset=utf-8", body);
+        }
+
+        static Response redirect(String location, Map<String, String> more) {
+            Map<String, String> headers = new LinkedHashMap<>(more);
+            headers.put("Location", location);
+            return new Response(303, headers, null, null);
+        }
+    }
+
+    /** A request, parsed: method, path, query parameters and (for POST) form fields. */
+    record Request(HttpExchange exchange, String method, String path, Map<String, List<String>> params) {
+        String param(String name) {
+            List<String> values = params.get(name);
+            return values == null || values.isEmpty() || values.get(0).isBlank() ? null : values.get(0);
+        }
+
+        List<String> all(String name) {
+            return params.getOrDefault(name, List.of());
+        }
+    }
+
+    /** A refusal with its status and a message for the operator. */
+    static final class Refusal extends RuntimeException {
+        final int status;
+
+        Refusal(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    private final ConsolePages pages;
+    private HttpServer server;
+    private ThreadPoolExecutor executor;
+
+    ConsoleServer(DataSource dataSource, String schema, String token) {
+        this.pages = new ConsolePages(dataSource, schema, new ConsoleAuth(token));
+    }
+
+    /**
+     * Starts serving.
+     *
+     * @param address where to listen; port 0 for any free one
+     * @return the address bound, with the port chosen
+     * @throws IOException when the address cannot be bound
+     */
+    InetSocketAddress start(InetSocketAddress address) throws IOException {
+        server = HttpServer.create(address, 0);
+        AtomicInteger count = new AtomicInteger();
+        executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), body -> {
+            Thread t = new Thread(body, "pgpubsub-console-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, new ThreadPoolExecutor.CallerRunsPolicy());
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+        server.start();
+        return server.getAddress();
+    }
+
+    private void handle(HttpExchange exchange) {
+        try (exchange) {
+            Response response;
+            try {
+                response = route(parse(exchange));
+            } catch (Refusal e) {
+                response = pages.error(exchange, e.status, e.getMessage());
+            } catch (SQLException | PgPubSubException e) {
+                LOG.warn("Console request {} failed: {}", exchange.getRequestURI().getPath(), Secrets.redact(e.getMessage()));
+                response = pages.error(exchange, 503, "The database did not answer: " + Secrets.redact(e.getMessage()));
+            } catch (RuntimeException e) {
+                LOG.error("Console request {} failed", exchange.getRequestURI().getPath(), e);
+                response = pages.error(exchange, 500, "Something went wrong; the process log says what.");
+            }
+            send(exchange, response);
+        } catch (IOException e) {
+            LOG.debug("Could not answer a console request: {}", e.getMessage());
+        }
+    }
+
+    private Response route(Request request) throws IOException, SQLException {
+        String path = request.path();
+        if (path.startsWith(STATIC) && FILES.containsKey(path.substring(STATIC.length()))) {
+            getOnly(request);
+            String name = path.substring(STATIC.length());
+            try (InputStream in = ConsoleServer.class.getResourceAsStream("console/" + name)) {
+                return new Response(200, Map.of("Cache-Control", "no-cache"), FILES.get(name), in.readAllBytes());
+            }
+        }
+        return switch (path) {
+            case "/login" -> pages.login(request);
+            case "/logout" -> pages.logout(postOnly(request));
+            case "/dead-letters/requeue", "/dead-letters/purge" -> pages.act(postOnly(request),
+                    path.endsWith("requeue") ? ConsolePages.Action.REQUEUE : ConsolePages.Action.PURGE);
+            case "/", "/channel", "/dead-letters" -> pages.read(getOnly(request));
+            default -> throw new Refusal(404, "No page at " + path + ": start from the overview.");
+        };
+    }
+
+    private static Request getOnly(Request request) {
+        if (!request.method().equals("GET") && !request.method().equals("HEAD")) {
+            throw new Refusal(405, "This page is read with GET.");
+        }
+        return request;
+    }
+
+    private static Request postOnly(Request request) {
+        if (!request.method().equals("POST")) {
+            throw new Refusal(405, "This action is a POST, from the console's own forms.");
+        }
+        return request;
+    }
+
+    private static Request parse(HttpExchange exchange) throws IOException {
+        Map<String, List<String>> params = new LinkedHashMap<>();
+        fields(exchange.getRequestURI().getRawQuery(), params);
+        if (exchange.getRequestMethod().equals("POST")) {
+            byte[] body = exchange.getRequestBody().readNBytes(MAX_FORM_BYTES + 1);
+            if (body.length > MAX_FORM_BYTES) {
+                throw new Refusal(413, "The form is larger than " + MAX_FORM_BYTES + " bytes.");
+            }
+            String type = exchange.getRequestHeaders().getFirst("Content-Type");
+            if (body.length > 0 && (type == null || !type.startsWith("application/x-www-form-urlencoded"))) {
+                throw new Refusal(415, "Send the console's forms as application/x-www-form-urlencoded.");
+            }
+            fields(new String(body, StandardCharsets.UTF_8), params);
+        }
+        return new Request(exchange, exchange.getRequestMethod(), exchange.getRequestURI().getPath(), params);
+    }
+
+    private static void fields(String raw, Map<String, List<String>> into) {
+        if (raw == null || raw.isEmpty()) {
+            return;
+        }
+        for (String pair : raw.split("&")) {
+            String[] kv = pair.split("=", 2);
+            try {
+                into.computeIfAbsent(URLDecoder.decode(kv[0], StandardCharsets.UTF_8), k -> new ArrayList<>())
+                        .add(kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
+            } catch (IllegalArgumentException e) {
+                throw new Refusal(400, "A parameter is not URL-encoded correctly.");
+            }
+        }
+    }
+
+    private static void send(HttpExchange exchange, Response response) throws IOException {
+        var headers = exchange.getResponseHeaders();
+        headers.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+        headers.set("X-Content-Type-Options", "nosniff");
+        headers.set("Referrer-Policy", "no-referrer");
+        headers.set("X-Frame-Options", "DENY");
+        headers.set("Cache-Control", "no-store");
+        if (response.status() == 405) {
+            headers.set("Allow", exchange.getRequestURI().getPath().startsWith("/dead-letters/")
+                    || exchange.getRequestURI().getPath().equals("/logout") ? "POST" : "GET, HEAD");
+        }
+        response.headers().forEach(headers::set);
+        if (response.type() != null) {
+            headers.set("Content-Type", response.type());
+        }
+        boolean noBody = response.body() == null || exchange.getRequestMethod().equals("HEAD");
+        exchange.sendResponseHeaders(response.status(), noBody ? -1 : response.body().length);
+        if (!noBody) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(response.body());
+            }
+        }
+    }
+
+    /** Stops answering at once. */
+    @Override
+    public void close() {
+        if (server != null) {
+            server.stop(0);
+            executor.shutdownNow();
+        }
+    }
+}

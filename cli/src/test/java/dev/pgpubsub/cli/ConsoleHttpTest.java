@@ -1,0 +1,133 @@
+package dev.pgpubsub.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgpubsub.core.PgPubSub;
+import dev.pgpubsub.testing.PostgresTest;
+import dev.pgpubsub.testing.TestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code pgpubsub console} over plain HTTP: its refusals, headers and checks, against a real Postgres. */
+@PostgresTest
+class ConsoleHttpTest {
+
+    private static final Pattern CSRF = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"");
+
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    @TempDir
+    Path dir;
+
+    private static int run(ByteArrayOutputStream err, String... args) {
+        return Main.run(args, Map.of(), InputStream.nullInputStream(), new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8), StopSignal::new, ConsoleHttpTest.class.getClassLoader());
+    }
+
+    @Test
+    void refusesAnAddressOtherMachinesReachWithoutAToken() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertThat(run(err, "console", "--jdbc-url", "jdbc:postgresql://localhost:1/none", "--http-host", "0.0.0.0"))
+                .isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(err.toString()).contains("--http-host 0.0.0.0 is reachable from other machines")
+                .contains("--console-token-file");
+    }
+
+    @Test
+    void refusesAShortToken() throws Exception {
+        Path token = Files.writeString(dir.resolve("short"), "abc\n");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertThat(run(err, "console", "--jdbc-url", "jdbc:postgresql://localhost:1/none", "--console-token-file",
+                token.toString())).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(err.toString()).contains("has 3 characters; give at least 16");
+    }
+
+    @Test
+    void pagesCarryTheSecurityHeadersAndActionsAreRefusedWhenReadOnly(TestDatabase db) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        try (RunningConsole console = new RunningConsole(db, false, dir)) {
+            HttpResponse<String> overview = send(HttpRequest.newBuilder(URI.create(console.base() + "/")).GET());
+            assertThat(overview.statusCode()).isEqualTo(200);
+            assertThat(overview.headers().firstValue("Content-Security-Policy")).hasValue(
+                    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; "
+                            + "frame-ancestors 'none'; base-uri 'none'");
+            assertThat(overview.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+            assertThat(overview.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
+            assertThat(overview.headers().firstValue("Cache-Control")).hasValue("no-store");
+            assertThat(overview.body()).contains("id=\"read-only\"").doesNotContain("<script>").doesNotContain("style=");
+
+            HttpResponse<String> css = send(HttpRequest.newBuilder(URI.create(console.base() + "/static/console.css")).GET());
+            assertThat(css.headers().firstValue("Content-Type")).hasValue("text/css; charset=utf-8");
+
+            HttpResponse<String> get = send(HttpRequest.newBuilder(URI.create(console.base() + "/dead-letters/requeue")).GET());
+            assertThat(get.statusCode()).isEqualTo(405);
+            assertThat(get.headers().firstValue("Allow")).hasValue("POST");
+
+            assertThat(overview.body()).as("a read-only console has no forms to post").doesNotContain("name=\"csrf\"");
+            HttpResponse<String> post = send(form(console.base() + "/dead-letters/purge", "csrf=guessed&id=1&confirm=yes"));
+            assertThat(post.statusCode()).isEqualTo(403);
+            assertThat(post.body()).contains("The console is read-only");
+            assertThat(send(HttpRequest.newBuilder(URI.create(console.base() + "/nothing")).GET()).statusCode()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void withATokenEveryPageAsksForItAndFormsMustComeFromTheConsole(TestDatabase db) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        try (RunningConsole console = new RunningConsole(db, true, dir)) {
+            HttpResponse<String> anonymous = send(HttpRequest.newBuilder(URI.create(console.base() + "/dead-letters")).GET());
+            assertThat(anonymous.statusCode()).isEqualTo(303);
+            assertThat(anonymous.headers().firstValue("Location")).hasValue("/login");
+
+            String csrf = csrf(send(HttpRequest.newBuilder(URI.create(console.base() + "/login")).GET()).body());
+            assertThat(send(form(console.base() + "/login", "csrf=" + csrf + "&token=wrong-token-wrong-token")).statusCode())
+                    .isEqualTo(403);
+            assertThat(send(form(console.base() + "/login", "token=" + RunningConsole.TOKEN)).statusCode())
+                    .as("a login without the CSRF token").isEqualTo(403);
+            HttpResponse<String> login = send(form(console.base() + "/login", "csrf=" + csrf + "&token=" + RunningConsole.TOKEN));
+            assertThat(login.statusCode()).isEqualTo(303);
+            String cookie = login.headers().firstValue("Set-Cookie").orElseThrow();
+            assertThat(cookie).contains("HttpOnly").contains("SameSite=Strict");
+            String session = cookie.substring(0, cookie.indexOf(';'));
+
+            assertThat(send(HttpRequest.newBuilder(URI.create(console.base() + "/")).header("Cookie", session).GET())
+                    .statusCode()).isEqualTo(200);
+            HttpResponse<String> crossSite = send(form(console.base() + "/dead-letters/requeue", "csrf=" + csrf + "&id=1")
+                    .header("Cookie", session).header("Origin", "http://attacker.example"));
+            assertThat(crossSite.statusCode()).isEqualTo(403);
+            HttpResponse<String> confirm = send(form(console.base() + "/dead-letters/requeue", "csrf=" + csrf + "&id=1")
+                    .header("Cookie", session));
+            assertThat(confirm.statusCode()).isEqualTo(200);
+            assertThat(confirm.body()).contains("Re-queue 1 dead letter(s)?");
+        }
+    }
+
+    private static HttpRequest.Builder form(String url, String body) {
+        return HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return client.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String csrf(String page) {
+        Matcher m = CSRF.matcher(page);
+        assertThat(m.find()).as("a CSRF field in " + page).isTrue();
+        return m.group(1);
+    }
+}
