@@ -59,18 +59,19 @@ final class ConsoleAuth {
     }
 
     /**
-     * Whether the browser says the request comes from a page of the console: Origin, when sent, names
-     * the console's own host; Sec-Fetch-Site, when sent, is same-origin. Clients that send neither
-     * (not browsers) still need the CSRF token.
+     * Whether the browser says the request comes from a page of the console: Sec-Fetch-Site, when
+     * sent, is same-origin; else Origin, when sent and not "null", names the console's own host. (The
+     * pages' Referrer-Policy no-referrer makes browsers send Origin "null" on their own forms.) Clients
+     * that send neither (not browsers) still need the CSRF token.
      */
     static boolean sameOrigin(HttpExchange exchange) {
+        String site = exchange.getRequestHeaders().getFirst("Sec-Fetch-Site");
+        if (site != null) {
+            return site.equals("same-origin");
+        }
         String origin = exchange.getRequestHeaders().getFirst("Origin");
         String host = exchange.getRequestHeaders().getFirst("Host");
-        if (origin != null && (host == null || !origin.equals("http://" + host))) {
-            return false;
-        }
-        String site = exchange.getRequestHeaders().getFirst("Sec-Fetch-Site");
-        return site == null || site.equals("same-origin");
+        return origin == null || origin.equals("null") || origin.equals("http://" + host);
     }
 
     /** Whether the request may see the pages: always without a token, else with a live session. */
