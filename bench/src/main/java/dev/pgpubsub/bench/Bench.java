@@ -32,7 +32,7 @@ public final class Bench {
 
     /** Every scenario, in the order they run. */
     static final List<String> SCENARIOS = List.of("burn-down", "channels", "latency", "recovery", "publishing", "drivers",
-            "peer", "observability", "priorities", "profile");
+            "peer", "observability", "priorities", "console", "profile");
 
     /**
      * What to run.
@@ -179,6 +179,9 @@ public final class Bench {
             if (settings.only().contains("priorities")) {
                 priorities(run == 1);
             }
+            if (settings.only().contains("console")) {
+                console();
+            }
             if (settings.only().contains("recovery")) {
                 recovery(run == 1);
             }
@@ -305,6 +308,29 @@ public final class Bench {
                     record("priorities", name, "tasks/s", r[0]);
                     record("priorities", name, "JVM CPU us/task", r[3]);
                 }
+            }
+        }
+    }
+
+    /**
+     * The console's dead-letter page, first page, with 100,000 dead letters (1,000 at smoke size):
+     * all channels, and one channel; and the overview. Each the median (and 95th percentile) of 50
+     * requests after 50 unrecorded ones.
+     */
+    private void console() throws Exception {
+        long n = settings.full() ? 100_000 : 1_000;
+        int requests = settings.full() ? 50 : 5;
+        List<String> paths = List.of("/dead-letters", "/dead-letters?channel=orders", "/");
+        List<String> names = List.of("dead letters, first page, all channels", "dead letters, first page, one channel",
+                "overview");
+        try (TestDatabase db = fresh()) {
+            ConsolePages.seedDeadLetters(db, n);
+            List<List<Double>> times = ConsolePages.time(db, paths, requests);
+            for (int i = 0; i < paths.size(); i++) {
+                List<Double> sorted = times.get(i).stream().sorted().toList();
+                String variant = names.get(i) + ", " + count(n) + " dead letters";
+                record("console", variant, "median ms", sorted.get(sorted.size() / 2));
+                record("console", variant, "p95 ms", sorted.get((int) Math.ceil(sorted.size() * 0.95) - 1));
             }
         }
     }

@@ -21,7 +21,7 @@ class BenchSmokeTest {
             "--only", String.join(",", Bench.SCENARIOS)}), new PrintStream(printed, true, StandardCharsets.UTF_8));
 
         assertThat(results).extracting(Result::scenario).contains("burn-down", "channels", "latency", "recovery", "publishing",
-                "drivers", "peer", "observability", "priorities", "profile", "burn-down (derived)", "channels (derived)",
+                "drivers", "peer", "observability", "priorities", "console", "profile", "burn-down (derived)", "channels (derived)",
                 "latency (derived)", "peer (derived)", "observability (derived)", "priorities (derived)");
         // Traced tasks: each handler ran in a span, exported.
         assertThat(results).filteredOn(r -> r.metric().equals("spans/task"))
