@@ -138,26 +138,19 @@ final class ConsoleQueries {
      */
     List<DeadRow> deadLetters(Connection c, String channel, String reason, OffsetDateTime beforeAt, long beforeId)
             throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT id, channel, key, priority, attempts, reason, dead_at,"
-                + " left(errors -> -1 ->> 'error', " + (TEXT_CAP + 1) + "), length(errors -> -1 ->> 'error'),"
-                + " left(errors::text, 200000), left(payload::text, " + (TEXT_CAP + 1) + "), length(payload::text)"
-                + " FROM " + deadLetter + " WHERE true");
         List<Object> args = new ArrayList<>();
         if (channel != null) {
-            sql.append(" AND channel = ?");
             args.add(channel);
         }
         if (reason != null) {
-            sql.append(" AND reason ILIKE ? ESCAPE '\\'");
             args.add("%" + reason.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%");
         }
         if (beforeAt != null) {
-            sql.append(" AND (dead_at, id) < (?, ?)");
             args.add(beforeAt);
             args.add(beforeId);
         }
-        sql.append(" ORDER BY dead_at DESC, id DESC LIMIT ").append(PAGE + 1);
-        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        String sql = deadLetterSql(channel != null, reason != null, beforeAt != null);
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < args.size(); i++) {
                 ps.setObject(i + 1, args.get(i));
             }
@@ -173,6 +166,28 @@ final class ConsoleQueries {
             }
             return rows;
         }
+    }
+
+    /**
+     * The dead-letter page's statement. Parameters, in order, for the parts present: the channel, the
+     * reason's ILIKE pattern, the keyset's dead_at and id. Newest first: unfiltered, a backward scan of
+     * the {@code (dead_at, id)} index (version 10); by channel, of {@code (channel, dead_at, id)}.
+     */
+    String deadLetterSql(boolean channel, boolean reason, boolean before) {
+        StringBuilder sql = new StringBuilder("SELECT id, channel, key, priority, attempts, reason, dead_at,"
+                + " left(errors -> -1 ->> 'error', " + (TEXT_CAP + 1) + "), length(errors -> -1 ->> 'error'),"
+                + " left(errors::text, 200000), left(payload::text, " + (TEXT_CAP + 1) + "), length(payload::text)"
+                + " FROM " + deadLetter + " WHERE true");
+        if (channel) {
+            sql.append(" AND channel = ?");
+        }
+        if (reason) {
+            sql.append(" AND reason ILIKE ? ESCAPE '\\'");
+        }
+        if (before) {
+            sql.append(" AND (dead_at, id) < (?, ?)");
+        }
+        return sql.append(" ORDER BY dead_at DESC, id DESC LIMIT ").append(PAGE + 1).toString();
     }
 
     /** The channels of both tables, in name order, for the dead-letter filter. */

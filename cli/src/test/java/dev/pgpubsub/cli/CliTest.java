@@ -96,7 +96,7 @@ class CliTest {
             String[] migrate = {"migrate", "--jdbc-url", fresh.jdbcUrl(), "--user", fresh.user()};
             Run first = run(migrate);
             assertThat(first.code()).isZero();
-            assertThat(first.out()).contains("(9 migration(s) applied)");
+            assertThat(first.out()).contains("(10 migration(s) applied)");
             assertThat(run(migrate).out()).contains("(0 migration(s) applied)");
         }
     }
@@ -137,7 +137,7 @@ class CliTest {
                 fresh.execute("GRANT USAGE ON SCHEMA pgpubsub TO cli_no_create");
                 Run granted = run(migrate);
                 assertThat(granted.code()).as(granted.err()).isZero();
-                assertThat(granted.out()).contains("(9 migration(s) applied)");
+                assertThat(granted.out()).contains("(10 migration(s) applied)");
             } finally {
                 fresh.execute("DROP OWNED BY cli_no_create CASCADE");
                 fresh.execute("DROP ROLE cli_no_create");

@@ -116,6 +116,36 @@ class ConsoleHttpTest {
         }
     }
 
+    /** Unfiltered and by keyset, the dead-letter page is an index scan that stops after a page: no sort of the table. */
+    @Test
+    void theDeadLetterPageReadsTheNewestThroughAnIndexWithoutSorting(TestDatabase db) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        db.execute("INSERT INTO pgpubsub.dead_letter (id, channel, payload, created_at, attempts, reason, dead_at)"
+                + " SELECT 1000000 + g, 'plan_' || (g % 7), '{}', now(), 3, 'failed 3 of 3 attempts',"
+                + " now() - g * interval '1 second' FROM generate_series(1, 100000) g");
+        try {
+            db.execute("ANALYZE pgpubsub.dead_letter");
+            ConsoleQueries queries = new ConsoleQueries("pgpubsub");
+            String first = plan(db, "EXPLAIN " + queries.deadLetterSql(false, false, false));
+            assertThat(first).contains("Index Scan Backward using dead_letter_dead_at").doesNotContain("Sort");
+            String next = plan(db, "EXPLAIN " + queries.deadLetterSql(false, false, true).replace("(?, ?)",
+                    "(now() - interval '1 hour', 5)"));
+            assertThat(next).contains("Index Scan Backward using dead_letter_dead_at").doesNotContain("Sort");
+
+            try (RunningConsole console = new RunningConsole(db, false, dir)) {
+                HttpResponse<String> page = send(HttpRequest.newBuilder(URI.create(console.base() + "/dead-letters")).GET());
+                assertThat(page.statusCode()).isEqualTo(200);
+                assertThat(page.body()).contains("1000001");
+            }
+        } finally {
+            db.execute("DELETE FROM pgpubsub.dead_letter WHERE id > 1000000");
+        }
+    }
+
+    private static String plan(TestDatabase db, String explain) throws Exception {
+        return String.join("\n", db.strings(explain));
+    }
+
     private static HttpRequest.Builder form(String url, String body) {
         return HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(body));

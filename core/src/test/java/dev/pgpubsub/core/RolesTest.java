@@ -79,7 +79,7 @@ class RolesTest {
 
     @Test
     void theOwnerNeedsOnlyCreateOnTheDatabaseToMigrateAndOwnsWhatItCreated() throws SQLException {
-        assertThat(migrations).isEqualTo(9);
+        assertThat(migrations).isEqualTo(10);
         String owner = roles.role("owner");
         assertThat(db.strings("SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = '" + owner + "'"))
                 .containsExactly("f");
@@ -234,6 +234,42 @@ class RolesTest {
     }
 
     @Test
+    void aListenerWritesItsHeartbeatAndAnOperatorOnlyReadsThem() throws SQLException {
+        String listener = roles.login("listener");
+        try {
+            try (Connection c = roles.connect(listener); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO pgpubsub.listener_heartbeat (listener, host, pid, channels, state, listening, started_at,"
+                        + " expires_at) VALUES ('pgpubsub-1', 'app-1', 42, '{orders}', 'starting', false, now(), now() + interval '30 s')"
+                        + " ON CONFLICT (host, pid, listener) DO UPDATE SET state = excluded.state");
+                s.execute("INSERT INTO pgpubsub.listener_heartbeat (listener, host, pid, channels, state, listening, started_at,"
+                        + " expires_at) VALUES ('pgpubsub-1', 'app-1', 42, '{orders}', 'running', true, now(), now() + interval '30 s')"
+                        + " ON CONFLICT (host, pid, listener) DO UPDATE SET state = excluded.state, tasks_done = 7");
+                s.execute("INSERT INTO pgpubsub.listener_heartbeat (listener, host, pid, channels, state, listening, started_at,"
+                        + " expires_at) VALUES ('pgpubsub-2', 'app-2', 43, '{orders}', 'running', true, now(), now() - interval '1 s')");
+                assertThat(s.executeUpdate("DELETE FROM pgpubsub.listener_heartbeat WHERE expires_at < now()")).isEqualTo(1);
+            }
+            try (Connection c = roles.connect(operator); Statement s = c.createStatement()) {
+                try (ResultSet rs = s.executeQuery("SELECT state, tasks_done FROM pgpubsub.listener_heartbeat")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo("running");
+                    assertThat(rs.getLong(2)).isEqualTo(7);
+                    assertThat(rs.next()).isFalse();
+                }
+                for (String sql : List.of("DELETE FROM pgpubsub.listener_heartbeat",
+                        "UPDATE pgpubsub.listener_heartbeat SET state = 'stopped'")) {
+                    assertThatThrownBy(() -> s.execute(sql)).as(sql).hasMessageContaining("permission denied");
+                }
+            }
+            try (Connection c = roles.connect(publisher); Statement s = c.createStatement()) {
+                assertThatThrownBy(() -> s.execute("SELECT * FROM pgpubsub.listener_heartbeat"))
+                        .hasMessageContaining("permission denied");
+            }
+        } finally {
+            db.execute("DELETE FROM pgpubsub.listener_heartbeat");
+        }
+    }
+
+    @Test
     void aPublisherPublishesWithKeysButCannotCancel() throws SQLException {
         DataSource ds = roles.dataSource(publisher);
         long id = Publisher.create().publish(ds, ORDERS, new Order(1), PublishOptions.defaults().key("k"));
@@ -273,7 +309,7 @@ class RolesTest {
                 assertThat(publishAs(old, inserter, "publish('orders', '{}')")).isNull();
                 assertThat(publishAs(old, granted, "publish('orders', '{}')")).contains("permission denied for table");
 
-                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(5);
+                assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(6);
 
                 old.execute("REVOKE ALL ON pgpubsub.notification FROM " + inserter);
                 for (String role : List.of(granted, inserter)) {

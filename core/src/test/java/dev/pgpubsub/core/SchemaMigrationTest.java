@@ -23,10 +23,10 @@ class SchemaMigrationTest {
     @Test
     void migratingTwiceIsANoOp(PostgresServer server) throws Exception {
         try (TestDatabase db = server.createDatabase("twice")) {
-            assertThat(PgPubSub.migrate(db.dataSource())).isEqualTo(9);
+            assertThat(PgPubSub.migrate(db.dataSource())).isEqualTo(10);
             assertThat(PgPubSub.migrate(db.dataSource())).isZero();
             assertThat(db.strings("SELECT version FROM pgpubsub.flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"))
-                    .containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9");
+                    .containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9", "10");
             assertThat(db.strings("SELECT to_regclass('pgpubsub.notification')::text")).containsExactly("pgpubsub.notification");
         }
     }
@@ -37,7 +37,7 @@ class SchemaMigrationTest {
             Flyway application = Flyway.configure().dataSource(db.dataSource()).load();
             assertThat(application.migrate().migrationsExecuted).isEqualTo(1);
 
-            assertThat(PgPubSub.migrate(db.dataSource())).isEqualTo(9);
+            assertThat(PgPubSub.migrate(db.dataSource())).isEqualTo(10);
             // The application's Flyway neither sees nor validates the library's migrations, and vice versa.
             assertThat(application.migrate().migrationsExecuted).isZero();
             assertThat(application.validateWithResult().validationSuccessful).isTrue();
@@ -49,14 +49,15 @@ class SchemaMigrationTest {
                     .containsExactly("V1__notification_table_and_publish_function.sql", "V2__trigger_channel_functions.sql",
                             "V3__error_history_and_dead_letters.sql", "V4__claims_leave_a_trace_only_when_they_fail.sql",
                             "V5__publishers_need_only_execute.sql", "V6__trace_context.sql",
-                            "V7__unique_keys_and_cancellation.sql", "V8__schedules.sql", "V9__priorities.sql");
+                            "V7__unique_keys_and_cancellation.sql", "V8__schedules.sql", "V9__priorities.sql",
+                            "V10__listener_heartbeats.sql");
         }
     }
 
     @Test
     void migratingIntoAnotherSchemaPutsEverythingThere(PostgresServer server) throws Exception {
         try (TestDatabase db = server.createDatabase("other_schema")) {
-            assertThat(PgPubSub.migrate(db.dataSource(), "tasks_v2")).isEqualTo(9);
+            assertThat(PgPubSub.migrate(db.dataSource(), "tasks_v2")).isEqualTo(10);
             assertThat(db.strings("SELECT to_regclass('tasks_v2.notification')::text")).containsExactly("tasks_v2.notification");
             assertThat(db.strings("SELECT to_regclass('tasks_v2.flyway_schema_history')::text"))
                     .containsExactly("tasks_v2.flyway_schema_history");
@@ -80,12 +81,12 @@ class SchemaMigrationTest {
                 for (Future<Integer> run : runs) {
                     applied += run.get(60, TimeUnit.SECONDS);
                 }
-                assertThat(applied).isEqualTo(9);
+                assertThat(applied).isEqualTo(10);
             } finally {
                 pool.shutdownNow();
             }
             assertThat(db.strings("SELECT count(*)::text FROM pgpubsub.flyway_schema_history WHERE version IS NOT NULL"))
-                    .containsExactly("9");
+                    .containsExactly("10");
         }
     }
 

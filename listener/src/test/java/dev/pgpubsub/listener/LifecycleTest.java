@@ -229,11 +229,11 @@ class LifecycleTest {
     @Test
     void aSchemaOlderThanTheListenerIsRefusedSayingHowToUpgradeAndItsTasksSurviveTheUpgrade(PostgresServer server)
             throws Exception {
-        try (TestDatabase old = server.createDatabase("schema_v8")) {
+        try (TestDatabase old = server.createDatabase("schema_v9")) {
             Flyway.configure(SchemaMigrator.class.getClassLoader()).dataSource(old.dataSource()).schemas("pgpubsub")
                     .defaultSchema("pgpubsub").createSchemas(true).table(SchemaMigrator.HISTORY_TABLE)
                     .locations(SchemaMigrator.LOCATION).placeholders(SchemaMigrator.placeholders("pgpubsub"))
-                    .target("8").load().migrate();
+                    .target("9").load().migrate();
             old.execute("CREATE TABLE handled (task_id bigint NOT NULL, n bigint NOT NULL, attempt int NOT NULL, by text)");
             old.execute("SELECT pgpubsub.publish('orders', '{\"n\": 1}')");
             Listener listener = Listener.builder().jdbcUrl(old.jdbcUrl()).user(old.user())

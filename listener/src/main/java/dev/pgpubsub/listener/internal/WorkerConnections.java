@@ -134,11 +134,11 @@ public final class WorkerConnections implements AutoCloseable {
     }
 
     private static void requireInstalled(Connection c, String schema) throws SQLException {
-        // The newest object the listener uses (version 9's priority index) tells an installation older
+        // The newest object the listener uses (version 10's heartbeat table) tells an installation older
         // than this listener.
         try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, to_regclass(?) IS NOT NULL")) {
             ps.setString(1, schema + ".notification");
-            ps.setString(2, schema + ".notification_channel_priority");
+            ps.setString(2, schema + ".listener_heartbeat");
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
@@ -146,7 +146,7 @@ public final class WorkerConnections implements AutoCloseable {
                 }
                 if (!rs.getBoolean(2)) {
                     throw new PgPubSubException("pgpubsub in schema '" + schema + "' is older than this listener (it "
-                            + "has no priorities, which schema version 9 adds): "
+                            + "has no listener_heartbeat table, which schema version 10 adds): "
                             + Names.migrateHint(schema) + " to bring it up to date; publishers of the older version "
                             + "keep working.");
                 }
