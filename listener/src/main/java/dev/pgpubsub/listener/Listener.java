@@ -46,6 +46,8 @@ public final class Listener implements AutoCloseable {
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
     /** How often the LISTEN connection is checked with a round trip by default. */
     public static final Duration DEFAULT_LISTEN_PING_INTERVAL = Duration.ofSeconds(15);
+    /** How often a listener writes its heartbeat row (what the console's Listeners page reads) by default. */
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
     /** Payload bytes one claim loads at most by default (but always its first task): 8 MiB. */
     public static final long DEFAULT_MAX_BATCH_BYTES = 8L << 20;
     /** Rows start-up recovery reads from its cursor per round trip by default. */

@@ -313,6 +313,25 @@ public final class ListenerBuilder {
     }
 
     /**
+     * How often the listener upserts its heartbeat row (its state, whether LISTEN is on, start-up
+     * recovery's progress, tasks done and failed) into the schema's {@code listener_heartbeat} table,
+     * which the console's Listeners page and throughput chart read; default 10 s. A row expires
+     * three intervals after its last write. {@link Duration#ZERO} writes none.
+     *
+     * @param interval a positive duration, or zero for no heartbeat
+     * @return this builder
+     * @throws IllegalArgumentException when {@code interval} is null or negative, or positive but under 1 s
+     */
+    public ListenerBuilder heartbeatInterval(Duration interval) {
+        if (interval == null || interval.isNegative() || (!interval.isZero() && interval.compareTo(Duration.ofSeconds(1)) < 0)) {
+            throw new IllegalArgumentException("heartbeatInterval is " + interval + "; pass at least 1 s (default "
+                    + Listener.DEFAULT_HEARTBEAT_INTERVAL.toSeconds() + " s), or Duration.ZERO for no heartbeat");
+        }
+        v.heartbeatInterval = interval;
+        return this;
+    }
+
+    /**
      * The safety-net poll interval; default 10 s.
      *
      * @param pollInterval how often every channel is checked for due rows; positive

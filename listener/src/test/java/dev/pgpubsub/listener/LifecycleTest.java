@@ -179,8 +179,9 @@ class LifecycleTest {
         }
         try (WorkerConnections own = WorkerConnections.open(null, db.jdbcUrl(), db.user(), db.password(), 4, true, "t");
                 WorkerConnections without = WorkerConnections.open(null, db.jdbcUrl(), db.user(), db.password(), 4, false, "t")) {
-            assertThat(((HikariDataSource) own.dataSource()).getMaximumPoolSize()).isEqualTo(7);
-            assertThat(((HikariDataSource) without.dataSource()).getMaximumPoolSize()).isEqualTo(6);
+            // What the listener needs, and one for the heartbeat.
+            assertThat(((HikariDataSource) own.dataSource()).getMaximumPoolSize()).isEqualTo(8);
+            assertThat(((HikariDataSource) without.dataSource()).getMaximumPoolSize()).isEqualTo(7);
         }
     }
 

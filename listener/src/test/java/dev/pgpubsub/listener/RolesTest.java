@@ -114,6 +114,22 @@ class RolesTest {
         assertThat(db.number("SELECT count(*) FROM pgpubsub.claim_release")).isPositive();
     }
 
+    /** The listener's role writes its heartbeat, renews it, marks it stopped, and deletes expired rows. */
+    @Test
+    void aListenerWritesItsHeartbeatAndDeletesExpiredOnes() throws Exception {
+        db.execute("DELETE FROM pgpubsub.listener_heartbeat");
+        db.execute("INSERT INTO pgpubsub.listener_heartbeat (listener, host, pid, channels, state, listening, started_at,"
+                + " expires_at) VALUES ('pgpubsub-1', 'gone-host', 1, '{orders}', 'running', true, now(), now() - interval '1 s')");
+        try (Listener listener = listener().heartbeatInterval(Duration.ofSeconds(1))
+                .on(ORDERS, (o, ctx) -> record(ctx, o.n())).start()) {
+            publish(1, 3);
+            await().atMost(AWAIT).until(() -> db.number("SELECT count(*) FROM pgpubsub.listener_heartbeat"
+                    + " WHERE state = 'running' AND listening AND tasks_done = 2") == 1);
+            assertThat(db.number("SELECT count(*) FROM pgpubsub.listener_heartbeat WHERE host = 'gone-host'")).isZero();
+        }
+        assertThat(db.strings("SELECT state FROM pgpubsub.listener_heartbeat")).containsExactly("stopped");
+    }
+
     /** A payload that does not map, and one larger than the listener loads, go to the dead letters unrun. */
     @Test
     void aListenerMovesPoisonAndOversizedPayloadsToTheDeadLetters() throws Exception {

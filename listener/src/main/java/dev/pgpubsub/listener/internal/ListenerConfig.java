@@ -83,6 +83,8 @@ public final class ListenerConfig {
         public boolean pollOnly;
         /** See the builder's method of the same name. */
         public Duration listenPingInterval = Listener.DEFAULT_LISTEN_PING_INTERVAL;
+        /** See the builder's method of the same name; zero for none. */
+        public Duration heartbeatInterval = Listener.DEFAULT_HEARTBEAT_INTERVAL;
         /** See the builder's method of the same name. */
         public ListenerObserver observer = ListenerObserver.NONE;
         /** See the builder's method {@code observationRegistry}. */
@@ -118,6 +120,7 @@ public final class ListenerConfig {
     private final ClaimTransactions claimTransactions;
     private final boolean pollOnly;
     private final Duration listenPingInterval;
+    private final Duration heartbeatInterval;
     private final HandlerRegistry handlers;
     private final ListenerObserver observer;
     private final TaskTracing tracing;
@@ -148,6 +151,7 @@ public final class ListenerConfig {
         this.claimTransactions = v.claimTransactions;
         this.pollOnly = v.pollOnly;
         this.listenPingInterval = v.listenPingInterval;
+        this.heartbeatInterval = v.heartbeatInterval;
         this.handlers = served;
         this.observer = v.observer == ListenerObserver.NONE ? ListenerObserver.NONE : new GuardedObserver(v.observer);
         this.tracing = v.tracing;
@@ -318,6 +322,11 @@ public final class ListenerConfig {
         return listenPingInterval;
     }
 
+    /** @return how often the heartbeat row is written; zero for never */
+    public Duration heartbeatInterval() {
+        return heartbeatInterval;
+    }
+
     /** @return whether handlers run in a trace; {@link TaskTracing#NONE} for none */
     public TaskTracing tracing() {
         return tracing;
@@ -358,6 +367,7 @@ public final class ListenerConfig {
                 + maxBatchBytes + " payload bytes), schema '" + schema + "', statement timeout " + statementTimeout
                 + ", outage limit " + outageLimit + (recoverOnStart ? ", recovering first" : "")
                 + (pollOnly ? ", poll only (every " + pollInterval + ")" : "")
+                + (heartbeatInterval.isZero() ? ", no heartbeat" : "")
                 + (schedules.isEmpty() ? "" : ", schedules " + schedules.stream().map(s -> s.name() + " (" + s.definition()
                         + " -> " + s.channel() + ")").toList());
     }

@@ -9,6 +9,7 @@ import dev.pgpubsub.listener.Listener;
 import dev.pgpubsub.listener.ListenerHealth;
 import dev.pgpubsub.listener.ListenerObserver;
 import dev.pgpubsub.listener.ListenerStats;
+import dev.pgpubsub.listener.RecoveryProgress;
 import dev.pgpubsub.listener.Schedule;
 import dev.pgpubsub.listener.internal.claim.ClaimMetrics;
 import dev.pgpubsub.listener.internal.claim.ClaimStatements;
@@ -57,6 +58,9 @@ public final class ListenerRuntime {
     private volatile WorkerPool workers;
     private Thread recovery;
     private QueueDepthSampler queueDepths;
+    private HeartbeatWriter heartbeat;
+    // The last progress start-up recovery reported, for the heartbeat; null if it never ran.
+    private volatile RecoveryProgress recoveryProgress;
     private Scheduler scheduler;
     private volatile boolean recovering;
     private volatile Throwable failure;
@@ -153,6 +157,7 @@ public final class ListenerRuntime {
                 serve();
             }
             serving = true;
+            startHeartbeat();
         } catch (SQLException e) {
             stopReason = "the start failed: " + WorkerConnections.rootMessage(e);
             close();
@@ -223,6 +228,7 @@ public final class ListenerRuntime {
             new Recovery(new Recovery.Settings(config.schema(), config.channels(), config.recoveryFetchSize(),
                     config.batchSize(), config.workers(), name), connections.dataSource(), workers::runRecovered,
                     this::isRunning, progress -> {
+                        recoveryProgress = progress;
                         config.recoveryProgress().accept(progress);
                         observer.recoveryProgress(progress);
                     }).run();
@@ -251,6 +257,52 @@ public final class ListenerRuntime {
         queueDepths = new QueueDepthSampler(connections.dataSource(), config.schema(), config.channels(),
                 Math.max(1, observer.queueDepthCap()), timeout, observer, name, () -> recovering);
         queueDepths.start(interval);
+    }
+
+    /**
+     * Writes the heartbeat row, unless turned off: on a thread of its own, under a statement timeout
+     * of at most the listener's and half the interval. The first beat is written at once.
+     */
+    private synchronized void startHeartbeat() {
+        Duration interval = config.heartbeatInterval();
+        if (interval.isZero() || state != State.RUNNING) {
+            return;
+        }
+        Duration timeout = config.statementTimeout();
+        if (interval.dividedBy(2).compareTo(timeout) < 0) {
+            timeout = interval.dividedBy(2);
+        }
+        heartbeat = new HeartbeatWriter(connections.dataSource(), config.schema(), name, config.channels(), startedAt,
+                interval, timeout, () -> beat(null));
+        heartbeat.start();
+    }
+
+    /**
+     * What the heartbeat says now: the state from the health's status and phase, as in
+     * {@link #health()}; {@code stopped} after close.
+     */
+    private HeartbeatWriter.Beat beat(String forced) {
+        ListenerStats stats = stats();
+        String beatState = forced;
+        if (beatState == null) {
+            ListenerHealth health = health();
+            State s = state;
+            if (s == State.CLOSED || failure != null) {
+                beatState = "stopping";
+            } else if (!serving) {
+                beatState = "starting";
+            } else if (recovering) {
+                beatState = "recovering";
+            } else if (health.status() != ListenerHealth.Status.UP) {
+                beatState = "degraded";
+            } else {
+                beatState = "running";
+            }
+        }
+        RecoveryProgress progress = recoveryProgress;
+        return new HeartbeatWriter.Beat(beatState, forced == null && stats.listening(),
+                progress == null ? null : progress.rowsDone(), progress == null ? null : progress.estimatedRows(),
+                stats.tasksDone(), stats.tasksFailed());
     }
 
     /** Publishes the schedules' slots, on a timer thread of its own, under the listener's statement timeout. */
@@ -374,9 +426,11 @@ public final class ListenerRuntime {
         long[] marks = new long[4];
         QueueDepthSampler sampler;
         Scheduler schedules;
+        HeartbeatWriter beats;
         synchronized (this) {
             sampler = queueDepths;
             schedules = scheduler;
+            beats = heartbeat;
         }
         if (schedules != null) {
             schedules.close();
@@ -404,6 +458,9 @@ public final class ListenerRuntime {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (beats != null) {
+            beats.close(beat("stopped")); // it beat "stopping" until now; the last beat, before the pool closes
         }
         marks[2] = System.nanoTime();
         synchronized (this) {

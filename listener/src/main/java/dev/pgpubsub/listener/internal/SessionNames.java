@@ -11,8 +11,12 @@ import java.nio.file.Path;
  */
 public final class SessionNames {
 
+    /** This process's id. */
+    private static final long PID = ProcessHandle.current().pid();
+    /** This host's name. */
+    private static final String HOST = host();
     /** This process: {@code pid@host}. */
-    private static final String PROCESS = ProcessHandle.current().pid() + "@" + host();
+    private static final String PROCESS = PID + "@" + HOST;
 
     private SessionNames() {
     }
@@ -26,6 +30,24 @@ public final class SessionNames {
      */
     public static String of(String listener, String role) {
         return listener + "-" + role + " " + PROCESS;
+    }
+
+    /**
+     * This process's id, as the heartbeat row names it.
+     *
+     * @return the operating system's process id
+     */
+    public static long pid() {
+        return PID;
+    }
+
+    /**
+     * This host's name, as the heartbeat row names it.
+     *
+     * @return e.g. {@code app-7}; {@code unknown-host} when none is found
+     */
+    public static String hostName() {
+        return HOST;
     }
 
     /** The host's name, without a network lookup (one can hang where name resolution is broken). */

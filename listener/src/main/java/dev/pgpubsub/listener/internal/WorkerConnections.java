@@ -48,7 +48,15 @@ public final class WorkerConnections implements AutoCloseable {
     }
 
     /**
-     * Uses {@code given}, or builds a pool of {@link #needed} connections from the URL. Nothing is set
+     * Connections the listener's own pool has beyond {@link #needed}: one the heartbeat borrows for a
+     * moment each interval, so that it never waits for a worker's connection nor makes one wait. An
+     * application's DataSource is not required to have it (the heartbeat then shares its spare ones).
+     */
+    static final int HEARTBEAT_CONNECTIONS = 1;
+
+    /**
+     * Uses {@code given}, or builds a pool of {@link #needed} connections (and one for the heartbeat,
+     * {@code HEARTBEAT_CONNECTIONS}) from the URL. Nothing is set
      * on their sessions: behind a pooler in transaction mode, a session setting would reach another
      * client.
      */
@@ -66,7 +74,7 @@ public final class WorkerConnections implements AutoCloseable {
             config.setPassword(password);
         }
         config.setPoolName(name + "-workers");
-        config.setMaximumPoolSize(needed(workers, schedules));
+        config.setMaximumPoolSize(needed(workers, schedules) + HEARTBEAT_CONNECTIONS);
         config.setMinimumIdle(1);
         // Kept by the driver on the client: no statement is sent for it.
         config.setAutoCommit(false);
