@@ -58,19 +58,23 @@ final class ConsolePages {
 
     private final DataSource dataSource;
     private final ConsoleQueries queries;
+    private final ConsoleListeners listeners;
+    private final ConsoleThroughput throughput;
     private final DeadLetters deadLetters;
     private final ConsoleAuth auth;
     private final MustacheFactory templates = new DefaultMustacheFactory("dev/pgpubsub/cli/console");
     private final Map<String, Mustache> compiled = new ConcurrentHashMap<>();
 
-    ConsolePages(DataSource dataSource, String schema, ConsoleAuth auth) {
+    ConsolePages(DataSource dataSource, String schema, ConsoleAuth auth, ConsoleThroughput throughput) {
         this.dataSource = dataSource;
         this.queries = new ConsoleQueries(schema);
+        this.listeners = new ConsoleListeners(schema);
+        this.throughput = throughput;
         this.deadLetters = DeadLetters.of(dataSource, schema);
         this.auth = auth;
     }
 
-    /** A read-only page: the overview, a channel, the dead letters. */
+    /** A read-only page: the overview, a channel, the listeners, the dead letters, the throughput chart. */
     Response read(Request request) throws SQLException {
         if (!auth.mayRead(request.exchange())) {
             return Response.redirect("/login", Map.of());
@@ -78,6 +82,9 @@ final class ConsolePages {
         return switch (request.path()) {
             case "/" -> overview(request);
             case "/channel" -> channel(request);
+            case "/listeners" -> listeners(request);
+            case "/throughput.svg" -> new Response(200, Map.of(), "image/svg+xml; charset=utf-8",
+                    throughput.svg().getBytes(StandardCharsets.UTF_8));
             default -> deadLetters(request);
         };
     }
@@ -89,6 +96,14 @@ final class ConsolePages {
         scope.put("empty", channels.isEmpty());
         scope.put("cap", String.format("%,d", ConsoleQueries.COUNT_CAP));
         return page(200, "overview", scope);
+    }
+
+    private Response listeners(Request request) throws SQLException {
+        List<ConsoleListeners.ListenerRow> rows = read(listeners::listeners);
+        Map<String, Object> scope = scope(request.exchange(), "Listeners");
+        scope.put("listeners", rows);
+        scope.put("empty", rows.isEmpty());
+        return page(200, "listeners", scope);
     }
 
     private Response channel(Request request) throws SQLException {

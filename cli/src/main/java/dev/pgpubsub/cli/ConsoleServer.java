@@ -81,11 +81,13 @@ final class ConsoleServer implements AutoCloseable {
     }
 
     private final ConsolePages pages;
+    private final ConsoleThroughput throughput;
     private HttpServer server;
     private ThreadPoolExecutor executor;
 
     ConsoleServer(DataSource dataSource, String schema, String token) {
-        this.pages = new ConsolePages(dataSource, schema, new ConsoleAuth(token));
+        this.throughput = new ConsoleThroughput(dataSource, schema);
+        this.pages = new ConsolePages(dataSource, schema, new ConsoleAuth(token), throughput);
     }
 
     /**
@@ -106,6 +108,7 @@ final class ConsoleServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", this::handle);
         server.start();
+        throughput.start();
         return server.getAddress();
     }
 
@@ -143,7 +146,7 @@ final class ConsoleServer implements AutoCloseable {
             case "/logout" -> pages.logout(postOnly(request));
             case "/dead-letters/requeue", "/dead-letters/purge" -> pages.act(postOnly(request),
                     path.endsWith("requeue") ? ConsolePages.Action.REQUEUE : ConsolePages.Action.PURGE);
-            case "/", "/channel", "/dead-letters" -> pages.read(getOnly(request));
+            case "/", "/channel", "/listeners", "/dead-letters", "/throughput.svg" -> pages.read(getOnly(request));
             default -> throw new Refusal(404, "No page at " + path + ": start from the overview.");
         };
     }
@@ -221,6 +224,7 @@ final class ConsoleServer implements AutoCloseable {
     /** Stops answering at once. */
     @Override
     public void close() {
+        throughput.close();
         if (server != null) {
             server.stop(0);
             executor.shutdownNow();

@@ -171,6 +171,41 @@ class ConsoleBrowserTest {
         }
     }
 
+    /**
+     * A real listener's heartbeat on the Listeners page: running, LISTEN on, its done counter after it
+     * ran tasks; and the overview's throughput chart, an image the browser loads under the CSP.
+     */
+    @Test
+    void theListenersPageShowsARunningListenerAndTheOverviewItsThroughputChart() throws Exception {
+        db.execute("CREATE TABLE IF NOT EXISTS handled (n bigint, attempt int)");
+        String row = "#listeners tr.state-running[data-pid='" + ProcessHandle.current().pid() + "']";
+        try (Listener listener = Listener.builder().jdbcUrl(db.jdbcUrl()).user(db.user()).password(db.password())
+                .heartbeatInterval(Duration.ofSeconds(1)).handlers(new TestHandlers.Orders()).build()) {
+            listener.start();
+            await().atMost(AWAIT).until(() -> {
+                browser.get(operators.base() + "/listeners");
+                return browser.findElements(By.cssSelector(row)).size() == 1;
+            });
+            assertThat(browser.findElement(By.cssSelector(row + " td.state")).getText()).isEqualTo("running");
+            assertThat(browser.findElement(By.cssSelector(row + " td.listen")).getText()).isEqualTo("on");
+            assertThat(browser.findElement(By.cssSelector(row + " td.channels")).getText()).contains("orders");
+
+            for (int n = 1; n <= 3; n++) {
+                db.execute("SELECT pgpubsub.publish('orders', '{\"n\": " + (700 + n) + "}')");
+            }
+            await().atMost(AWAIT).until(() -> {
+                browser.get(operators.base() + "/listeners");
+                List<WebElement> done = browser.findElements(By.cssSelector(row + " td.done"));
+                return done.size() == 1 && Long.parseLong(done.get(0).getText().replace(",", "")) >= 3;
+            });
+        }
+
+        browser.get(operators.base() + "/");
+        WebElement chart = browser.findElement(By.id("throughput"));
+        await().atMost(AWAIT).until(() -> ((Number) ((JavascriptExecutor) browser)
+                .executeScript("return arguments[0].complete ? arguments[0].naturalWidth : 0", chart)).intValue() == 600);
+    }
+
     @Test
     void purgeNeedsConfirmation() throws Exception {
         long id = deadLetter("console_purge", "{}");

@@ -116,6 +116,42 @@ class ConsoleHttpTest {
         }
     }
 
+    /**
+     * The Listeners page shows the heartbeat rows as text, live ones first and expired ones greyed; the
+     * overview embeds the throughput chart, an SVG served by the console itself.
+     */
+    @Test
+    void theListenersPageShowsHeartbeatsAndTheOverviewEmbedsTheThroughputChart(TestDatabase db) throws Exception {
+        PgPubSub.migrate(db.dataSource());
+        db.execute("DELETE FROM pgpubsub.listener_heartbeat");
+        String columns = "INSERT INTO pgpubsub.listener_heartbeat (listener, host, pid, channels, state, listening,"
+                + " recovery_done, recovery_estimated, tasks_done, tasks_failed, started_at, beat_at, expires_at) VALUES ";
+        db.execute(columns + "('pgpubsub-1', 'app-<b>1</b>', 4242, '{orders,invoices}', 'recovering', true, 1500, 20000,"
+                + " 12345, 3, now(), now(), now() + interval '30 s')");
+        db.execute(columns + "('pgpubsub-2', 'app-2', 77, '{orders}', 'running', false, NULL, NULL, 9, 0,"
+                + " now() - interval '1 hour', now() - interval '5 minutes', now() - interval '4 minutes')");
+        try (RunningConsole console = new RunningConsole(db, false, dir)) {
+            HttpResponse<String> page = send(HttpRequest.newBuilder(URI.create(console.base() + "/listeners")).GET());
+            assertThat(page.statusCode()).isEqualTo(200);
+            String body = page.body();
+            assertThat(body).contains("app-&lt;b&gt;1&lt;/b&gt;").doesNotContain("<b>1</b>")
+                    .contains("<td class=\"channels\">orders, invoices</td>")
+                    .contains("<td class=\"state\">recovering</td>")
+                    .contains("<td class=\"recovery\">1,500 of ~20,000</td>")
+                    .contains("<td class=\"done\">12,345</td>")
+                    .contains("<td class=\"state\">running (expired)</td>");
+            assertThat(body.indexOf("data-pid=\"4242\"")).as("the live listener first").isLessThan(body.indexOf("data-pid=\"77\""));
+            assertThat(body).contains("<tr class=\"stale\" data-listener=\"pgpubsub-2\"");
+
+            HttpResponse<String> overview = send(HttpRequest.newBuilder(URI.create(console.base() + "/")).GET());
+            assertThat(overview.body()).contains("<img id=\"throughput\" src=\"/throughput.svg\"");
+            HttpResponse<String> chart = send(HttpRequest.newBuilder(URI.create(console.base() + "/throughput.svg")).GET());
+            assertThat(chart.statusCode()).isEqualTo(200);
+            assertThat(chart.headers().firstValue("Content-Type")).hasValue("image/svg+xml; charset=utf-8");
+            assertThat(chart.body()).startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"").doesNotContain("<script");
+        }
+    }
+
     /** Unfiltered and by keyset, the dead-letter page is an index scan that stops after a page: no sort of the table. */
     @Test
     void theDeadLetterPageReadsTheNewestThroughAnIndexWithoutSorting(TestDatabase db) throws Exception {
