@@ -341,6 +341,41 @@ class RolesTest {
     }
 
     /**
+     * Version 10 adds the heartbeat table: roles granted before it as the page says for version 9 (a
+     * listener may delete tasks, an operator read dead letters) are granted it by the migration, run by
+     * another role than the owner, which keeps owning it.
+     */
+    @Test
+    void rolesGrantedBeforeVersion10AreGrantedTheHeartbeatsByTheMigration(PostgresServer server) throws Exception {
+        try (TestDatabase old = server.createDatabase("heartbeat_upgrade"); DocumentedRoles own = new DocumentedRoles(old)) {
+            String owner = own.role("owner");
+            Flyway.configure(SchemaMigrator.class.getClassLoader()).dataSource(own.dataSource(owner)).schemas("pgpubsub")
+                    .defaultSchema("pgpubsub").createSchemas(true).table(SchemaMigrator.HISTORY_TABLE)
+                    .locations(SchemaMigrator.LOCATION).placeholders(SchemaMigrator.placeholders("pgpubsub"))
+                    .target("9").load().migrate();
+            String listener = own.role("listener");
+            String operator = own.role("operator");
+            String publisher = own.role("publisher");
+            try (Connection c = own.connect(owner); Statement st = c.createStatement()) {
+                st.execute("GRANT USAGE ON SCHEMA pgpubsub TO " + listener + ", " + operator + ", " + publisher);
+                st.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON pgpubsub.notification TO " + listener);
+                st.execute("GRANT SELECT, INSERT ON pgpubsub.notification TO " + operator);
+                st.execute("GRANT SELECT, DELETE ON pgpubsub.dead_letter TO " + operator);
+            }
+
+            assertThat(PgPubSub.migrate(old.dataSource())).isEqualTo(1); // as the server's superuser
+
+            String privileges = "SELECT string_agg(p, ',' ORDER BY p) FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE',"
+                    + " 'DELETE']) p WHERE has_table_privilege('%s', 'pgpubsub.listener_heartbeat', p)";
+            assertThat(old.strings(String.format(privileges, listener))).containsExactly("DELETE,INSERT,SELECT,UPDATE");
+            assertThat(old.strings(String.format(privileges, operator))).containsExactly("SELECT");
+            assertThat(old.strings(String.format(privileges, publisher))).containsExactly((String) null);
+            assertThat(old.strings("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'pgpubsub.listener_heartbeat'::regclass"))
+                    .containsExactly(owner);
+        }
+    }
+
+    /**
      * Versions 6 and 7 replace publish() and publish_all() (new parameters): run by another role
      * than the schema's owner (a superuser, here), the new functions keep the owner they run as, and
      * every grant, with its grant option; the functions they add have that owner too.
