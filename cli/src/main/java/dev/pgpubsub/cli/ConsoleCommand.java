@@ -84,9 +84,7 @@ final class ConsoleCommand implements Callable<Integer> {
         if (logging.json()) {
             stop.noticesTo(text -> LOG.info(text));
         }
-        // Pages go out as soon as they are written: without TCP_NODELAY the JDK's HTTP server waits on
-        // the client's delayed acknowledgement, some 40 ms a page. Read when its first server starts.
-        System.setProperty("sun.net.httpserver.nodelay", System.getProperty("sun.net.httpserver.nodelay", "true"));
+        noDelay();
         try (HikariDataSource pool = pool(connection.dataSource());
                 ConsoleServer server = new ConsoleServer(pool, connection.schema, token)) {
             InetSocketAddress bound;
@@ -107,7 +105,15 @@ final class ConsoleCommand implements Callable<Integer> {
      * A few pooled connections for the pages: opening a connection per request cost more than the
      * page's queries (about 80 ms a page). Sized to the server's threads; none is opened until needed.
      */
-    private static HikariDataSource pool(javax.sql.DataSource dataSource) {
+    /**
+     * Pages go out as soon as they are written: without TCP_NODELAY the JDK's HTTP server waits on
+     * the client's delayed acknowledgement, some 40 ms a page. Read when the first server starts.
+     */
+    static void noDelay() {
+        System.setProperty("sun.net.httpserver.nodelay", System.getProperty("sun.net.httpserver.nodelay", "true"));
+    }
+
+    static HikariDataSource pool(javax.sql.DataSource dataSource) {
         HikariConfig config = new HikariConfig();
         config.setDataSource(dataSource);
         config.setPoolName("pgpubsub-console");
@@ -120,6 +126,11 @@ final class ConsoleCommand implements Callable<Integer> {
     }
 
     private String token() {
+        return readToken(tokenFile);
+    }
+
+    /** The token in {@code tokenFile}, checked; null without a file. */
+    static String readToken(Path tokenFile) {
         if (tokenFile == null) {
             return null;
         }

@@ -1,6 +1,7 @@
 package dev.pgpubsub.cli;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.pgpubsub.core.PgPubSubException;
 import dev.pgpubsub.core.internal.Secrets;
@@ -106,10 +107,23 @@ final class ConsoleServer implements AutoCloseable {
             return t;
         }, new ThreadPoolExecutor.CallerRunsPolicy());
         server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        server.createContext("/", handler());
         server.start();
         throughput.start();
         return server.getAddress();
+    }
+
+    /**
+     * The console's pages as a handler for another server's root ({@code listen --console}, beside
+     * its health endpoints); the throughput is sampled from now on, until {@link #close()}.
+     */
+    HttpHandler mounted() {
+        throughput.start();
+        return handler();
+    }
+
+    private HttpHandler handler() {
+        return this::handle;
     }
 
     private void handle(HttpExchange exchange) {

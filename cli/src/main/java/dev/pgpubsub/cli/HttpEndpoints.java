@@ -84,10 +84,23 @@ final class HttpEndpoints implements AutoCloseable {
      * @throws IOException when the address cannot be bound (e.g. the port is taken)
      */
     InetSocketAddress start(InetSocketAddress address, Listener served) throws IOException {
+        return start(address, served, null);
+    }
+
+    /**
+     * Starts serving the health of {@code served}, and {@code root} (the console) at every other path.
+     *
+     * @param address where to listen; port 0 for any free one
+     * @param root    what answers the paths that are not the endpoints', or null for a 404
+     * @return the address bound, with the port chosen
+     * @throws IOException when the address cannot be bound (e.g. the port is taken)
+     */
+    InetSocketAddress start(InetSocketAddress address, Listener served, HttpHandler root) throws IOException {
         this.listener = served;
         server = HttpServer.create(address, 0);
         AtomicInteger count = new AtomicInteger();
-        executor = Executors.newFixedThreadPool(THREADS, body -> {
+        // The console's pages wait for the database: two more threads, so that probes are never queued behind them.
+        executor = Executors.newFixedThreadPool(root == null ? THREADS : THREADS + 2, body -> {
             Thread t = new Thread(body, "pgpubsub-http-" + count.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -96,7 +109,7 @@ final class HttpEndpoints implements AutoCloseable {
         server.createContext("/health/live", exactly("/health/live", this::live));
         server.createContext("/health/ready", exactly("/health/ready", this::ready));
         server.createContext("/metrics", exactly("/metrics", this::metrics));
-        server.createContext("/", exchange -> respond(exchange, 404, "text/plain; charset=utf-8",
+        server.createContext("/", root != null ? root : exchange -> respond(exchange, 404, "text/plain; charset=utf-8",
                 bytes("Not found: try /health/live, /health/ready or /metrics\n")));
         server.start();
         return server.getAddress();

@@ -74,6 +74,16 @@ final class ListenCommand implements Callable<Integer> {
                     + "task carry traceId, spanId and parentId; spans are not exported (default: ${DEFAULT-VALUE}).")
     boolean tracing;
 
+    @Option(names = "--console", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Serve the web console on the HTTP endpoints' port (needs --http-port; any address but this "
+                    + "machine's own needs --console-token-file) (default: ${DEFAULT-VALUE}).")
+    boolean console;
+
+    @Option(names = "--console-token-file", paramLabel = "FILE",
+            description = "A file holding the console operators' token (at least 16 characters): with it, the console "
+                    + "asks for it and allows re-queue and purge; without it, the console is read-only.")
+    java.nio.file.Path consoleTokenFile;
+
     @Option(names = "--migrate", negatable = true, defaultValue = "false", fallbackValue = "true",
             description = "Install or upgrade the schema at start (default: ${DEFAULT-VALUE}).")
     boolean migrate;
@@ -158,6 +168,7 @@ final class ListenCommand implements Callable<Integer> {
             builder.onRecoveryProgress(new ConsoleProgress());
         }
         InetSocketAddress httpAddress = httpAddress(); // before anything that needs closing: it may refuse the setting
+        String consoleToken = consoleToken(httpAddress);
         TaskTraces traces = tracing ? new TaskTraces() : null;
         if (traces != null) {
             builder.observationRegistry(traces.registry());
@@ -183,9 +194,16 @@ final class ListenCommand implements Callable<Integer> {
         // Up before the migration and the start, which may wait for the database: probes get answers
         // (ready: 503, not started) all along. Stopped after the listener, so that ready says "stopping".
         // Closed in reverse: the listener first (whatever failed before its start), then the endpoints.
-        try (traces; endpoints; listener) {
+        ConsoleServer consoleServer = null;
+        com.zaxxer.hikari.HikariDataSource consolePool = null;
+        if (console) {
+            ConsoleCommand.noDelay();
+            consolePool = ConsoleCommand.pool(connection.dataSource());
+            consoleServer = new ConsoleServer(consolePool, connection.schema, consoleToken);
+        }
+        try (consolePool; traces; endpoints; consoleServer; listener) {
             if (endpoints != null) {
-                serveHttp(endpoints, httpAddress, listener);
+                serveHttp(endpoints, httpAddress, listener, consoleServer);
             }
             if (migrate) {
                 int applied = PgPubSub.migrate(connection.dataSource(), connection.schema);
@@ -229,10 +247,35 @@ final class ListenCommand implements Callable<Integer> {
         return address;
     }
 
-    private void serveHttp(HttpEndpoints endpoints, InetSocketAddress address, Listener listener) {
+    /**
+     * The console's token, when --console asks for the console: refused without --http-port, and on
+     * an address other machines reach without a token.
+     */
+    private String consoleToken(InetSocketAddress httpAddress) {
+        if (!console) {
+            if (consoleTokenFile != null) {
+                throw new ConfigError(sources.nameAsGiven(spec.findOption("--console-token-file"))
+                        + " is given without --console: add --console to serve the console, or leave the token out");
+            }
+            return null;
+        }
+        String flag = sources.nameAsGiven(spec.findOption("--console"));
+        if (httpAddress == null) {
+            throw new ConfigError(flag + " needs " + sources.nameAsGiven(spec.findOption(HttpOptions.PORT_FLAG))
+                    + ": the console is served on the HTTP endpoints' port");
+        }
+        String token = ConsoleCommand.readToken(consoleTokenFile);
+        if (token == null && !httpAddress.getAddress().isLoopbackAddress()) {
+            throw new ConfigError(flag + " on " + http.host + " is reachable from other machines, and the console shows "
+                    + "payloads: give --console-token-file FILE so that it asks for a token, or serve HTTP on 127.0.0.1");
+        }
+        return token;
+    }
+
+    private void serveHttp(HttpEndpoints endpoints, InetSocketAddress address, Listener listener, ConsoleServer console) {
         InetSocketAddress bound;
         try {
-            bound = endpoints.start(address, listener);
+            bound = endpoints.start(address, listener, console == null ? null : console.mounted());
         } catch (IOException e) {
             String port = sources.nameAsGiven(spec.findOption(HttpOptions.PORT_FLAG));
             String host = sources.nameAsGiven(spec.findOption("--http-host"));
@@ -242,8 +285,8 @@ final class ListenCommand implements Callable<Integer> {
             throw new ConfigError("Cannot serve HTTP on " + http.host + ":" + http.port + " (" + Failures.message(e)
                     + "); " + fix, e);
         }
-        LOG.info("pgpubsub HTTP endpoints on http://{}:{} (/health/live, /health/ready, /metrics)",
-                bound.getHostString(), bound.getPort());
+        LOG.info("pgpubsub HTTP endpoints on http://{}:{} (/health/live, /health/ready, /metrics{})",
+                bound.getHostString(), bound.getPort(), console == null ? "" : "; the console at /");
     }
 
     /** A line for the operator on stderr; with JSON logs, a log line among the others. */

@@ -211,4 +211,43 @@ class CliHttpTest {
         assertThat(err.toString(StandardCharsets.UTF_8))
                 .contains("pgpubsub: PGPUBSUB_HTTP_PORT is 70000; give a port between 1 and 65535 (or 0 for any free one)");
     }
+
+    /**
+     * {@code listen --console}: the console's overview at / on the endpoints' port, with its headers,
+     * the endpoints answering as before; refused without --http-port, and on an address other
+     * machines reach without a token.
+     */
+    @Test
+    void listenServesTheConsoleBesideTheEndpointsAndRefusesItWithoutAPortOrOnAnOpenAddressWithoutAToken(TestDatabase db)
+            throws Exception {
+        setUp(db);
+        db.execute("SELECT pgpubsub.publish('orders', '{\"n\": 1}', run_at => now() + interval '1 hour')");
+        Listening listening = listen(db, 0, "--console");
+        int port = boundPort();
+        await().atMost(AWAIT).until(() -> get(port, "/health/ready").status() == 200);
+        HttpResponse<String> overview = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(overview.statusCode()).isEqualTo(200);
+        assertThat(overview.headers().firstValue("Content-Security-Policy").orElse("")).contains("default-src 'none'");
+        assertThat(overview.body()).contains("orders");
+        assertThat(get(port, "/health/live").json()).containsEntry("status", "UP");
+        assertThat(get(port, "/metrics").status()).isEqualTo(200);
+        assertThat(send(port, "/dead-letters/requeue", "POST").status()).as("read-only without a token").isEqualTo(403);
+        listening.stop().received("SIGTERM");
+        assertThat(listening.code().get(60, TimeUnit.SECONDS)).as(listening.err().toString()).isZero();
+
+        for (List<String> wrong : List.of(List.of("--console"), List.of("--console", "--http-host", "0.0.0.0",
+                "--http-port", "0"), List.of("--console-token-file", "token.txt"))) {
+            List<String> args = new ArrayList<>(List.of("listen", "--jdbc-url", db.jdbcUrl(), "--user", db.user(),
+                    "--handler", TestHandlers.Orders.class.getName()));
+            args.addAll(wrong);
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = Main.run(args.toArray(String[]::new), Map.of(), InputStream.nullInputStream(), System.out,
+                    new PrintStream(err, true, StandardCharsets.UTF_8), StopSignal::new, getClass().getClassLoader());
+            assertThat(code).as(wrong.toString()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+            assertThat(err.toString(StandardCharsets.UTF_8)).as(wrong.toString())
+                    .containsAnyOf("--console needs --http-port", "is reachable from other machines",
+                            "--console-token-file is given without --console");
+        }
+    }
 }
