@@ -65,12 +65,35 @@ class DemoTest {
         }
     }
 
+    /** {@code --dead-letters N}: N dead letters on the demo's channels, each with a reason and its errors. */
+    @Test
+    void deadLettersSeedsThemAfterTheRunAndReplacesThoseOfAnEarlierRun(TestDatabase db) throws Exception {
+        Demo.Options options = Demo.Options.parse(new String[] {db.jdbcUrl() + "?user=" + db.user(), "--backlog", "200",
+            "--live-seconds", "1", "--rate", "20", "--dead-letters", "120"});
+        assertThat(options.keepRunning()).isFalse();
+        Demo.Summary summary = Demo.run(options, db.dataSource());
+        assertThat(summary.exactlyOnce()).isTrue();
+        assertThat(summary.deadLetters()).isEqualTo(120);
+        String dead = "SELECT count(*) FROM pgpubsub_demo_bus.dead_letter";
+        assertThat(db.number(dead)).isEqualTo(120);
+        assertThat(db.number(dead + " WHERE reason = '' OR attempts < 1 OR jsonb_array_length(errors) <> attempts")).isZero();
+        assertThat(db.strings("SELECT DISTINCT channel FROM pgpubsub_demo_bus.dead_letter ORDER BY channel"))
+                .containsExactly("pgpubsub_demo_emails", "pgpubsub_demo_orders", "pgpubsub_demo_shipping");
+        assertThat(db.number(dead + " WHERE payload::text LIKE '%<script>%'")).isBetween(1L, 5L);
+        assertThat(db.number(dead + " WHERE id IN (SELECT id FROM pgpubsub_demo_bus.notification)")).isZero();
+
+        Demo.seedDeadLetters(db.dataSource(), 7);
+        assertThat(db.number(dead)).isEqualTo(7);
+    }
+
     @Test
     void badArgumentsAreRefusedInsteadOfTakenForTheUrl() {
+        assertThat(Demo.Options.parse(new String[] {"--dead-letters", "100000", "--keep-running"}))
+                .isEqualTo(new Demo.Options(null, 100_000, 5, 500, 100_000, true));
         assertThat(Demo.Options.parse(new String[] {"jdbc:postgresql://h/db", "--backlog", "10", "--rate", "5"}))
                 .isEqualTo(new Demo.Options("jdbc:postgresql://h/db", 10, 5, 5));
         assertThat(Demo.Options.parse(new String[0])).isEqualTo(new Demo.Options(null, 100_000, 5, 500));
-        for (String[] bad : new String[][] {{"--backlgo", "10"}, {"--backlog"}, {"--rate", "fast"}, {"--rate", "0"},
+        for (String[] bad : new String[][] {{"--backlgo", "10"}, {"--backlog"}, {"--rate", "fast"}, {"--rate", "0"}, {"--dead-letters", "-1"},
                 {"postgres://h/db"}}) {
             assertThatThrownBy(() -> Demo.Options.parse(bad)).as(String.join(" ", bad))
                     .isInstanceOf(CommandLine.ParameterException.class);
