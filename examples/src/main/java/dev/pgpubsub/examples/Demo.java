@@ -284,7 +284,7 @@ public final class Demo {
                 + " WHEN channel = 'pgpubsub_demo_emails' THEN jsonb_build_object('to', 'customer' || i || '@example.com',"
                 + " 'template', 'invoice', 'orderId', 1000000 + i)"
                 + " WHEN k = 4 THEN jsonb_build_object('orderId', '12-a', 'carrier', 'DHL')"
-                + " ELSE jsonb_build_object('orderId', 1000000 + i, 'amount', (i * 37 % 100000) / 100.0) END,"
+                + " ELSE jsonb_build_object('orderId', 1000000 + i, 'amount', round((i * 37 % 100000) / 100.0, 2)) END,"
                 + " dead_at - attempts * interval '1 minute', attempts,"
                 + " (SELECT jsonb_agg(jsonb_build_object('attempt', a, 'at', dead_at - (attempts - a) * interval '1 minute',"
                 + " 'error', CASE WHEN k = 3 AND a = attempts THEN 'the attempt never finished' ELSE error END) ORDER BY a)"
