@@ -194,13 +194,11 @@ final class ListenCommand implements Callable<Integer> {
         // Up before the migration and the start, which may wait for the database: probes get answers
         // (ready: 503, not started) all along. Stopped after the listener, so that ready says "stopping".
         // Closed in reverse: the listener first (whatever failed before its start), then the endpoints.
-        ConsoleServer consoleServer = null;
-        com.zaxxer.hikari.HikariDataSource consolePool = null;
         if (console) {
             ConsoleCommand.noDelay();
-            consolePool = ConsoleCommand.pool(connection.dataSource());
-            consoleServer = new ConsoleServer(consolePool, connection.schema, consoleToken);
         }
+        com.zaxxer.hikari.HikariDataSource consolePool = console ? ConsoleCommand.pool(connection.dataSource()) : null;
+        ConsoleServer consoleServer = console ? new ConsoleServer(consolePool, connection.schema, consoleToken) : null;
         try (consolePool; traces; endpoints; consoleServer; listener) {
             if (endpoints != null) {
                 serveHttp(endpoints, httpAddress, listener, consoleServer);
