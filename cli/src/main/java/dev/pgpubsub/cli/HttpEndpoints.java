@@ -99,7 +99,8 @@ final class HttpEndpoints implements AutoCloseable {
         this.listener = served;
         server = HttpServer.create(address, 0);
         AtomicInteger count = new AtomicInteger();
-        // The console's pages wait for the database: two more threads, so that probes are never queued behind them.
+        // The console's pages wait for the database: two more threads, so that a page or two does not hold the probes
+        // up. They still share the queue: many slow pages in an outage can delay a probe (docs/console.md, Not yet).
         executor = Executors.newFixedThreadPool(root == null ? THREADS : THREADS + 2, body -> {
             Thread t = new Thread(body, "pgpubsub-http-" + count.incrementAndGet());
             t.setDaemon(true);
