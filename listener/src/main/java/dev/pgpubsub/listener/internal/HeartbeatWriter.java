@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It borrows a connection for a moment each interval: from the listener's own pool, which has one
  * more connection than {@link WorkerConnections#needed} for it, or from the application's DataSource.
- * A failure is logged once per outage and never stops the listener; claims never wait for it.
+ * A failure, of the write or of gathering what to write, is logged once per outage and stops neither
+ * the beats nor the listener; claims never wait for it.
  */
 final class HeartbeatWriter implements AutoCloseable {
 
@@ -33,6 +34,13 @@ final class HeartbeatWriter implements AutoCloseable {
 
     /** Expired rows deleted per beat at most: a crashed fleet is cleared in a few beats. */
     static final int EXPIRED_PER_BEAT = 100;
+
+    /**
+     * Consecutive failed writes after which the database is taken for down and the last beat is not
+     * tried at close: one failure may be a beat that timed out on a busy server, two an interval
+     * apart look like an outage.
+     */
+    static final int FAILED_WRITES_TO_SKIP_LAST = 2;
 
     /** What one beat writes. */
     record Beat(String state, boolean listening, Long recoveryDone, Long recoveryEstimated, long tasksDone,
@@ -49,7 +57,10 @@ final class HeartbeatWriter implements AutoCloseable {
     private final Duration timeout;
     private final Supplier<Beat> beat;
     private final ScheduledExecutorService scheduler;
+    // Whether the last beat failed, for logging once per outage.
     private volatile boolean failing;
+    // Consecutive beats whose write failed: written by the scheduler's thread, then by the last beat's.
+    private volatile int failedWrites;
 
     HeartbeatWriter(DataSource dataSource, String schema, String listener, List<String> channels, Instant startedAt,
             Duration interval, Duration timeout, Supplier<Beat> beat) {
@@ -90,8 +101,16 @@ final class HeartbeatWriter implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(this::beatQuietly, 0, every, TimeUnit.MILLISECONDS);
     }
 
+    // Never throws: an exception would cancel the schedule, and every later beat with it.
     private void beatQuietly() {
-        write(beat.get());
+        Beat b;
+        try {
+            b = beat.get();
+        } catch (RuntimeException e) {
+            failed("gathering its heartbeat failed", e, true);
+            return;
+        }
+        write(b);
     }
 
     /**
@@ -102,21 +121,31 @@ final class HeartbeatWriter implements AutoCloseable {
     boolean write(Beat b) {
         try {
             writeOrThrow(b);
+            failedWrites = 0;
             if (failing) {
                 LOG.info("Listener {}: writing its heartbeat works again", listener);
                 failing = false;
             }
             return true;
         } catch (SQLException | RuntimeException e) {
-            if (!failing) {
-                LOG.warn("Listener {}: writing its heartbeat failed; the console shows it as silent until a beat works"
-                        + " (trying again every {}): {}", listener, Durations.describe(interval),
-                        WorkerConnections.rootMessage(e));
-                failing = true;
-            } else {
-                LOG.debug("Listener {}: writing its heartbeat failed again: {}", listener, WorkerConnections.rootMessage(e));
-            }
+            failedWrites++;
+            failed("writing its heartbeat failed", e, false);
             return false;
+        }
+    }
+
+    // A bug (the beat's supplier threw) is logged with its stack trace; a database failure by its message.
+    private void failed(String what, Exception e, boolean bug) {
+        if (!failing) {
+            String message = "Listener {}: {}; the console shows it as silent until a beat works (trying again every {}): {}";
+            if (bug) {
+                LOG.warn(message, listener, what, Durations.describe(interval), e.toString(), e);
+            } else {
+                LOG.warn(message, listener, what, Durations.describe(interval), WorkerConnections.rootMessage(e));
+            }
+            failing = true;
+        } else {
+            LOG.debug("Listener {}: {} again: {}", listener, what, WorkerConnections.rootMessage(e));
         }
     }
 
@@ -169,14 +198,15 @@ final class HeartbeatWriter implements AutoCloseable {
 
     /**
      * Stops beating, then writes the last beat (the listener stopped), waiting for it at most its
-     * statement timeout and a little more; skipped while beats are failing, so that a close in an
-     * outage does not wait for the database once more.
+     * statement timeout and a little more. Skipped when at least the last
+     * {@value #FAILED_WRITES_TO_SKIP_LAST} writes failed in a row, so that a close in an outage does not
+     * wait for the database once more; tried after a single failed write, which may have been a passing one.
      *
      * @param last what the last beat says
      */
     void close(Beat last) {
         close();
-        if (failing) {
+        if (failedWrites >= FAILED_WRITES_TO_SKIP_LAST) {
             return;
         }
         Thread writer = Threads.start(listener + "-heartbeat-last", () -> write(last));
