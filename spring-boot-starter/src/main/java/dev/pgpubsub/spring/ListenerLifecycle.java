@@ -199,6 +199,7 @@ public class ListenerLifecycle implements SmartLifecycle, SmartInitializingSingl
                     .pollInterval(s.getPollInterval())
                     .pollOnly(s.isPollOnly())
                     .listenPingInterval(s.getListenPingInterval())
+                    .heartbeatInterval(s.getHeartbeatInterval())
                     .handlerTimeout(s.getHandlerTimeout())
                     .statementTimeout(s.getStatementTimeout())
                     .outageLimit(s.getOutageLimit())

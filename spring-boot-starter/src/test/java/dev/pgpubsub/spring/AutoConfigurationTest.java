@@ -118,6 +118,7 @@ class AutoConfigurationTest {
         assertThat(l.getBatchSize()).isEqualTo(Listener.DEFAULT_BATCH_SIZE);
         assertThat(l.getPollInterval()).isEqualTo(Listener.DEFAULT_POLL_INTERVAL);
         assertThat(l.getListenPingInterval()).isEqualTo(Listener.DEFAULT_LISTEN_PING_INTERVAL);
+        assertThat(l.getHeartbeatInterval()).isEqualTo(Listener.DEFAULT_HEARTBEAT_INTERVAL);
         assertThat(l.getHandlerTimeout()).isEqualTo(Listener.DEFAULT_HANDLER_TIMEOUT);
         assertThat(l.getStatementTimeout()).isEqualTo(Listener.DEFAULT_STATEMENT_TIMEOUT);
         assertThat(l.getOutageLimit()).isEqualTo(Listener.DEFAULT_OUTAGE_LIMIT);
@@ -150,7 +151,7 @@ class AutoConfigurationTest {
                 "pgpubsub.listener.enabled", "pgpubsub.listener.jdbc-url", "pgpubsub.listener.username",
                 "pgpubsub.listener.password", "pgpubsub.listener.workers", "pgpubsub.listener.batch-size",
                 "pgpubsub.listener.poll-interval", "pgpubsub.listener.poll-only", "pgpubsub.listener.listen-ping-interval",
-                "pgpubsub.listener.handler-timeout", "pgpubsub.listener.statement-timeout",
+                "pgpubsub.listener.heartbeat-interval", "pgpubsub.listener.handler-timeout", "pgpubsub.listener.statement-timeout",
                 "pgpubsub.listener.outage-limit", "pgpubsub.listener.shutdown-grace",
                 "pgpubsub.listener.max-payload-bytes", "pgpubsub.listener.max-batch-bytes",
                 "pgpubsub.listener.max-abandoned-threads", "pgpubsub.listener.recover-on-start",
