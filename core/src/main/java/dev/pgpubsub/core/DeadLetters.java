@@ -1,7 +1,7 @@
 package dev.pgpubsub.core;
 
+import dev.pgpubsub.core.internal.Installation;
 import dev.pgpubsub.core.internal.Names;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -31,15 +31,12 @@ public final class DeadLetters {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private final DataSource dataSource;
+    private final Installation installation;
     private final String schema;
 
     private DeadLetters(DataSource dataSource, String schema) {
-        if (dataSource == null) {
-            throw new IllegalArgumentException("dataSource is null: pass the DataSource of the database pgpubsub is installed in");
-        }
-        this.dataSource = dataSource;
-        this.schema = Names.requireSchema(schema);
+        this.installation = new Installation(dataSource, schema);
+        this.schema = installation.schema();
     }
 
     /**
@@ -245,29 +242,8 @@ public final class DeadLetters {
         void bind(PreparedStatement ps) throws SQLException;
     }
 
-    @FunctionalInterface
-    private interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    private <T> T run(String what, Work<T> work) {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(autoCommit);
-            }
-        } catch (SQLException e) {
-            throw new PgPubSubException("Could not " + what + " in schema '" + schema + "': " + e.getMessage() + " (SQLSTATE "
-                    + e.getSQLState() + "). Check that pgpubsub is installed there at version 3 or later "
-                    + "(PgPubSub.migrate) and that the user may write its tables.", e);
-        }
+    private <T> T run(String what, Installation.Work<T> work) {
+        return installation.inTransaction(what, "Check that pgpubsub is installed there at version 3 or later "
+                + "(PgPubSub.migrate) and that the user may write its tables.", work);
     }
 }

@@ -1,7 +1,7 @@
 package dev.pgpubsub.core;
 
+import dev.pgpubsub.core.internal.Installation;
 import dev.pgpubsub.core.internal.Names;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -38,15 +38,12 @@ public final class Tasks {
         NOT_FOUND
     }
 
-    private final DataSource dataSource;
+    private final Installation installation;
     private final String schema;
 
     private Tasks(DataSource dataSource, String schema) {
-        if (dataSource == null) {
-            throw new IllegalArgumentException("dataSource is null: pass the DataSource of the database pgpubsub is installed in");
-        }
-        this.dataSource = dataSource;
-        this.schema = Names.requireSchema(schema);
+        this.installation = new Installation(dataSource, schema);
+        this.schema = installation.schema();
     }
 
     /**
@@ -173,28 +170,15 @@ public final class Tasks {
     }
 
     private Cancellation call(String sql, String what, Binder binder) {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                binder.bind(ps);
-                Cancellation result;
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    result = Cancellation.valueOf(rs.getString(1).toUpperCase(Locale.ROOT));
-                }
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(autoCommit);
-            }
-        } catch (SQLException e) {
-            throw new PgPubSubException("Could not cancel " + what + " in schema '" + schema + "': " + e.getMessage()
-                    + " (SQLSTATE " + e.getSQLState() + "). Check that pgpubsub is installed there at version 7 or later "
-                    + "(PgPubSub.migrate) and that the user may execute " + schema + ".cancel.", e);
-        }
+        return installation.inTransaction("cancel " + what, "Check that pgpubsub is installed there at version 7 or "
+                + "later (PgPubSub.migrate) and that the user may execute " + schema + ".cancel.", c -> {
+                    try (PreparedStatement ps = c.prepareStatement(sql)) {
+                        binder.bind(ps);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            return Cancellation.valueOf(rs.getString(1).toUpperCase(Locale.ROOT));
+                        }
+                    }
+                });
     }
 }

@@ -90,8 +90,14 @@ class DeadLettersTest {
         assertThatThrownBy(() -> dead.requeueChannel("no such channel!")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no such channel!");
         assertThatThrownBy(() -> DeadLetters.of(db.dataSource(), "missing_schema").list(null, 1))
-                .isInstanceOf(PgPubSubException.class).hasMessageContaining("missing_schema")
-                .hasMessageContaining("PgPubSub.migrate");
+                .isInstanceOf(PgPubSubException.class)
+                .hasMessageStartingWith("Could not list dead letters in schema 'missing_schema': ")
+                .hasMessageEndingWith(" (SQLSTATE 42P01). Check that pgpubsub is installed there at version 3 or later "
+                        + "(PgPubSub.migrate) and that the user may write its tables.");
+        assertThatThrownBy(() -> DeadLetters.of(null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("dataSource is null: pass the DataSource of the database pgpubsub is installed in");
+        assertThatThrownBy(() -> DeadLetters.of(db.dataSource(), "Bad-Schema")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("Schema name 'Bad-Schema' is not valid");
     }
 
     record Order(long n) {

@@ -205,6 +205,19 @@ class UniqueKeysTest {
         assertThatThrownBy(() -> Tasks.of(db.dataSource()).cancel("invoices", "")).hasMessageContaining("is blank");
     }
 
+    @Test
+    void aCancelThatFailsInTheDatabaseSaysWhatToCheck() {
+        assertThatThrownBy(() -> Tasks.of(db.dataSource(), "missing_schema").cancel(7))
+                .isInstanceOf(PgPubSubException.class)
+                .hasMessageStartingWith("Could not cancel task 7 in schema 'missing_schema': ")
+                .hasMessageEndingWith(" (SQLSTATE 3F000). Check that pgpubsub is installed there at version 7 or later "
+                        + "(PgPubSub.migrate) and that the user may execute missing_schema.cancel.");
+        assertThatThrownBy(() -> Tasks.of(null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("dataSource is null: pass the DataSource of the database pgpubsub is installed in");
+        assertThatThrownBy(() -> Tasks.of(db.dataSource(), "Bad-Schema")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("Schema name 'Bad-Schema' is not valid");
+    }
+
     /**
      * Keyed batches that share keys, each map in its own random order, published at once by four
      * threads: the keys are taken in sorted order, so no transaction waits on another that waits on
