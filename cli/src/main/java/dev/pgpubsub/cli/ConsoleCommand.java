@@ -31,6 +31,8 @@ final class ConsoleCommand implements Callable<Integer> {
     static final String DEFAULT_HOST = "127.0.0.1";
     /** The port when none is given. */
     static final int DEFAULT_PORT = 8025;
+    /** How long any statement of the console may run: pages, and re-queue and purge. */
+    static final String STATEMENT_TIMEOUT = "10s";
 
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleCommand.class);
 
@@ -86,7 +88,7 @@ final class ConsoleCommand implements Callable<Integer> {
         }
         noDelay();
         try (HikariDataSource pool = pool(connection.dataSource());
-                ConsoleServer server = new ConsoleServer(pool, connection.schema, token)) {
+                ConsoleServer server = new ConsoleServer(pool, connection.schema, token, ConsoleServer.THREADS)) {
             InetSocketAddress bound;
             try {
                 bound = server.start(new InetSocketAddress(address, port));
@@ -102,10 +104,6 @@ final class ConsoleCommand implements Callable<Integer> {
     }
 
     /**
-     * A few pooled connections for the pages: opening a connection per request cost more than the
-     * page's queries (about 80 ms a page). Sized to the server's threads; none is opened until needed.
-     */
-    /**
      * Pages go out as soon as they are written: without TCP_NODELAY the JDK's HTTP server waits on
      * the client's delayed acknowledgement, some 40 ms a page. Read when the first server starts.
      */
@@ -113,6 +111,11 @@ final class ConsoleCommand implements Callable<Integer> {
         System.setProperty("sun.net.httpserver.nodelay", System.getProperty("sun.net.httpserver.nodelay", "true"));
     }
 
+    /**
+     * A few pooled connections for the pages: opening a connection per request cost more than the
+     * page's queries (about 80 ms a page). Sized to the server's threads; none is opened until needed.
+     * Every statement of the console, its actions' too, stops after {@value #STATEMENT_TIMEOUT}.
+     */
     static HikariDataSource pool(javax.sql.DataSource dataSource) {
         HikariConfig config = new HikariConfig();
         config.setDataSource(dataSource);
@@ -122,6 +125,7 @@ final class ConsoleCommand implements Callable<Integer> {
         config.setIdleTimeout(60_000);
         config.setConnectionTimeout(10_000);
         config.setInitializationFailTimeout(-1);
+        config.setConnectionInitSql("SET statement_timeout = '" + STATEMENT_TIMEOUT + "'");
         return new HikariDataSource(config);
     }
 

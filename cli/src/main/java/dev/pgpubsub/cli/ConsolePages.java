@@ -18,8 +18,8 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 
@@ -45,7 +45,7 @@ final class ConsolePages {
     /** The most dead letters one action takes. */
     static final int MAX_IDS = 1_000;
     /** How long a page's queries may run, together. */
-    static final String STATEMENT_TIMEOUT = "10s";
+    static final String STATEMENT_TIMEOUT = ConsoleCommand.STATEMENT_TIMEOUT;
 
     /** A channel in the dead-letter filter. */
     record ChannelOption(String name, boolean selected) {
@@ -90,11 +90,13 @@ final class ConsolePages {
     }
 
     private Response overview(Request request) throws SQLException {
-        List<ConsoleQueries.ChannelRow> channels = read(queries::overview);
+        long deadline = System.currentTimeMillis() + ConsoleQueries.OVERVIEW_DEADLINE.toMillis();
+        ConsoleQueries.Overview overview = read(c -> queries.overview(c, deadline));
         Map<String, Object> scope = scope(request.exchange(), "Overview");
-        scope.put("channels", channels);
-        scope.put("empty", channels.isEmpty());
-        scope.put("cap", String.format("%,d", ConsoleQueries.COUNT_CAP));
+        scope.put("channels", overview.channels());
+        scope.put("empty", overview.channels().isEmpty());
+        scope.put("cut", overview.cut());
+        scope.put("cap", String.format(Locale.ROOT, "%,d", ConsoleQueries.COUNT_CAP));
         return page(200, "overview", scope);
     }
 
@@ -211,10 +213,15 @@ final class ConsolePages {
         }
         if (request.method().equals("POST")) {
             checkForm(request);
-            Optional<String> session = auth.login(request.param("token"));
-            if (session.isPresent()) {
-                return Response.redirect("/", Map.of("Set-Cookie", ConsoleAuth.COOKIE + "=" + session.get()
-                        + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + ConsoleAuth.SESSION.toSeconds()));
+            String[] session = new String[1];
+            ConsoleAuth.Login outcome = auth.login(request.param("token"), id -> session[0] = id);
+            if (outcome == ConsoleAuth.Login.OK) {
+                return Response.redirect("/", Map.of("Set-Cookie", ConsoleAuth.COOKIE + "=" + session[0]
+                        + ConsoleAuth.cookieAttributes(request.exchange()) + "; Max-Age=" + ConsoleAuth.SESSION.toSeconds()));
+            }
+            if (outcome == ConsoleAuth.Login.THROTTLED) {
+                scope.put("message", "Too many wrong tokens in the last minute: try again in a minute.");
+                return page(429, "login", scope);
             }
             scope.put("message", "That is not the console's token.");
             return page(403, "login", scope);
@@ -226,7 +233,8 @@ final class ConsolePages {
     Response logout(Request request) {
         checkForm(request);
         auth.logout(request.exchange());
-        return Response.redirect("/login", Map.of("Set-Cookie", ConsoleAuth.COOKIE + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
+        return Response.redirect("/login", Map.of("Set-Cookie", ConsoleAuth.COOKIE + "="
+                + ConsoleAuth.cookieAttributes(request.exchange()) + "; Max-Age=0"));
     }
 
     /** A page saying what went wrong. */
@@ -237,7 +245,7 @@ final class ConsolePages {
     }
 
     private void checkForm(Request request) {
-        if (!ConsoleAuth.sameOrigin(request.exchange()) || !auth.csrfValid(request.param("csrf"))) {
+        if (!ConsoleAuth.sameOrigin(request.exchange()) || !auth.csrfValid(request.exchange(), request.param("csrf"))) {
             throw new Refusal(403, "This form did not come from this console (its CSRF token is missing or stale): "
                     + "reload the page and try again.");
         }
@@ -246,7 +254,7 @@ final class ConsolePages {
     private Map<String, Object> scope(HttpExchange exchange, String title) {
         Map<String, Object> scope = new HashMap<>();
         scope.put("title", title);
-        scope.put("csrf", auth.csrf());
+        scope.put("csrf", auth.csrf(exchange));
         scope.put("actions", auth.mayAct(exchange));
         scope.put("readOnly", !auth.actionsEnabled());
         scope.put("loggedIn", auth.mayAct(exchange));

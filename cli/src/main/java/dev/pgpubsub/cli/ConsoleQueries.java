@@ -1,5 +1,6 @@
 package dev.pgpubsub.cli;
 
+import dev.pgpubsub.core.internal.ChannelCounts;
 import dev.pgpubsub.core.internal.Names;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,7 +12,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeSet;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -24,6 +24,12 @@ final class ConsoleQueries {
 
     /** Counts stop here and show as "10,000+". */
     static final int COUNT_CAP = 10_000;
+    /** Channels on the overview at most, the first by name. */
+    static final int MAX_CHANNELS = 200;
+    /** How long the overview may take in all: channels past it are left out, and the page says so. */
+    static final Duration OVERVIEW_DEADLINE = Duration.ofSeconds(5);
+    /** The latest failures of a task shown in its history. */
+    static final int ERRORS_SHOWN = 20;
     /** Rows on a page. */
     static final int PAGE = 50;
     /** Characters of a payload shown before "more". */
@@ -75,29 +81,41 @@ final class ConsoleQueries {
         }
     }
 
+    /** The overview's rows, and why some channels are left out (null when none is). */
+    record Overview(List<ChannelRow> channels, String cut) {
+    }
+
     private final String notification;
     private final String deadLetter;
+    private final ChannelCounts counts;
 
     ConsoleQueries(String schema) {
         String name = Names.requireSchema(schema);
         this.notification = name + ".notification";
         this.deadLetter = name + ".dead_letter";
+        this.counts = new ChannelCounts(name, COUNT_CAP);
     }
 
-    /** Per channel of either table, in name order: its counts, capped, and the age of its oldest due task. */
-    List<ChannelRow> overview(Connection c) throws SQLException {
-        TreeSet<String> channels = new TreeSet<>(channels(c, notification));
-        channels.addAll(channels(c, deadLetter));
+    /**
+     * Per channel of either table, in name order, at most {@value #MAX_CHANNELS}: its counts, capped,
+     * and the age of its oldest due task. Channels whose turn comes after {@code deadline} (epoch
+     * milliseconds) are left out, and the overview says so: the page is bounded in time as a whole,
+     * not only query by query.
+     */
+    Overview overview(Connection c, long deadline) throws SQLException {
+        List<String> channels = counts.channels(c, MAX_CHANNELS + 1);
+        boolean more = channels.size() > MAX_CHANNELS;
         List<ChannelRow> rows = new ArrayList<>();
-        for (String channel : channels) {
-            rows.add(new ChannelRow(channel,
-                    capped(c, "SELECT 1 FROM " + notification + " WHERE channel = ?", channel),
-                    capped(c, "SELECT 1 FROM " + notification + " WHERE channel = ? AND run_at <= now()", channel),
-                    capped(c, "SELECT 1 FROM " + notification + " WHERE channel = ? AND attempts > 0", channel),
-                    oldestDue(c, channel),
-                    capped(c, "SELECT 1 FROM " + deadLetter + " WHERE channel = ?", channel)));
+        for (String channel : more ? channels.subList(0, MAX_CHANNELS) : channels) {
+            if (!rows.isEmpty() && System.currentTimeMillis() > deadline) {
+                return new Overview(rows, "The channels after " + rows.get(rows.size() - 1).name() + " are left out: the "
+                        + "page took longer than " + OVERVIEW_DEADLINE.toSeconds() + " s. The database is slow or busy.");
+            }
+            ChannelCounts.Counts n = counts.counts(c, channel);
+            rows.add(new ChannelRow(channel, counts.format(n.pending()), counts.format(n.due()), counts.formatRetrying(n),
+                    ChannelCounts.formatAge(n.oldestDue()), counts.format(n.dead())));
         }
-        return rows;
+        return new Overview(rows, more ? "Only the first " + MAX_CHANNELS + " channels by name are shown." : null);
     }
 
     /**
@@ -107,7 +125,7 @@ final class ConsoleQueries {
      */
     List<TaskRow> tasks(Connection c, String channel, OffsetDateTime afterAt, long afterId) throws SQLException {
         String sql = "SELECT id, key, priority, attempts, run_at, run_at <= now(), created_at,"
-                + " left(last_error, " + (TEXT_CAP + 1) + "), length(last_error), left(errors::text, 200000),"
+                + " left(last_error, " + (TEXT_CAP + 1) + "), length(last_error), " + latestErrors() + ","
                 + " left(payload::text, " + (TEXT_CAP + 1) + "), length(payload::text)"
                 + " FROM " + notification + " WHERE channel = ?" + (afterAt == null ? "" : " AND (run_at, id) > (?, ?)")
                 + " ORDER BY run_at, id LIMIT " + (PAGE + 1);
@@ -176,7 +194,7 @@ final class ConsoleQueries {
     String deadLetterSql(boolean channel, boolean reason, boolean before) {
         StringBuilder sql = new StringBuilder("SELECT id, channel, key, priority, attempts, reason, dead_at,"
                 + " left(errors -> -1 ->> 'error', " + (TEXT_CAP + 1) + "), length(errors -> -1 ->> 'error'),"
-                + " left(errors::text, 200000), left(payload::text, " + (TEXT_CAP + 1) + "), length(payload::text)"
+                + " " + latestErrors() + ", left(payload::text, " + (TEXT_CAP + 1) + "), length(payload::text)"
                 + " FROM " + deadLetter + " WHERE true");
         if (channel) {
             sql.append(" AND channel = ?");
@@ -190,53 +208,22 @@ final class ConsoleQueries {
         return sql.append(" ORDER BY dead_at DESC, id DESC LIMIT ").append(PAGE + 1).toString();
     }
 
-    /** The channels of both tables, in name order, for the dead-letter filter. */
+    /** The channels of both tables, in name order, for the dead-letter filter: at most {@value #MAX_CHANNELS}. */
     List<String> channels(Connection c) throws SQLException {
-        TreeSet<String> channels = new TreeSet<>(channels(c, notification));
-        channels.addAll(channels(c, deadLetter));
-        return List.copyOf(channels);
+        return counts.channels(c, MAX_CHANNELS);
     }
 
-    /** Distinct channels by skipping through the table's index that starts with channel, one probe each. */
-    private static List<String> channels(Connection c, String table) throws SQLException {
-        String sql = "WITH RECURSIVE ch AS ("
-                + " (SELECT channel FROM " + table + " ORDER BY channel LIMIT 1)"
-                + " UNION ALL"
-                + " SELECT (SELECT n.channel FROM " + table + " n WHERE n.channel > ch.channel ORDER BY n.channel LIMIT 1)"
-                + " FROM ch WHERE ch.channel IS NOT NULL)"
-                + " SELECT channel FROM ch WHERE channel IS NOT NULL";
-        List<String> names = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                names.add(rs.getString(1));
-            }
-        }
-        return names;
-    }
-
-    private static String capped(Connection c, String rows, String channel) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM (" + rows + " LIMIT " + (COUNT_CAP + 1) + ") r")) {
-            ps.setString(1, channel);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                long n = rs.getLong(1);
-                return n > COUNT_CAP ? String.format("%,d+", COUNT_CAP) : String.format("%,d", n);
-            }
-        }
-    }
-
-    private String oldestDue(Connection c, String channel) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT extract(epoch FROM now() - run_at) FROM " + notification
-                + " WHERE channel = ? AND run_at <= now() ORDER BY run_at, id LIMIT 1")) {
-            ps.setString(1, channel);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return "-";
-                }
-                Duration age = Duration.ofMillis((long) (rs.getDouble(1) * 1000));
-                return String.format("%d:%02d:%02d", age.toHours(), age.toMinutesPart(), age.toSecondsPart());
-            }
-        }
+    /**
+     * The last {@value #ERRORS_SHOWN} entries of {@code errors}, each error cut to {@value #TEXT_CAP}
+     * characters, as a JSON array: whole entries, so that the text is always valid JSON however long
+     * the history. (The listener keeps it bounded, but a row may have been written otherwise.)
+     */
+    static String latestErrors() {
+        // One read of the column: a history is often stored compressed out of line, and every mention
+        // of it in a per-element expression would decompress it again.
+        return "(SELECT jsonb_agg(jsonb_build_object('attempt', e -> 'attempt', 'at', e -> 'at', 'error', left(e ->> 'error', "
+                + TEXT_CAP + ")) ORDER BY o)::text FROM jsonb_array_elements(jsonb_path_query_array(errors, '$[last - "
+                + (ERRORS_SHOWN - 1) + " to last]')) WITH ORDINALITY AS h(e, o))";
     }
 
     /** The error history, oldest first; a history that is not the expected JSON shows as one entry. */

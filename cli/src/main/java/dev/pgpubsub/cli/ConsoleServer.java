@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -81,14 +82,24 @@ final class ConsoleServer implements AutoCloseable {
         }
     }
 
+    private final ConsoleAuth auth;
     private final ConsolePages pages;
     private final ConsoleThroughput throughput;
+    private final Semaphore gate;
+    private final int pagesAtOnce;
     private HttpServer server;
     private ThreadPoolExecutor executor;
 
-    ConsoleServer(DataSource dataSource, String schema, String token) {
+    /**
+     * @param pagesAtOnce how many pages may read the database at once: {@link #THREADS} when the console
+     *                    has its own server, fewer when it shares one ({@link #mounted()})
+     */
+    ConsoleServer(DataSource dataSource, String schema, String token, int pagesAtOnce) {
         this.throughput = new ConsoleThroughput(dataSource, schema);
-        this.pages = new ConsolePages(dataSource, schema, new ConsoleAuth(token), throughput);
+        this.auth = new ConsoleAuth(token);
+        this.pages = new ConsolePages(dataSource, schema, auth, throughput);
+        this.gate = new Semaphore(pagesAtOnce);
+        this.pagesAtOnce = pagesAtOnce;
     }
 
     /**
@@ -130,6 +141,12 @@ final class ConsoleServer implements AutoCloseable {
         try (exchange) {
             Response response;
             try {
+                if (!auth.hostAllowed(exchange)) {
+                    throw new Refusal(421, "This console answers to its IP address or localhost, not to "
+                            + exchange.getRequestHeaders().getFirst("Host") + ": open it as http://127.0.0.1:"
+                            + exchange.getLocalAddress().getPort() + "/ (or give it --console-token-file, and it asks for"
+                            + " the token whatever the name)");
+                }
                 response = route(parse(exchange));
             } catch (Refusal e) {
                 response = pages.error(exchange, e.status, e.getMessage());
@@ -158,11 +175,36 @@ final class ConsoleServer implements AutoCloseable {
         return switch (path) {
             case "/login" -> pages.login(request);
             case "/logout" -> pages.logout(postOnly(request));
-            case "/dead-letters/requeue", "/dead-letters/purge" -> pages.act(postOnly(request),
-                    path.endsWith("requeue") ? ConsolePages.Action.REQUEUE : ConsolePages.Action.PURGE);
-            case "/", "/channel", "/listeners", "/dead-letters", "/throughput.svg" -> pages.read(getOnly(request));
+            case "/throughput.svg" -> pages.read(getOnly(request));
+            case "/dead-letters/requeue", "/dead-letters/purge" -> gated(() -> pages.act(postOnly(request),
+                    path.endsWith("requeue") ? ConsolePages.Action.REQUEUE : ConsolePages.Action.PURGE));
+            case "/", "/channel", "/listeners", "/dead-letters" -> gated(() -> pages.read(getOnly(request)));
             default -> throw new Refusal(404, "No page at " + path + ": start from the overview.");
         };
+    }
+
+    @FunctionalInterface
+    private interface Page {
+        Response render() throws SQLException;
+    }
+
+    /**
+     * Renders a page that reads the database, if fewer than the gate's permits are being rendered;
+     * else answers 503 at once. A slow database then holds at most that many threads, whatever the
+     * number of requests: beside the health endpoints ({@code listen --console}) the probes keep
+     * threads of their own, and the queue of waiting requests drains at the speed of refusals.
+     */
+    private Response gated(Page page) throws SQLException {
+        if (!gate.tryAcquire()) {
+            return new Response(503, Map.of("Retry-After", "2"), "text/plain; charset=utf-8",
+                    ("The console is busy: " + pagesAtOnce + " of its pages are being read from the database already."
+                            + " Reload in a moment.\n").getBytes(StandardCharsets.UTF_8));
+        }
+        try {
+            return page.render();
+        } finally {
+            gate.release();
+        }
     }
 
     private static Request getOnly(Request request) {
@@ -179,10 +221,12 @@ final class ConsoleServer implements AutoCloseable {
         return request;
     }
 
+    /** The query's parameters for a GET, the form's fields (only) for a POST. */
     private static Request parse(HttpExchange exchange) throws IOException {
         Map<String, List<String>> params = new LinkedHashMap<>();
-        fields(exchange.getRequestURI().getRawQuery(), params);
-        if (exchange.getRequestMethod().equals("POST")) {
+        if (!exchange.getRequestMethod().equals("POST")) {
+            fields(exchange.getRequestURI().getRawQuery(), params);
+        } else {
             byte[] body = exchange.getRequestBody().readNBytes(MAX_FORM_BYTES + 1);
             if (body.length > MAX_FORM_BYTES) {
                 throw new Refusal(413, "The form is larger than " + MAX_FORM_BYTES + " bytes.");
@@ -215,9 +259,12 @@ final class ConsoleServer implements AutoCloseable {
         var headers = exchange.getResponseHeaders();
         headers.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
         headers.set("X-Content-Type-Options", "nosniff");
-        headers.set("Referrer-Policy", "no-referrer");
+        headers.set("Referrer-Policy", "same-origin"); // the forms' Origin is then the console's, not "null"
         headers.set("X-Frame-Options", "DENY");
         headers.set("Cache-Control", "no-store");
+        if (response.status() == 429) {
+            headers.set("Retry-After", "60");
+        }
         if (response.status() == 405) {
             headers.set("Allow", exchange.getRequestURI().getPath().startsWith("/dead-letters/")
                     || exchange.getRequestURI().getPath().equals("/logout") ? "POST" : "GET, HEAD");

@@ -1,5 +1,6 @@
 package dev.pgpubsub.cli;
 
+import dev.pgpubsub.core.internal.Names;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -7,9 +8,11 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -21,9 +24,11 @@ import org.slf4j.LoggerFactory;
  * The overview's throughput chart. Done tasks are deleted, so they cannot be counted afterwards: every
  * {@link #EVERY} the console reads the listeners' heartbeats (their cumulative done counters, one
  * small bounded query) and keeps how many tasks were done since the previous reading, in a ring of
- * the last {@link #POINTS} readings (30 minutes), in memory. A listener seen for the first time
- * counts from zero, one that went away counts no more; a counter that went back (a restart under
- * the same name) counts from its new value. The chart is an SVG drawn here: numbers only, no script.
+ * the last {@link #POINTS} readings (30 minutes), in memory. A listener seen for the first time counts
+ * its whole counter only if it started since the previous reading (else it was there before, unseen,
+ * and its counter is the baseline); one that went away counts no more; a counter that went back (a
+ * restart under the same name) counts from its new value. The chart is an SVG drawn here: numbers
+ * only, no script.
  */
 final class ConsoleThroughput implements AutoCloseable {
 
@@ -51,12 +56,16 @@ final class ConsoleThroughput implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private Map<String, Long> previous;
     private long previousAt;
+    /** The database's clock at the previous reading, epoch milliseconds. */
+    private long previousDbAt;
     private boolean failing;
 
     ConsoleThroughput(DataSource dataSource, String schema) {
         this.dataSource = dataSource;
-        this.sql = "SELECT host || ' ' || pid || ' ' || listener, tasks_done FROM " + schema + ".listener_heartbeat"
-                + " WHERE expires_at >= now() LIMIT " + MAX_LISTENERS;
+        this.sql = "SELECT host || ' ' || pid || ' ' || listener, tasks_done,"
+                + " (extract(epoch FROM started_at) * 1000)::bigint, (extract(epoch FROM now()) * 1000)::bigint"
+                + " FROM " + Names.requireSchema(schema) + ".listener_heartbeat WHERE expires_at >= now()"
+                + " ORDER BY host, pid, listener LIMIT " + MAX_LISTENERS;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(body -> {
             Thread t = new Thread(body, "pgpubsub-console-throughput");
             t.setDaemon(true);
@@ -88,6 +97,8 @@ final class ConsoleThroughput implements AutoCloseable {
     /** One reading: the counters now, and what they grew by since the last one. */
     void sample() throws SQLException {
         Map<String, Long> now = new HashMap<>();
+        Set<String> startedSincePrevious = new HashSet<>();
+        long dbNow = 0;
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             c.setReadOnly(true);
@@ -98,23 +109,43 @@ final class ConsoleThroughput implements AutoCloseable {
                 try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         now.put(rs.getString(1), rs.getLong(2));
+                        if (rs.getLong(3) >= previousDbAt()) {
+                            startedSincePrevious.add(rs.getString(1));
+                        }
+                        dbNow = rs.getLong(4);
                     }
                 }
             } finally {
                 c.rollback();
             }
         }
-        add(now, System.currentTimeMillis());
+        add(now, startedSincePrevious, System.currentTimeMillis(), dbNow);
     }
 
-    /** Adds the growth of the counters since the previous reading; the first reading is the baseline. */
-    synchronized void add(Map<String, Long> counters, long at) {
+    private synchronized long previousDbAt() {
+        return previousDbAt;
+    }
+
+    /**
+     * Adds the growth of the counters since the previous reading; the first reading is the baseline.
+     *
+     * @param counters             the done counter of every live listener
+     * @param startedSincePrevious the listeners among them that started since the previous reading
+     * @param at                   this reading's time (epoch milliseconds)
+     * @param dbAt                 the database's time of this reading, to which start times are compared next time
+     */
+    synchronized void add(Map<String, Long> counters, Set<String> startedSincePrevious, long at, long dbAt) {
         if (previous != null) {
             long done = 0;
             for (Map.Entry<String, Long> e : counters.entrySet()) {
                 Long before = previous.get(e.getKey());
                 long value = e.getValue();
-                done += before == null || value < before ? value : value - before;
+                if (before == null) {
+                    // New to the console: all of its counter is new only if it started since the last reading.
+                    done += startedSincePrevious.contains(e.getKey()) ? value : 0;
+                } else {
+                    done += value < before ? value : value - before;
+                }
             }
             ring.addLast(new Point(at, done, (at - previousAt) / 1000.0));
             while (ring.size() > POINTS) {
@@ -123,6 +154,7 @@ final class ConsoleThroughput implements AutoCloseable {
         }
         previous = Map.copyOf(counters);
         previousAt = at;
+        previousDbAt = dbAt;
     }
 
     /** The readings kept, oldest first. */

@@ -99,8 +99,9 @@ final class HttpEndpoints implements AutoCloseable {
         this.listener = served;
         server = HttpServer.create(address, 0);
         AtomicInteger count = new AtomicInteger();
-        // The console's pages wait for the database: two more threads, so that a page or two does not hold the probes
-        // up. They still share the queue: many slow pages in an outage can delay a probe (docs/console.md, Not yet).
+        // The console's pages wait for the database: two more threads, and the console lets at most two pages read at
+        // once (it answers 503 at once past that), so that probes always find a thread, and a flood of page requests
+        // queued ahead of a probe is worked off at the speed of those refusals.
         executor = Executors.newFixedThreadPool(root == null ? THREADS : THREADS + 2, body -> {
             Thread t = new Thread(body, "pgpubsub-http-" + count.incrementAndGet());
             t.setDaemon(true);

@@ -118,6 +118,11 @@ final class ListenCommand implements Callable<Integer> {
             description = "Statement timeout of the library's own queries (default: ${DEFAULT-VALUE}).")
     Duration statementTimeout = Listener.DEFAULT_STATEMENT_TIMEOUT;
 
+    @Option(names = "--heartbeat-interval", converter = DurationConverter.class,
+            description = "How often the listener writes its row for the console's Listeners page and throughput "
+                    + "chart; 0 for none (default: ${DEFAULT-VALUE}).")
+    Duration heartbeatInterval = Listener.DEFAULT_HEARTBEAT_INTERVAL;
+
     @Option(names = "--poll-only", negatable = true, defaultValue = "false", fallbackValue = "true",
             description = "No LISTEN connection: poll every --poll-interval (for PgBouncer in transaction mode; default: ${DEFAULT-VALUE}).")
     boolean pollOnly;
@@ -129,7 +134,7 @@ final class ListenCommand implements Callable<Integer> {
             Map.entry("pollInterval", "--poll-interval"), Map.entry("handlerTimeout", "--handler-timeout"),
             Map.entry("statementTimeout", "--statement-timeout"), Map.entry("outageLimit", "--outage-limit"),
             Map.entry("maxAttempts", "--max-attempts"), Map.entry("initialDelay", "--retry-delay"),
-            Map.entry("maxDelay", "--max-retry-delay"));
+            Map.entry("maxDelay", "--max-retry-delay"), Map.entry("heartbeatInterval", "--heartbeat-interval"));
     private static final Pattern BUILDER_NAMES = Pattern.compile(BUILDER_SETTINGS.keySet().stream().map(Pattern::quote)
             .collect(Collectors.joining("|", "\\b(?:", ")\\b")));
 
@@ -158,7 +163,8 @@ final class ListenCommand implements Callable<Integer> {
             builder = Listener.builder().jdbcUrl(url).user(connection.user).password(connection.password())
                     .schema(connection.schema).workers(workers).batchSize(batchSize).recoveryFetchSize(fetchSize)
                     .recoverOnStart(recover).shutdownGrace(shutdownGrace).pollInterval(pollInterval).pollOnly(pollOnly)
-                    .handlerTimeout(handlerTimeout).statementTimeout(statementTimeout).outageLimit(connection.outageLimit)
+                    .handlerTimeout(handlerTimeout).statementTimeout(statementTimeout).heartbeatInterval(heartbeatInterval)
+                    .outageLimit(connection.outageLimit)
                     .retryPolicy(RetryPolicy.DEFAULT.withMaxAttempts(maxAttempts).withDelays(retryDelay, maxRetryDelay))
                     .onFailure(cause -> stop.release("the database stayed unusable for longer than " + connection.outageLimit));
         } catch (IllegalArgumentException e) {
@@ -198,7 +204,8 @@ final class ListenCommand implements Callable<Integer> {
             ConsoleCommand.noDelay();
         }
         com.zaxxer.hikari.HikariDataSource consolePool = console ? ConsoleCommand.pool(connection.dataSource()) : null;
-        ConsoleServer consoleServer = console ? new ConsoleServer(consolePool, connection.schema, consoleToken) : null;
+        ConsoleServer consoleServer = console ? new ConsoleServer(consolePool, connection.schema, consoleToken,
+                HttpEndpoints.THREADS) : null;
         try (consolePool; traces; endpoints; consoleServer; listener) {
             if (endpoints != null) {
                 serveHttp(endpoints, httpAddress, listener, consoleServer);

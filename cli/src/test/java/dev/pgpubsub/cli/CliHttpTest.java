@@ -222,9 +222,12 @@ class CliHttpTest {
             throws Exception {
         setUp(db);
         db.execute("SELECT pgpubsub.publish('orders', '{\"n\": 1}', run_at => now() + interval '1 hour')");
-        Listening listening = listen(db, 0, "--console");
+        db.execute("DELETE FROM pgpubsub.listener_heartbeat");
+        Listening listening = listen(db, 0, "--console", "--heartbeat-interval", "4s");
         int port = boundPort();
         await().atMost(AWAIT).until(() -> get(port, "/health/ready").status() == 200);
+        await("a heartbeat row that lives three 4 s intervals").atMost(AWAIT).until(() -> db.strings(
+                "SELECT extract(epoch FROM expires_at - beat_at)::int FROM pgpubsub.listener_heartbeat"), List.of("12")::equals);
         HttpResponse<String> overview = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
                 .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(overview.statusCode()).isEqualTo(200);
@@ -237,7 +240,7 @@ class CliHttpTest {
         assertThat(listening.code().get(60, TimeUnit.SECONDS)).as(listening.err().toString()).isZero();
 
         for (List<String> wrong : List.of(List.of("--console"), List.of("--console", "--http-host", "0.0.0.0",
-                "--http-port", "0"), List.of("--console-token-file", "token.txt"))) {
+                "--http-port", "0"), List.of("--console-token-file", "token.txt"), List.of("--heartbeat-interval", "500ms"))) {
             List<String> args = new ArrayList<>(List.of("listen", "--jdbc-url", db.jdbcUrl(), "--user", db.user(),
                     "--handler", TestHandlers.Orders.class.getName()));
             args.addAll(wrong);
@@ -247,7 +250,7 @@ class CliHttpTest {
             assertThat(code).as(wrong.toString()).isEqualTo(ExitCodes.BAD_CONFIGURATION);
             assertThat(err.toString(StandardCharsets.UTF_8)).as(wrong.toString())
                     .containsAnyOf("--console needs --http-port", "is reachable from other machines",
-                            "--console-token-file is given without --console");
+                            "--console-token-file is given without --console", "--heartbeat-interval is PT0.5S");
         }
     }
 }

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -64,8 +65,28 @@ class ConsoleBrowserTest {
         readOnly = new RunningConsole(db, false, dir.resolve("read-only"));
         browser.get(operators.base() + "/login");
         browser.findElement(By.id("token")).sendKeys(RunningConsole.TOKEN);
-        browser.findElement(By.id("login-submit")).click();
+        clickAndLoad(By.id("login-submit"));
         await().atMost(AWAIT).until(() -> !browser.findElements(By.id("logout")).isEmpty());
+    }
+
+    /**
+     * Clicks what leads to another page (a link, a form's button), and waits until that page has
+     * replaced this one and loaded: no assertion then reads the page it came from.
+     */
+    private static void clickAndLoad(By target) {
+        WebElement before = browser.findElement(By.tagName("html"));
+        browser.findElement(target).click();
+        await().atMost(AWAIT).until(() -> stale(before)
+                && "complete".equals(((JavascriptExecutor) browser).executeScript("return document.readyState")));
+    }
+
+    private static boolean stale(WebElement element) {
+        try {
+            element.isEnabled();
+            return false;
+        } catch (StaleElementReferenceException e) {
+            return true;
+        }
     }
 
     @AfterAll
@@ -146,7 +167,7 @@ class ConsoleBrowserTest {
         assertThat(cell("console_overview", "dead")).isEqualTo("2");
         assertThat(cell("console_overview", "oldest-due")).matches("0:0\\d:\\d\\d");
 
-        browser.findElement(By.linkText("console_overview")).click();
+        clickAndLoad(By.linkText("console_overview"));
         assertThat(browser.findElements(By.cssSelector("#tasks tbody tr"))).hasSize(5);
         assertThat(browser.findElement(By.cssSelector("#task-" + retrying + " td.attempts")).getText()).isEqualTo("1");
         assertThat(browser.findElement(By.cssSelector("#task-" + retrying + " td.last-error")).getText()).isEqualTo("boom");
@@ -161,10 +182,10 @@ class ConsoleBrowserTest {
             listener.start();
             browser.get(operators.base() + "/dead-letters?channel=orders");
             browser.findElement(By.cssSelector("#dead-" + id + " input.select")).click();
-            browser.findElement(By.id("requeue-selected")).click();
+            clickAndLoad(By.id("requeue-selected"));
             assertThat(browser.findElement(By.id("question")).getText()).isEqualTo("Re-queue 1 dead letter(s)?");
             assertThat(deadLetters(id)).as("nothing moves before the confirmation").isEqualTo(1);
-            browser.findElement(By.id("confirm")).click();
+            clickAndLoad(By.id("confirm"));
             assertThat(browser.findElement(By.id("message")).getText()).isEqualTo("1 dead letter(s) re-queued.");
             assertThat(deadLetters(id)).isZero();
             await().atMost(AWAIT).until(() -> db.number("SELECT count(*) FROM handled WHERE n = 4242") == 1);
@@ -210,14 +231,14 @@ class ConsoleBrowserTest {
     void purgeNeedsConfirmation() throws Exception {
         long id = deadLetter("console_purge", "{}");
         browser.get(operators.base() + "/dead-letters?channel=console_purge");
-        browser.findElement(By.cssSelector("#dead-" + id + " button.purge")).click();
+        clickAndLoad(By.cssSelector("#dead-" + id + " button.purge"));
         assertThat(browser.findElement(By.id("question")).getText()).isEqualTo("Delete for good 1 dead letter(s)?");
-        browser.findElement(By.id("cancel")).click();
+        clickAndLoad(By.id("cancel"));
         assertThat(browser.findElements(By.id("dead-" + id))).hasSize(1);
         assertThat(deadLetters(id)).as("cancelled: still there").isEqualTo(1);
 
-        browser.findElement(By.cssSelector("#dead-" + id + " button.purge")).click();
-        browser.findElement(By.id("confirm")).click();
+        clickAndLoad(By.cssSelector("#dead-" + id + " button.purge"));
+        clickAndLoad(By.id("confirm"));
         assertThat(browser.findElement(By.id("message")).getText()).isEqualTo("1 dead letter(s) purged.");
         assertThat(browser.findElements(By.id("none"))).hasSize(1);
         assertThat(deadLetters(id)).isZero();
@@ -244,7 +265,7 @@ class ConsoleBrowserTest {
         long id = deadLetter("console_csrf", "{}");
         browser.get(operators.base() + "/dead-letters?channel=console_csrf");
         ((JavascriptExecutor) browser).executeScript("document.querySelector('#selection input[name=csrf]').remove()");
-        browser.findElement(By.cssSelector("#dead-" + id + " button.requeue")).click();
+        clickAndLoad(By.cssSelector("#dead-" + id + " button.requeue"));
         assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Refused");
         assertThat(browser.findElement(By.id("message")).getText()).contains("CSRF token is missing");
         assertThat(deadLetters(id)).isEqualTo(1);

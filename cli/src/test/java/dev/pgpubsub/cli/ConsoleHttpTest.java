@@ -66,7 +66,7 @@ class ConsoleHttpTest {
                     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; "
                             + "frame-ancestors 'none'; base-uri 'none'");
             assertThat(overview.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
-            assertThat(overview.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
+            assertThat(overview.headers().firstValue("Referrer-Policy")).hasValue("same-origin");
             assertThat(overview.headers().firstValue("Cache-Control")).hasValue("no-store");
             assertThat(overview.body()).contains("id=\"read-only\"").doesNotContain("<script>").doesNotContain("style=");
 
@@ -104,8 +104,12 @@ class ConsoleHttpTest {
             assertThat(cookie).contains("HttpOnly").contains("SameSite=Strict");
             String session = cookie.substring(0, cookie.indexOf(';'));
 
-            assertThat(send(HttpRequest.newBuilder(URI.create(console.base() + "/")).header("Cookie", session).GET())
-                    .statusCode()).isEqualTo(200);
+            HttpResponse<String> overview = send(HttpRequest.newBuilder(URI.create(console.base() + "/"))
+                    .header("Cookie", session).GET());
+            assertThat(overview.statusCode()).isEqualTo(200);
+            assertThat(send(form(console.base() + "/dead-letters/requeue", "csrf=" + csrf + "&id=1").header("Cookie", session))
+                    .statusCode()).as("the login form's CSRF token is not the session's").isEqualTo(403);
+            csrf = csrf(overview.body());
             HttpResponse<String> crossSite = send(form(console.base() + "/dead-letters/requeue", "csrf=" + csrf + "&id=1")
                     .header("Cookie", session).header("Origin", "http://attacker.example"));
             assertThat(crossSite.statusCode()).isEqualTo(403);

@@ -36,6 +36,7 @@ class InternalImportsTest {
             // The benchmark's profile charges the samples in the listener's tracing classes to tracing, by name.
             "bench -> dev.pgpubsub.listener.internal.claim.ObservedTasks",
             "bench -> dev.pgpubsub.listener.internal.claim.TraceIds",
+            "cli -> dev.pgpubsub.core.internal.ChannelCounts",
             "cli -> dev.pgpubsub.core.internal.Names",
             "cli -> dev.pgpubsub.core.internal.NotInstalledException",
             "cli -> dev.pgpubsub.core.internal.PayloadCodec",
