@@ -8,11 +8,10 @@ import dev.pgpubsub.cli.ConsoleServer.Refusal;
 import dev.pgpubsub.cli.ConsoleServer.Request;
 import dev.pgpubsub.cli.ConsoleServer.Response;
 import dev.pgpubsub.core.DeadLetters;
+import dev.pgpubsub.core.internal.Installation;
 import java.io.StringWriter;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -51,12 +50,7 @@ final class ConsolePages {
     record ChannelOption(String name, boolean selected) {
     }
 
-    @FunctionalInterface
-    private interface Read<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    private final DataSource dataSource;
+    private final Installation installation;
     private final ConsoleQueries queries;
     private final ConsoleListeners listeners;
     private final ConsoleThroughput throughput;
@@ -66,7 +60,7 @@ final class ConsolePages {
     private final Map<String, Mustache> compiled = new ConcurrentHashMap<>();
 
     ConsolePages(DataSource dataSource, String schema, ConsoleAuth auth, ConsoleThroughput throughput) {
-        this.dataSource = dataSource;
+        this.installation = new Installation(dataSource, schema);
         this.queries = new ConsoleQueries(schema);
         this.listeners = new ConsoleListeners(schema);
         this.throughput = throughput;
@@ -75,7 +69,7 @@ final class ConsolePages {
     }
 
     /** A read-only page: the overview, a channel, the listeners, the dead letters, the throughput chart. */
-    Response read(Request request) throws SQLException {
+    Response read(Request request) {
         if (!auth.mayRead(request.exchange())) {
             return Response.redirect("/login", Map.of());
         }
@@ -89,7 +83,7 @@ final class ConsolePages {
         };
     }
 
-    private Response overview(Request request) throws SQLException {
+    private Response overview(Request request) {
         long deadline = System.currentTimeMillis() + ConsoleQueries.OVERVIEW_DEADLINE.toMillis();
         ConsoleQueries.Overview overview = read(c -> queries.overview(c, deadline));
         Map<String, Object> scope = scope(request.exchange(), "Overview");
@@ -100,7 +94,7 @@ final class ConsolePages {
         return page(200, "overview", scope);
     }
 
-    private Response listeners(Request request) throws SQLException {
+    private Response listeners(Request request) {
         List<ConsoleListeners.ListenerRow> rows = read(listeners::listeners);
         Map<String, Object> scope = scope(request.exchange(), "Listeners");
         scope.put("listeners", rows);
@@ -108,7 +102,7 @@ final class ConsolePages {
         return page(200, "listeners", scope);
     }
 
-    private Response channel(Request request) throws SQLException {
+    private Response channel(Request request) {
         String name = request.param("name");
         if (name == null) {
             throw new Refusal(400, "Name the channel: /channel?name=orders");
@@ -128,7 +122,7 @@ final class ConsolePages {
         return page(200, "channel", scope);
     }
 
-    private Response deadLetters(Request request) throws SQLException {
+    private Response deadLetters(Request request) {
         String channel = request.param("channel");
         String reason = request.param("reason");
         OffsetDateTime beforeAt = time(request.param("before_at"));
@@ -268,23 +262,16 @@ final class ConsolePages {
         return Response.html(status, out.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Runs the page's queries in one read-only transaction, bounded by {@value #STATEMENT_TIMEOUT}. */
-    private <T> T read(Read<T> work) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            c.setReadOnly(true);
-            try (Statement s = c.createStatement()) {
-                s.execute("SET LOCAL statement_timeout = '" + STATEMENT_TIMEOUT + "'");
-            }
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
-        }
+    /** Runs the page's queries in one read-only transaction, bounded by {@value #STATEMENT_TIMEOUT} a statement. */
+    private <T> T read(Installation.Work<T> work) {
+        return installation.inTransaction("read the console's page", "Check that the database is up and that the "
+                + "console's role may read the schema (docs/console.md, The database role).", c -> {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("SET TRANSACTION READ ONLY");
+                        s.execute("SET LOCAL statement_timeout = '" + STATEMENT_TIMEOUT + "'");
+                    }
+                    return work.run(c);
+                });
     }
 
     private static String filterQuery(String channel, String reason) {

@@ -11,7 +11,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +20,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -150,7 +150,7 @@ final class ConsoleServer implements AutoCloseable {
                 response = route(parse(exchange));
             } catch (Refusal e) {
                 response = pages.error(exchange, e.status, e.getMessage());
-            } catch (SQLException | PgPubSubException e) {
+            } catch (PgPubSubException e) {
                 LOG.warn("Console request {} failed: {}", exchange.getRequestURI().getPath(), Secrets.redact(e.getMessage()));
                 response = pages.error(exchange, 503, "The database did not answer: " + Secrets.redact(e.getMessage()));
             } catch (RuntimeException e) {
@@ -163,7 +163,7 @@ final class ConsoleServer implements AutoCloseable {
         }
     }
 
-    private Response route(Request request) throws IOException, SQLException {
+    private Response route(Request request) throws IOException {
         String path = request.path();
         if (path.startsWith(STATIC) && FILES.containsKey(path.substring(STATIC.length()))) {
             getOnly(request);
@@ -183,25 +183,20 @@ final class ConsoleServer implements AutoCloseable {
         };
     }
 
-    @FunctionalInterface
-    private interface Page {
-        Response render() throws SQLException;
-    }
-
     /**
      * Renders a page that reads the database, if fewer than the gate's permits are being rendered;
      * else answers 503 at once. A slow database then holds at most that many threads, whatever the
      * number of requests: beside the health endpoints ({@code listen --console}) the probes keep
      * threads of their own, and the queue of waiting requests drains at the speed of refusals.
      */
-    private Response gated(Page page) throws SQLException {
+    private Response gated(Supplier<Response> page) {
         if (!gate.tryAcquire()) {
             return new Response(503, Map.of("Retry-After", "2"), "text/plain; charset=utf-8",
                     ("The console is busy: " + pagesAtOnce + " of its pages are being read from the database already."
                             + " Reload in a moment.\n").getBytes(StandardCharsets.UTF_8));
         }
         try {
-            return page.render();
+            return page.get();
         } finally {
             gate.release();
         }

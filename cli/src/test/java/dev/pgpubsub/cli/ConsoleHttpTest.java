@@ -8,17 +8,11 @@ import dev.pgpubsub.testing.TestDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,9 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 @PostgresTest
 class ConsoleHttpTest {
 
-    private static final Pattern CSRF = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"");
-
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final ConsoleClient http = new ConsoleClient();
 
     @TempDir
     Path dir;
@@ -60,7 +52,7 @@ class ConsoleHttpTest {
     void pagesCarryTheSecurityHeadersAndActionsAreRefusedWhenReadOnly(TestDatabase db) throws Exception {
         PgPubSub.migrate(db.dataSource());
         try (RunningConsole console = new RunningConsole(db, false, dir)) {
-            HttpResponse<String> overview = send(HttpRequest.newBuilder(URI.create(console.base() + "/")).GET());
+            HttpResponse<String> overview = http.get(console.base() + "/");
             assertThat(overview.statusCode()).isEqualTo(200);
             assertThat(overview.headers().firstValue("Content-Security-Policy")).hasValue(
                     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; "
@@ -70,18 +62,18 @@ class ConsoleHttpTest {
             assertThat(overview.headers().firstValue("Cache-Control")).hasValue("no-store");
             assertThat(overview.body()).contains("id=\"read-only\"").doesNotContain("<script>").doesNotContain("style=");
 
-            HttpResponse<String> css = send(HttpRequest.newBuilder(URI.create(console.base() + "/static/console.css")).GET());
+            HttpResponse<String> css = http.get(console.base() + "/static/console.css");
             assertThat(css.headers().firstValue("Content-Type")).hasValue("text/css; charset=utf-8");
 
-            HttpResponse<String> get = send(HttpRequest.newBuilder(URI.create(console.base() + "/dead-letters/requeue")).GET());
+            HttpResponse<String> get = http.get(console.base() + "/dead-letters/requeue");
             assertThat(get.statusCode()).isEqualTo(405);
             assertThat(get.headers().firstValue("Allow")).hasValue("POST");
 
             assertThat(overview.body()).as("a read-only console has no forms to post").doesNotContain("name=\"csrf\"");
-            HttpResponse<String> post = send(form(console.base() + "/dead-letters/purge", "csrf=guessed&id=1&confirm=yes"));
+            HttpResponse<String> post = http.post(console.base() + "/dead-letters/purge", null, "csrf=guessed&id=1&confirm=yes");
             assertThat(post.statusCode()).isEqualTo(403);
             assertThat(post.body()).contains("The console is read-only");
-            assertThat(send(HttpRequest.newBuilder(URI.create(console.base() + "/nothing")).GET()).statusCode()).isEqualTo(404);
+            assertThat(http.get(console.base() + "/nothing").statusCode()).isEqualTo(404);
         }
     }
 
@@ -89,32 +81,31 @@ class ConsoleHttpTest {
     void withATokenEveryPageAsksForItAndFormsMustComeFromTheConsole(TestDatabase db) throws Exception {
         PgPubSub.migrate(db.dataSource());
         try (RunningConsole console = new RunningConsole(db, true, dir)) {
-            HttpResponse<String> anonymous = send(HttpRequest.newBuilder(URI.create(console.base() + "/dead-letters")).GET());
+            HttpResponse<String> anonymous = http.get(console.base() + "/dead-letters");
             assertThat(anonymous.statusCode()).isEqualTo(303);
             assertThat(anonymous.headers().firstValue("Location")).hasValue("/login");
 
-            String csrf = csrf(send(HttpRequest.newBuilder(URI.create(console.base() + "/login")).GET()).body());
-            assertThat(send(form(console.base() + "/login", "csrf=" + csrf + "&token=wrong-token-wrong-token")).statusCode())
+            String csrf = ConsoleClient.csrf(http.get(console.base() + "/login").body());
+            assertThat(http.post(console.base() + "/login", null, "csrf=" + csrf + "&token=wrong-token-wrong-token").statusCode())
                     .isEqualTo(403);
-            assertThat(send(form(console.base() + "/login", "token=" + RunningConsole.TOKEN)).statusCode())
+            assertThat(http.post(console.base() + "/login", null, "token=" + RunningConsole.TOKEN).statusCode())
                     .as("a login without the CSRF token").isEqualTo(403);
-            HttpResponse<String> login = send(form(console.base() + "/login", "csrf=" + csrf + "&token=" + RunningConsole.TOKEN));
+            HttpResponse<String> login = http.post(console.base() + "/login", null, "csrf=" + csrf + "&token=" + RunningConsole.TOKEN);
             assertThat(login.statusCode()).isEqualTo(303);
             String cookie = login.headers().firstValue("Set-Cookie").orElseThrow();
             assertThat(cookie).contains("HttpOnly").contains("SameSite=Strict");
             String session = cookie.substring(0, cookie.indexOf(';'));
 
-            HttpResponse<String> overview = send(HttpRequest.newBuilder(URI.create(console.base() + "/"))
-                    .header("Cookie", session).GET());
+            HttpResponse<String> overview = http.get(console.base() + "/", session);
             assertThat(overview.statusCode()).isEqualTo(200);
-            assertThat(send(form(console.base() + "/dead-letters/requeue", "csrf=" + csrf + "&id=1").header("Cookie", session))
+            assertThat(http.post(console.base() + "/dead-letters/requeue", session, "csrf=" + csrf + "&id=1")
                     .statusCode()).as("the login form's CSRF token is not the session's").isEqualTo(403);
-            csrf = csrf(overview.body());
-            HttpResponse<String> crossSite = send(form(console.base() + "/dead-letters/requeue", "csrf=" + csrf + "&id=1")
-                    .header("Cookie", session).header("Origin", "http://attacker.example"));
+            csrf = ConsoleClient.csrf(overview.body());
+            HttpResponse<String> crossSite = http.post(console.base() + "/dead-letters/requeue", session,
+                    "csrf=" + csrf + "&id=1", "Origin", "http://attacker.example");
             assertThat(crossSite.statusCode()).isEqualTo(403);
-            HttpResponse<String> confirm = send(form(console.base() + "/dead-letters/requeue", "csrf=" + csrf + "&id=1")
-                    .header("Cookie", session));
+            HttpResponse<String> confirm = http.post(console.base() + "/dead-letters/requeue", session,
+                    "csrf=" + csrf + "&id=1");
             assertThat(confirm.statusCode()).isEqualTo(200);
             assertThat(confirm.body()).contains("Re-queue 1 dead letter(s)?");
         }
@@ -135,7 +126,7 @@ class ConsoleHttpTest {
         db.execute(columns + "('pgpubsub-2', 'app-2', 77, '{orders}', 'running', false, NULL, NULL, 9, 0,"
                 + " now() - interval '1 hour', now() - interval '5 minutes', now() - interval '4 minutes')");
         try (RunningConsole console = new RunningConsole(db, false, dir)) {
-            HttpResponse<String> page = send(HttpRequest.newBuilder(URI.create(console.base() + "/listeners")).GET());
+            HttpResponse<String> page = http.get(console.base() + "/listeners");
             assertThat(page.statusCode()).isEqualTo(200);
             String body = page.body();
             assertThat(body).contains("app-&lt;b&gt;1&lt;/b&gt;").doesNotContain("<b>1</b>")
@@ -147,9 +138,9 @@ class ConsoleHttpTest {
             assertThat(body.indexOf("data-pid=\"4242\"")).as("the live listener first").isLessThan(body.indexOf("data-pid=\"77\""));
             assertThat(body).contains("<tr class=\"stale\" data-listener=\"pgpubsub-2\"");
 
-            HttpResponse<String> overview = send(HttpRequest.newBuilder(URI.create(console.base() + "/")).GET());
+            HttpResponse<String> overview = http.get(console.base() + "/");
             assertThat(overview.body()).contains("<img id=\"throughput\" src=\"/throughput.svg\"");
-            HttpResponse<String> chart = send(HttpRequest.newBuilder(URI.create(console.base() + "/throughput.svg")).GET());
+            HttpResponse<String> chart = http.get(console.base() + "/throughput.svg");
             assertThat(chart.statusCode()).isEqualTo(200);
             assertThat(chart.headers().firstValue("Content-Type")).hasValue("image/svg+xml; charset=utf-8");
             assertThat(chart.body()).startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"").doesNotContain("<script");
@@ -173,7 +164,7 @@ class ConsoleHttpTest {
             assertThat(next).contains("Index Scan Backward using dead_letter_dead_at").doesNotContain("Sort");
 
             try (RunningConsole console = new RunningConsole(db, false, dir)) {
-                HttpResponse<String> page = send(HttpRequest.newBuilder(URI.create(console.base() + "/dead-letters")).GET());
+                HttpResponse<String> page = http.get(console.base() + "/dead-letters");
                 assertThat(page.statusCode()).isEqualTo(200);
                 assertThat(page.body()).contains("1000001");
             }
@@ -184,20 +175,5 @@ class ConsoleHttpTest {
 
     private static String plan(TestDatabase db, String explain) throws Exception {
         return String.join("\n", db.strings(explain));
-    }
-
-    private static HttpRequest.Builder form(String url, String body) {
-        return HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-    }
-
-    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-        return client.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static String csrf(String page) {
-        Matcher m = CSRF.matcher(page);
-        assertThat(m.find()).as("a CSRF field in " + page).isTrue();
-        return m.group(1);
     }
 }

@@ -5,12 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -31,7 +26,7 @@ class ConsolePagingTest {
     private static final Pattern NEXT = Pattern.compile("<a href=\"([^\"]+)\" id=\"(?:next)\"");
     private static final Pattern ENTITY = Pattern.compile("&(#x?[0-9A-Fa-f]+|amp|quot|lt|gt);");
 
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final ConsoleClient http = new ConsoleClient();
     private final TestDatabase db;
 
     @TempDir
@@ -87,7 +82,7 @@ class ConsolePagingTest {
                 + " jsonb_agg(jsonb_build_object('attempt', g, 'at', '2026-11-29T10:00:00Z', 'error',"
                 + " 'failure ' || g || ' ' || repeat('x', 100)) ORDER BY g) FROM generate_series(1, 3000) g");
         try (RunningConsole console = new RunningConsole(db, false, dir)) {
-            String page = get(console.base() + "/channel?name=long_history").body();
+            String page = http.get(console.base() + "/channel?name=long_history").body();
             assertThat(page).doesNotContain("not readable").contains("<li value=\"3000\">").contains("<li value=\"2981\">")
                     .doesNotContain("<li value=\"2980\">").contains("failure 2981 xxx");
         } finally {
@@ -103,7 +98,7 @@ class ConsolePagingTest {
                 + " SELECT 8000 + g, 'many_' || lpad(g::text, 4, '0'), '{}', now(), 1, 'failed'"
                 + " FROM generate_series(1, " + channels + ") g");
         try (RunningConsole console = new RunningConsole(db, false, dir)) {
-            String page = get(console.base() + "/").body();
+            String page = http.get(console.base() + "/").body();
             assertThat(Pattern.compile("<tr data-channel=").matcher(page).results().count())
                     .isEqualTo(ConsoleQueries.MAX_CHANNELS);
             assertThat(page).contains("id=\"cut\"").contains("Only the first " + ConsoleQueries.MAX_CHANNELS + " channels");
@@ -129,7 +124,7 @@ class ConsolePagingTest {
         db.execute("INSERT INTO pgpubsub.notification (channel, payload, run_at, attempts)"
                 + " SELECT 'retry_exact', '{}', now() + interval '1 hour', g % 2 FROM generate_series(1, 10) g");
         try (RunningConsole console = new RunningConsole(db, false, dir)) {
-            String page = get(console.base() + "/").body();
+            String page = http.get(console.base() + "/").body();
             assertThat(row(page, "retry_bound")).contains("<td class=\"pending\">10,000+</td>")
                     .contains("<td class=\"retrying\">3+</td>");
             assertThat(row(page, "retry_exact")).contains("<td class=\"pending\">10</td>")
@@ -151,7 +146,7 @@ class ConsolePagingTest {
         String path = first;
         for (int pages = 0; path != null; pages++) {
             assertThat(pages).as("pages followed").isLessThan(10);
-            String body = get(base + path).body();
+            String body = http.get(base + path).body();
             row.matcher(body).results().map(m -> Long.valueOf(m.group(1))).forEach(ids::add);
             Matcher next = NEXT.matcher(body);
             path = next.find() ? unescape(next.group(1)) : null;
@@ -172,10 +167,5 @@ class ConsolePagingTest {
             };
             return Matcher.quoteReplacement(text);
         });
-    }
-
-    private HttpResponse<String> get(String url) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -9,13 +9,7 @@ import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,9 +20,7 @@ import org.junit.jupiter.api.Test;
 @PostgresTest
 class ConsoleRoleTest {
 
-    private static final Pattern CSRF = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"");
-
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final ConsoleClient http = new ConsoleClient();
 
     @Test
     void theOperatorsRoleReadsEveryPageAndRequeuesAndPurges(TestDatabase db) throws Exception {
@@ -48,52 +40,26 @@ class ConsoleRoleTest {
                     ConsoleServer server = new ConsoleServer(pool, "pgpubsub", RunningConsole.TOKEN, ConsoleServer.THREADS)) {
                 InetSocketAddress bound = server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                 String base = "http://127.0.0.1:" + bound.getPort();
-                String csrf = csrf(get(base + "/login", null).body());
-                HttpResponse<String> login = post(base + "/login", null, "csrf=" + csrf + "&token=" + RunningConsole.TOKEN);
-                String cookie = login.headers().firstValue("Set-Cookie").orElseThrow();
-                String session = cookie.substring(0, cookie.indexOf(';'));
+                String session = http.login(base);
 
-                HttpResponse<String> overview = get(base + "/", session);
+                HttpResponse<String> overview = http.get(base + "/", session);
                 assertThat(overview.statusCode()).as(overview.body()).isEqualTo(200);
                 assertThat(overview.body()).contains("<tr data-channel=\"role_orders\">")
                         .contains("<td class=\"retrying\">1</td>").contains("<td class=\"dead\">");
-                assertThat(get(base + "/channel?name=role_orders", session).statusCode()).isEqualTo(200);
-                assertThat(get(base + "/listeners", session).body()).contains("data-pid=\"42\"");
-                HttpResponse<String> dead = get(base + "/dead-letters?channel=role_orders", session);
+                assertThat(http.get(base + "/channel?name=role_orders", session).statusCode()).isEqualTo(200);
+                assertThat(http.get(base + "/listeners", session).body()).contains("data-pid=\"42\"");
+                HttpResponse<String> dead = http.get(base + "/dead-letters?channel=role_orders", session);
                 assertThat(dead.body()).contains("id=\"dead-9101\"").contains("id=\"dead-9102\"");
-                String actions = csrf(dead.body());
+                String actions = ConsoleClient.csrf(dead.body());
 
-                assertThat(post(base + "/dead-letters/requeue", session, "csrf=" + actions + "&confirm=yes&id=9101")
+                assertThat(http.post(base + "/dead-letters/requeue", session, "csrf=" + actions + "&confirm=yes&id=9101")
                         .statusCode()).isEqualTo(303);
-                assertThat(post(base + "/dead-letters/purge", session, "csrf=" + actions + "&confirm=yes&id=9102")
+                assertThat(http.post(base + "/dead-letters/purge", session, "csrf=" + actions + "&confirm=yes&id=9102")
                         .statusCode()).isEqualTo(303);
                 assertThat(db.strings("SELECT id || ' ' || attempts FROM pgpubsub.notification WHERE id = 9101"))
                         .containsExactly("9101 0");
                 assertThat(db.number("SELECT count(*) FROM pgpubsub.dead_letter")).isZero();
             }
         }
-    }
-
-    private HttpResponse<String> get(String url, String cookie) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).GET();
-        if (cookie != null) {
-            request.header("Cookie", cookie);
-        }
-        return client.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private HttpResponse<String> post(String url, String cookie, String body) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
-                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(body));
-        if (cookie != null) {
-            request.header("Cookie", cookie);
-        }
-        return client.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static String csrf(String page) {
-        Matcher m = CSRF.matcher(page);
-        assertThat(m.find()).as("a CSRF field in " + page).isTrue();
-        return m.group(1);
     }
 }

@@ -23,8 +23,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,9 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 @PostgresTest
 class ConsoleSecurityTest {
 
-    private static final Pattern CSRF = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"");
-
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final ConsoleClient http = new ConsoleClient();
     private final TestDatabase db;
 
     @TempDir
@@ -88,31 +84,31 @@ class ConsoleSecurityTest {
                 + " VALUES (4101, 'csrf_cases', '{}', now(), 1, 'failed')");
         try (RunningConsole console = new RunningConsole(db, true, dir)) {
             String base = console.base();
-            String alice = login(base);
-            String bob = login(base);
-            String aliceCsrf = csrf(get(base + "/dead-letters", alice).body());
-            String bobCsrf = csrf(get(base + "/dead-letters", bob).body());
+            String alice = http.login(base);
+            String bob = http.login(base);
+            String aliceCsrf = ConsoleClient.csrf(http.get(base + "/dead-letters", alice).body());
+            String bobCsrf = ConsoleClient.csrf(http.get(base + "/dead-letters", bob).body());
             assertThat(aliceCsrf).isNotEqualTo(bobCsrf);
 
             String form = "id=4101";
-            assertThat(post(base + "/dead-letters/requeue", alice, "csrf=" + aliceCsrf + "&" + form).statusCode())
+            assertThat(http.post(base + "/dead-letters/requeue", alice, "csrf=" + aliceCsrf + "&" + form).statusCode())
                     .as("the session's own token").isEqualTo(200);
-            assertThat(post(base + "/dead-letters/requeue", alice, "csrf=" + bobCsrf + "&" + form).statusCode())
+            assertThat(http.post(base + "/dead-letters/requeue", alice, "csrf=" + bobCsrf + "&" + form).statusCode())
                     .as("another session's token").isEqualTo(403);
-            HttpResponse<String> inUrl = send(HttpRequest.newBuilder(URI.create(base + "/dead-letters/requeue?csrf=" + aliceCsrf
-                    + "&confirm=yes")).header("Cookie", alice).header("Content-Type", "application/x-www-form-urlencoded")
-                    .POST(HttpRequest.BodyPublishers.ofString(form)));
+            HttpResponse<String> inUrl = http.send(HttpRequest.newBuilder(URI.create(base + "/dead-letters/requeue?csrf=" + aliceCsrf
+                    + "&confirm=yes")).header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(form)), alice);
             assertThat(inUrl.statusCode()).as("a token in the URL, not the form").isEqualTo(403);
-            assertThat(post(base + "/dead-letters/requeue", alice, "csrf=" + aliceCsrf + "&" + form, "Sec-Fetch-Site",
+            assertThat(http.post(base + "/dead-letters/requeue", alice, "csrf=" + aliceCsrf + "&" + form, "Sec-Fetch-Site",
                     "same-site").statusCode()).as("Sec-Fetch-Site: same-site").isEqualTo(403);
-            assertThat(post(base + "/dead-letters/requeue", alice, "csrf=" + aliceCsrf + "&" + form, "Origin", "null")
+            assertThat(http.post(base + "/dead-letters/requeue", alice, "csrf=" + aliceCsrf + "&" + form, "Origin", "null")
                     .statusCode()).as("Origin: null").isEqualTo(403);
-            assertThat(post(base + "/dead-letters/requeue", alice, "csrf=" + aliceCsrf + "&" + form, "Origin", base)
+            assertThat(http.post(base + "/dead-letters/requeue", alice, "csrf=" + aliceCsrf + "&" + form, "Origin", base)
                     .statusCode()).as("the console's own Origin").isEqualTo(200);
             assertThat(db.number("SELECT count(*) FROM pgpubsub.dead_letter WHERE id = 4101"))
                     .as("nothing was re-queued by any of them").isEqualTo(1);
 
-            HttpResponse<String> done = post(base + "/dead-letters/requeue", alice, "csrf=" + aliceCsrf + "&confirm=yes&"
+            HttpResponse<String> done = http.post(base + "/dead-letters/requeue", alice, "csrf=" + aliceCsrf + "&confirm=yes&"
                     + form, "Sec-Fetch-Site", "same-origin");
             assertThat(done.statusCode()).isEqualTo(303);
             assertThat(db.number("SELECT count(*) FROM pgpubsub.notification WHERE id = 4101")).isEqualTo(1);
@@ -127,11 +123,11 @@ class ConsoleSecurityTest {
     void wrongTokensInARowAreThrottled() throws Exception {
         try (RunningConsole console = new RunningConsole(db, true, dir)) {
             String base = console.base();
-            String csrf = csrf(get(base + "/login", null).body());
+            String csrf = ConsoleClient.csrf(http.get(base + "/login", null).body());
             for (int i = 0; i < ConsoleAuth.MAX_FAILED_LOGINS; i++) {
-                assertThat(post(base + "/login", null, "csrf=" + csrf + "&token=wrong-" + i).statusCode()).isEqualTo(403);
+                assertThat(http.post(base + "/login", null, "csrf=" + csrf + "&token=wrong-" + i).statusCode()).isEqualTo(403);
             }
-            HttpResponse<String> throttled = post(base + "/login", null, "csrf=" + csrf + "&token=" + RunningConsole.TOKEN);
+            HttpResponse<String> throttled = http.post(base + "/login", null, "csrf=" + csrf + "&token=" + RunningConsole.TOKEN);
             assertThat(throttled.statusCode()).isEqualTo(429);
             assertThat(throttled.headers().firstValue("Retry-After")).hasValue("60");
             assertThat(throttled.body()).contains("Too many wrong tokens");
@@ -144,10 +140,10 @@ class ConsoleSecurityTest {
     void theSessionCookieIsSecureBehindAnHttpsProxy() throws Exception {
         try (RunningConsole console = new RunningConsole(db, true, dir)) {
             String base = console.base();
-            String csrf = csrf(get(base + "/login", null).body());
-            HttpResponse<String> plain = post(base + "/login", null, "csrf=" + csrf + "&token=" + RunningConsole.TOKEN);
+            String csrf = ConsoleClient.csrf(http.get(base + "/login", null).body());
+            HttpResponse<String> plain = http.post(base + "/login", null, "csrf=" + csrf + "&token=" + RunningConsole.TOKEN);
             assertThat(plain.headers().firstValue("Set-Cookie").orElseThrow()).doesNotContain("Secure");
-            HttpResponse<String> proxied = post(base + "/login", null, "csrf=" + csrf + "&token=" + RunningConsole.TOKEN,
+            HttpResponse<String> proxied = http.post(base + "/login", null, "csrf=" + csrf + "&token=" + RunningConsole.TOKEN,
                     "X-Forwarded-Proto", "https");
             assertThat(proxied.headers().firstValue("Set-Cookie").orElseThrow()).contains("; Secure").contains("HttpOnly");
         }
@@ -169,21 +165,22 @@ class ConsoleSecurityTest {
             try (Statement s = locker.createStatement()) {
                 s.execute("LOCK TABLE pgpubsub.notification IN ACCESS EXCLUSIVE MODE");
             }
-            CompletableFuture<HttpResponse<String>> held = client.sendAsync(HttpRequest.newBuilder(URI.create(base + "/"))
-                    .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> held = HttpClient.newHttpClient().sendAsync(
+                    HttpRequest.newBuilder(URI.create(base + "/")).timeout(Duration.ofSeconds(30)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
             await().atMost(Duration.ofSeconds(30)).until(() -> db.number("SELECT count(*) FROM pg_stat_activity"
                     + " WHERE wait_event_type = 'Lock' AND query LIKE '%notification%'") >= 1);
 
-            HttpResponse<String> busy = get(base + "/listeners", null);
+            HttpResponse<String> busy = http.get(base + "/listeners", null);
             assertThat(busy.statusCode()).isEqualTo(503);
             assertThat(busy.headers().firstValue("Retry-After")).hasValue("2");
             assertThat(busy.body()).contains("The console is busy");
-            assertThat(get(base + "/static/console.css", null).statusCode()).as("no database, no gate").isEqualTo(200);
+            assertThat(http.get(base + "/static/console.css", null).statusCode()).as("no database, no gate").isEqualTo(200);
             assertThat(held).isNotDone();
 
             locker.rollback();
             assertThat(held.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
-            assertThat(get(base + "/listeners", null).statusCode()).isEqualTo(200);
+            assertThat(http.get(base + "/listeners", null).statusCode()).isEqualTo(200);
         }
     }
 
@@ -197,43 +194,5 @@ class ConsoleSecurityTest {
             InputStream in = socket.getInputStream();
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-    }
-
-    private String login(String base) throws Exception {
-        String csrf = csrf(get(base + "/login", null).body());
-        HttpResponse<String> login = post(base + "/login", null, "csrf=" + csrf + "&token=" + RunningConsole.TOKEN);
-        assertThat(login.statusCode()).isEqualTo(303);
-        String cookie = login.headers().firstValue("Set-Cookie").orElseThrow();
-        return cookie.substring(0, cookie.indexOf(';'));
-    }
-
-    private HttpResponse<String> get(String url, String cookie) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).GET();
-        if (cookie != null) {
-            request.header("Cookie", cookie);
-        }
-        return send(request);
-    }
-
-    private HttpResponse<String> post(String url, String cookie, String body, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
-                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(body));
-        if (cookie != null) {
-            request.header("Cookie", cookie);
-        }
-        for (int i = 0; i < headers.length; i += 2) {
-            request.header(headers[i], headers[i + 1]);
-        }
-        return send(request);
-    }
-
-    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-        return client.send(request.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static String csrf(String page) {
-        Matcher m = CSRF.matcher(page);
-        assertThat(m.find()).as("a CSRF field in " + page).isTrue();
-        return m.group(1);
     }
 }

@@ -37,6 +37,7 @@ class InternalImportsTest {
             "bench -> dev.pgpubsub.listener.internal.claim.ObservedTasks",
             "bench -> dev.pgpubsub.listener.internal.claim.TraceIds",
             "cli -> dev.pgpubsub.core.internal.ChannelCounts",
+            "cli -> dev.pgpubsub.core.internal.Installation",
             "cli -> dev.pgpubsub.core.internal.Names",
             "cli -> dev.pgpubsub.core.internal.NotInstalledException",
             "cli -> dev.pgpubsub.core.internal.PayloadCodec",
