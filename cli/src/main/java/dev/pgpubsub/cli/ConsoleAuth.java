@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -26,7 +27,8 @@ import javax.crypto.spec.SecretKeySpec;
  * under an IP address or {@code localhost}, which {@link #hostAllowed} enforces against DNS rebinding).
  * With one, every page but the login form asks for it once per browser session (a random session id
  * in an HttpOnly, SameSite=Strict cookie), and requeue and purge are allowed. Wrong tokens are
- * throttled: after {@value #MAX_FAILED_LOGINS} in a minute, logins are refused until the minute is over.
+ * throttled per client address: after {@value #MAX_FAILED_LOGINS} in a minute from one address, its
+ * logins are refused until the minute is over (other addresses are not held up).
  * <p>
  * Every POST carries a CSRF token (a hidden field, compared in constant time): an HMAC of the session
  * id under a key of this process, so a token is worth nothing without its session's cookie (the login
@@ -43,8 +45,10 @@ final class ConsoleAuth {
     static final int MAX_SESSIONS = 100;
     /** The shortest token accepted: it must not be guessable by trying. */
     static final int MIN_TOKEN_LENGTH = 16;
-    /** Wrong tokens accepted per minute, from anyone; past it every login is refused for the rest of the minute. */
+    /** Wrong tokens accepted per minute from one address; past it its logins are refused for the rest of the minute. */
     static final int MAX_FAILED_LOGINS = 10;
+    /** Addresses whose failures are remembered at most; past it the one least recently seen is forgotten. */
+    static final int MAX_CLIENTS = 1_000;
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -52,7 +56,12 @@ final class ConsoleAuth {
     private final byte[] token;
     private final byte[] csrfKey = new byte[32];
     private final Map<String, Instant> sessions = new ConcurrentHashMap<>();
-    private final ArrayDeque<Instant> failedLogins = new ArrayDeque<>();
+    private final Map<String, ArrayDeque<Instant>> failedLogins = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, ArrayDeque<Instant>> eldest) {
+            return size() > MAX_CLIENTS;
+        }
+    };
 
     /** @param token the operators' token, or null for a read-only console */
     ConsoleAuth(String token) {
@@ -106,6 +115,9 @@ final class ConsoleAuth {
         String name = host.startsWith("[") ? host.substring(0, Math.max(1, host.indexOf(']') + 1))
                 : host.lastIndexOf(':') >= 0 ? host.substring(0, host.lastIndexOf(':')) : host;
         name = name.toLowerCase(Locale.ROOT);
+        if (name.endsWith(".")) {
+            name = name.substring(0, name.length() - 1); // the fully qualified form of the same name
+        }
         return name.startsWith("[") || IPV4.matcher(name).matches() || name.equals("localhost")
                 || name.endsWith(".localhost");
     }
@@ -132,23 +144,28 @@ final class ConsoleAuth {
 
     /**
      * Starts a session when {@code given} is the token (compared in constant time), unless
-     * {@value #MAX_FAILED_LOGINS} wrong ones came in the last minute.
+     * {@value #MAX_FAILED_LOGINS} wrong ones came from {@code client} in the last minute.
      *
+     * @param client  the address the attempt came from
      * @param session receives the session id for the cookie, on {@link Login#OK}
      * @return what came of it; WRONG too when no token is configured
      */
-    Login login(String given, Consumer<String> session) {
+    Login login(String client, String given, Consumer<String> session) {
         Instant now = Instant.now();
         synchronized (failedLogins) {
-            while (!failedLogins.isEmpty() && failedLogins.peekFirst().isBefore(now.minus(Duration.ofMinutes(1)))) {
-                failedLogins.removeFirst();
+            ArrayDeque<Instant> failures = failedLogins.computeIfAbsent(client, c -> new ArrayDeque<>());
+            while (!failures.isEmpty() && failures.peekFirst().isBefore(now.minus(Duration.ofMinutes(1)))) {
+                failures.removeFirst();
             }
-            if (failedLogins.size() >= MAX_FAILED_LOGINS) {
+            if (failures.size() >= MAX_FAILED_LOGINS) {
                 return Login.THROTTLED;
             }
             if (token == null || given == null || !MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8))) {
-                failedLogins.addLast(now);
+                failures.addLast(now);
                 return Login.WRONG;
+            }
+            if (failures.isEmpty()) {
+                failedLogins.remove(client);
             }
         }
         sessions.values().removeIf(expiry -> expiry.isBefore(now));

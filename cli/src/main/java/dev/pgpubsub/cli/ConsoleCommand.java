@@ -10,6 +10,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -32,7 +33,7 @@ final class ConsoleCommand implements Callable<Integer> {
     /** The port when none is given. */
     static final int DEFAULT_PORT = 8025;
     /** How long any statement of the console may run: pages, and re-queue and purge. */
-    static final String STATEMENT_TIMEOUT = "10s";
+    static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(10);
 
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleCommand.class);
 
@@ -88,7 +89,7 @@ final class ConsoleCommand implements Callable<Integer> {
         }
         noDelay();
         try (HikariDataSource pool = pool(connection.dataSource());
-                ConsoleServer server = new ConsoleServer(pool, connection.schema, token, ConsoleServer.THREADS)) {
+                ConsoleServer server = new ConsoleServer(pool, connection.schema, token, ConsoleServer.PAGES_AT_ONCE)) {
             InetSocketAddress bound;
             try {
                 bound = server.start(new InetSocketAddress(address, port));
@@ -114,7 +115,8 @@ final class ConsoleCommand implements Callable<Integer> {
     /**
      * A few pooled connections for the pages: opening a connection per request cost more than the
      * page's queries (about 80 ms a page). Sized to the server's threads; none is opened until needed.
-     * Every statement of the console, its actions' too, stops after {@value #STATEMENT_TIMEOUT}.
+     * Nothing is set on the connections' sessions (the console's statement timeout is set per
+     * transaction), so the pool may go through PgBouncer in transaction mode.
      */
     static HikariDataSource pool(javax.sql.DataSource dataSource) {
         HikariConfig config = new HikariConfig();
@@ -125,7 +127,6 @@ final class ConsoleCommand implements Callable<Integer> {
         config.setIdleTimeout(60_000);
         config.setConnectionTimeout(10_000);
         config.setInitializationFailTimeout(-1);
-        config.setConnectionInitSql("SET statement_timeout = '" + STATEMENT_TIMEOUT + "'");
         return new HikariDataSource(config);
     }
 

@@ -13,6 +13,7 @@ import java.io.StringWriter;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
@@ -43,8 +44,6 @@ final class ConsolePages {
 
     /** The most dead letters one action takes. */
     static final int MAX_IDS = 1_000;
-    /** How long a page's queries may run, together. */
-    static final String STATEMENT_TIMEOUT = ConsoleCommand.STATEMENT_TIMEOUT;
 
     /** A channel in the dead-letter filter. */
     record ChannelOption(String name, boolean selected) {
@@ -59,12 +58,14 @@ final class ConsolePages {
     private final MustacheFactory templates = new DefaultMustacheFactory("dev/pgpubsub/cli/console");
     private final Map<String, Mustache> compiled = new ConcurrentHashMap<>();
 
-    ConsolePages(DataSource dataSource, String schema, ConsoleAuth auth, ConsoleThroughput throughput) {
-        this.installation = new Installation(dataSource, schema);
-        this.queries = new ConsoleQueries(schema);
+    /** @param statementTimeout how long any statement of a page or an action may run */
+    ConsolePages(DataSource dataSource, String schema, ConsoleAuth auth, ConsoleThroughput throughput,
+            Duration statementTimeout) {
+        this.installation = new Installation(dataSource, schema).withStatementTimeout(statementTimeout);
+        this.queries = new ConsoleQueries(schema, statementTimeout);
         this.listeners = new ConsoleListeners(schema);
         this.throughput = throughput;
-        this.deadLetters = DeadLetters.of(dataSource, schema);
+        this.deadLetters = DeadLetters.of(dataSource, schema).withStatementTimeout(statementTimeout);
         this.auth = auth;
     }
 
@@ -208,13 +209,14 @@ final class ConsolePages {
         if (request.method().equals("POST")) {
             checkForm(request);
             String[] session = new String[1];
-            ConsoleAuth.Login outcome = auth.login(request.param("token"), id -> session[0] = id);
+            ConsoleAuth.Login outcome = auth.login(request.exchange().getRemoteAddress().getAddress().getHostAddress(),
+                    request.param("token"), id -> session[0] = id);
             if (outcome == ConsoleAuth.Login.OK) {
                 return Response.redirect("/", Map.of("Set-Cookie", ConsoleAuth.COOKIE + "=" + session[0]
                         + ConsoleAuth.cookieAttributes(request.exchange()) + "; Max-Age=" + ConsoleAuth.SESSION.toSeconds()));
             }
             if (outcome == ConsoleAuth.Login.THROTTLED) {
-                scope.put("message", "Too many wrong tokens in the last minute: try again in a minute.");
+                scope.put("message", "Too many wrong tokens from this address in the last minute: try again in a minute.");
                 return page(429, "login", scope);
             }
             scope.put("message", "That is not the console's token.");
@@ -262,13 +264,12 @@ final class ConsolePages {
         return Response.html(status, out.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Runs the page's queries in one read-only transaction, bounded by {@value #STATEMENT_TIMEOUT} a statement. */
+    /** Runs the page's queries in one read-only transaction, each statement bounded by the statement timeout. */
     private <T> T read(Installation.Work<T> work) {
         return installation.inTransaction("read the console's page", "Check that the database is up and that the "
                 + "console's role may read the schema (docs/console.md, The database role).", c -> {
                     try (Statement s = c.createStatement()) {
                         s.execute("SET TRANSACTION READ ONLY");
-                        s.execute("SET LOCAL statement_timeout = '" + STATEMENT_TIMEOUT + "'");
                     }
                     return work.run(c);
                 });

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -26,6 +27,8 @@ final class ConsoleQueries {
     static final int COUNT_CAP = 10_000;
     /** Channels on the overview at most, the first by name. */
     static final int MAX_CHANNELS = 200;
+    /** SQLSTATE of a statement stopped by its timeout. */
+    private static final String QUERY_CANCELED = "57014";
     /** How long the overview may take in all: channels past it are left out, and the page says so. */
     static final Duration OVERVIEW_DEADLINE = Duration.ofSeconds(5);
     /** The latest failures of a task shown in its history. */
@@ -88,8 +91,11 @@ final class ConsoleQueries {
     private final String notification;
     private final String deadLetter;
     private final ChannelCounts counts;
+    private final Duration statementTimeout;
 
-    ConsoleQueries(String schema) {
+    /** @param statementTimeout the longest any one statement may run (the page's transaction sets it too) */
+    ConsoleQueries(String schema, Duration statementTimeout) {
+        this.statementTimeout = statementTimeout;
         String name = Names.requireSchema(schema);
         this.notification = name + ".notification";
         this.deadLetter = name + ".dead_letter";
@@ -98,24 +104,69 @@ final class ConsoleQueries {
 
     /**
      * Per channel of either table, in name order, at most {@value #MAX_CHANNELS}: its counts, capped,
-     * and the age of its oldest due task. Channels whose turn comes after {@code deadline} (epoch
-     * milliseconds) are left out, and the overview says so: the page is bounded in time as a whole,
-     * not only query by query.
+     * and the age of its oldest due task. The page as a whole ends by {@code deadline} (epoch
+     * milliseconds): each channel's statements get at most the time left (and at most the statement
+     * timeout), and the channels whose turn comes after it, or whose counting it cut, are left out;
+     * the overview says so.
      */
     Overview overview(Connection c, long deadline) throws SQLException {
-        List<String> channels = counts.channels(c, MAX_CHANNELS + 1);
+        List<List<String>> found = new ArrayList<>();
+        if (!within(c, deadline, () -> found.add(counts.channels(c, MAX_CHANNELS + 1)))) {
+            return new Overview(List.of(), late("The channels are"));
+        }
+        List<String> channels = found.get(0);
         boolean more = channels.size() > MAX_CHANNELS;
         List<ChannelRow> rows = new ArrayList<>();
         for (String channel : more ? channels.subList(0, MAX_CHANNELS) : channels) {
-            if (!rows.isEmpty() && System.currentTimeMillis() > deadline) {
-                return new Overview(rows, "The channels after " + rows.get(rows.size() - 1).name() + " are left out: the "
-                        + "page took longer than " + OVERVIEW_DEADLINE.toSeconds() + " s. The database is slow or busy.");
+            boolean counted = within(c, deadline, () -> {
+                ChannelCounts.Counts n = counts.counts(c, channel);
+                rows.add(new ChannelRow(channel, counts.format(n.pending()), counts.format(n.due()),
+                        counts.formatRetrying(n), ChannelCounts.formatAge(n.oldestDue()), counts.format(n.dead())));
+            });
+            if (!counted) {
+                return new Overview(rows, late(rows.isEmpty() ? "The channels are"
+                        : "The channels after " + rows.get(rows.size() - 1).name() + " are"));
             }
-            ChannelCounts.Counts n = counts.counts(c, channel);
-            rows.add(new ChannelRow(channel, counts.format(n.pending()), counts.format(n.due()), counts.formatRetrying(n),
-                    ChannelCounts.formatAge(n.oldestDue()), counts.format(n.dead())));
         }
         return new Overview(rows, more ? "Only the first " + MAX_CHANNELS + " channels by name are shown." : null);
+    }
+
+    private static String late(String what) {
+        return what + " left out: the page took longer than " + OVERVIEW_DEADLINE.toSeconds()
+                + " s. The database is slow or busy.";
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        void run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code step} with its statements stopped at {@code deadline} (and after the statement
+     * timeout at most), in a savepoint; false when the time was up, before or during it (only the
+     * step's work is undone: the page's transaction goes on).
+     */
+    private boolean within(Connection c, long deadline, Step step) throws SQLException {
+        long left = Math.min(deadline - System.currentTimeMillis(), statementTimeout.toMillis());
+        if (left < 1) {
+            return false;
+        }
+        Savepoint before = c.setSavepoint();
+        try {
+            try (PreparedStatement ps = c.prepareStatement("SELECT set_config('statement_timeout', ?, true)")) {
+                ps.setString(1, left + "ms");
+                ps.executeQuery().close();
+            }
+            step.run();
+            c.releaseSavepoint(before);
+            return true;
+        } catch (SQLException e) {
+            if (!QUERY_CANCELED.equals(e.getSQLState())) {
+                throw e;
+            }
+            c.rollback(before);
+            return false;
+        }
     }
 
     /**

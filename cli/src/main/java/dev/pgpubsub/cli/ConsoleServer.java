@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +35,12 @@ final class ConsoleServer implements AutoCloseable {
 
     /** Threads serving requests; each page holds one database connection while it reads. */
     static final int THREADS = 4;
+    /**
+     * Pages that may read the database at once on the console's own server: one thread fewer than it
+     * has, so that one is always free to answer the rest (static files, the chart, a 503), and one
+     * pooled connection is left for the throughput's readings.
+     */
+    static final int PAGES_AT_ONCE = THREADS - 1;
     /** Requests waiting for a thread; past it the server's own thread serves them, which slows accepting. */
     static final int QUEUE = 64;
     /** The largest form body accepted. */
@@ -91,13 +98,20 @@ final class ConsoleServer implements AutoCloseable {
     private ThreadPoolExecutor executor;
 
     /**
-     * @param pagesAtOnce how many pages may read the database at once: {@link #THREADS} when the console
-     *                    has its own server, fewer when it shares one ({@link #mounted()})
+     * A console whose statements stop after {@link ConsoleCommand#STATEMENT_TIMEOUT}.
+     *
+     * @param pagesAtOnce how many pages may read the database at once: {@link #PAGES_AT_ONCE} when the
+     *                    console has its own server, fewer when it shares one ({@link #mounted()})
      */
     ConsoleServer(DataSource dataSource, String schema, String token, int pagesAtOnce) {
+        this(dataSource, schema, token, pagesAtOnce, ConsoleCommand.STATEMENT_TIMEOUT);
+    }
+
+    /** As above, with {@code statementTimeout} for every statement of the pages and actions. */
+    ConsoleServer(DataSource dataSource, String schema, String token, int pagesAtOnce, Duration statementTimeout) {
         this.throughput = new ConsoleThroughput(dataSource, schema);
         this.auth = new ConsoleAuth(token);
-        this.pages = new ConsolePages(dataSource, schema, auth, throughput);
+        this.pages = new ConsolePages(dataSource, schema, auth, throughput, statementTimeout);
         this.gate = new Semaphore(pagesAtOnce);
         this.pagesAtOnce = pagesAtOnce;
     }

@@ -8,11 +8,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * small bounded query) and keeps how many tasks were done since the previous reading, in a ring of
  * the last {@link #POINTS} readings (30 minutes), in memory. A listener seen for the first time counts
  * its whole counter only if it started since the previous reading (else it was there before, unseen,
- * and its counter is the baseline); one that went away counts no more; a counter that went back (a
- * restart under the same name) counts from its new value. The chart is an SVG drawn here: numbers
+ * and its counter is the baseline: see {@link #add}); one that went away counts no more; a counter
+ * that went back (a restart under the same name) counts from its new value. The chart is an SVG drawn here: numbers
  * only, no script.
  */
 final class ConsoleThroughput implements AutoCloseable {
@@ -62,8 +60,7 @@ final class ConsoleThroughput implements AutoCloseable {
 
     ConsoleThroughput(DataSource dataSource, String schema) {
         this.dataSource = dataSource;
-        this.sql = "SELECT host || ' ' || pid || ' ' || listener, tasks_done,"
-                + " (extract(epoch FROM started_at) * 1000)::bigint, (extract(epoch FROM now()) * 1000)::bigint"
+        this.sql = "SELECT host || ' ' || pid || ' ' || listener, tasks_done, (extract(epoch FROM started_at) * 1000)::bigint"
                 + " FROM " + Names.requireSchema(schema) + ".listener_heartbeat WHERE expires_at >= now()"
                 + " ORDER BY host, pid, listener LIMIT " + MAX_LISTENERS;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(body -> {
@@ -96,9 +93,9 @@ final class ConsoleThroughput implements AutoCloseable {
 
     /** One reading: the counters now, and what they grew by since the last one. */
     void sample() throws SQLException {
-        Map<String, Long> now = new HashMap<>();
-        Set<String> startedSincePrevious = new HashSet<>();
-        long dbNow = 0;
+        Map<String, Long> counters = new HashMap<>();
+        Map<String, Long> startedAt = new HashMap<>();
+        long dbNow;
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             c.setReadOnly(true);
@@ -106,43 +103,44 @@ final class ConsoleThroughput implements AutoCloseable {
                 try (PreparedStatement ps = c.prepareStatement("SET LOCAL statement_timeout = '5s'")) {
                     ps.execute();
                 }
+                // The database's clock, read even when no listener has a row: start times are compared to it next time.
+                try (PreparedStatement ps = c.prepareStatement("SELECT (extract(epoch FROM now()) * 1000)::bigint");
+                        ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    dbNow = rs.getLong(1);
+                }
                 try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        now.put(rs.getString(1), rs.getLong(2));
-                        if (rs.getLong(3) >= previousDbAt()) {
-                            startedSincePrevious.add(rs.getString(1));
-                        }
-                        dbNow = rs.getLong(4);
+                        counters.put(rs.getString(1), rs.getLong(2));
+                        startedAt.put(rs.getString(1), rs.getLong(3));
                     }
                 }
             } finally {
                 c.rollback();
             }
         }
-        add(now, startedSincePrevious, System.currentTimeMillis(), dbNow);
-    }
-
-    private synchronized long previousDbAt() {
-        return previousDbAt;
+        add(counters, startedAt, System.currentTimeMillis(), dbNow);
     }
 
     /**
      * Adds the growth of the counters since the previous reading; the first reading is the baseline.
+     * A listener not in the previous reading counts its whole counter only if it started after that
+     * reading (less one {@link #EVERY}, for a listener's clock a little behind the database's);
+     * otherwise it ran unseen before, and its counter is only its baseline.
      *
-     * @param counters             the done counter of every live listener
-     * @param startedSincePrevious the listeners among them that started since the previous reading
-     * @param at                   this reading's time (epoch milliseconds)
-     * @param dbAt                 the database's time of this reading, to which start times are compared next time
+     * @param counters  the done counter of every live listener
+     * @param startedAt when each of them started (epoch milliseconds, from its own clock)
+     * @param at        this reading's time (epoch milliseconds, this process's clock: the chart's)
+     * @param dbAt      the database's time of this reading (epoch milliseconds)
      */
-    synchronized void add(Map<String, Long> counters, Set<String> startedSincePrevious, long at, long dbAt) {
+    synchronized void add(Map<String, Long> counters, Map<String, Long> startedAt, long at, long dbAt) {
         if (previous != null) {
             long done = 0;
             for (Map.Entry<String, Long> e : counters.entrySet()) {
                 Long before = previous.get(e.getKey());
                 long value = e.getValue();
                 if (before == null) {
-                    // New to the console: all of its counter is new only if it started since the last reading.
-                    done += startedSincePrevious.contains(e.getKey()) ? value : 0;
+                    done += startedAt.getOrDefault(e.getKey(), Long.MIN_VALUE) >= previousDbAt - EVERY.toMillis() ? value : 0;
                 } else {
                     done += value < before ? value : value - before;
                 }

@@ -156,7 +156,7 @@ class ConsoleHttpTest {
                 + " now() - g * interval '1 second' FROM generate_series(1, 100000) g");
         try {
             db.execute("ANALYZE pgpubsub.dead_letter");
-            ConsoleQueries queries = new ConsoleQueries("pgpubsub");
+            ConsoleQueries queries = new ConsoleQueries("pgpubsub", ConsoleCommand.STATEMENT_TIMEOUT);
             String first = plan(db, "EXPLAIN " + queries.deadLetterSql(false, false, false));
             assertThat(first).contains("Index Scan Backward using dead_letter_dead_at").doesNotContain("Sort");
             String next = plan(db, "EXPLAIN " + queries.deadLetterSql(false, false, true).replace("(?, ?)",

@@ -6,6 +6,9 @@ import dev.pgpubsub.core.PgPubSub;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -97,14 +100,54 @@ class ConsolePagingTest {
         db.execute("INSERT INTO pgpubsub.dead_letter (id, channel, payload, created_at, attempts, reason)"
                 + " SELECT 8000 + g, 'many_' || lpad(g::text, 4, '0'), '{}', now(), 1, 'failed'"
                 + " FROM generate_series(1, " + channels + ") g");
-        try (RunningConsole console = new RunningConsole(db, false, dir)) {
-            String page = http.get(console.base() + "/").body();
-            assertThat(Pattern.compile("<tr data-channel=").matcher(page).results().count())
-                    .isEqualTo(ConsoleQueries.MAX_CHANNELS);
-            assertThat(page).contains("id=\"cut\"").contains("Only the first " + ConsoleQueries.MAX_CHANNELS + " channels");
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            ConsoleQueries.Overview overview = queries().overview(c, Long.MAX_VALUE);
+            c.rollback();
+            assertThat(overview.channels()).hasSize(ConsoleQueries.MAX_CHANNELS);
+            assertThat(overview.channels().get(ConsoleQueries.MAX_CHANNELS - 1).name()).isEqualTo("many_0200");
+            assertThat(overview.cut()).isEqualTo("Only the first " + ConsoleQueries.MAX_CHANNELS + " channels by name are shown.");
         } finally {
             db.execute("DELETE FROM pgpubsub.dead_letter WHERE channel LIKE 'many\\_%'");
         }
+    }
+
+    /**
+     * The overview ends by its deadline: reading that waits (here on a lock) is stopped when the time
+     * left runs out, what is left is left out and said so, and the page's transaction goes on.
+     */
+    @Test
+    void theOverviewStopsAtItsDeadlineAndShowsWhatItCounted() throws Exception {
+        db.execute("INSERT INTO pgpubsub.dead_letter (id, channel, payload, created_at, attempts, reason) VALUES"
+                + " (8501, 'deadline_a', '{}', now(), 1, 'failed'), (8502, 'deadline_b', '{}', now(), 1, 'failed')");
+        try (Connection locker = db.dataSource().getConnection(); Connection c = db.dataSource().getConnection()) {
+            locker.setAutoCommit(false);
+            try (Statement s = locker.createStatement()) {
+                s.execute("LOCK TABLE pgpubsub.notification IN ACCESS EXCLUSIVE MODE");
+            }
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET TRANSACTION READ ONLY");
+            }
+            long started = System.nanoTime();
+            ConsoleQueries.Overview overview = queries().overview(c, System.currentTimeMillis() + 1_000);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("stopped by the deadline, not the 10 s timeout")
+                    .isLessThan(Duration.ofSeconds(9));
+            assertThat(overview.channels()).isEmpty();
+            assertThat(overview.cut()).startsWith("The channels are left out: the page took longer than");
+            try (Statement s = c.createStatement(); var rs = s.executeQuery("SELECT count(*) FROM pgpubsub.dead_letter")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("the page's transaction goes on after the cut").isPositive();
+            }
+            c.rollback();
+            locker.rollback();
+        } finally {
+            db.execute("DELETE FROM pgpubsub.dead_letter WHERE id IN (8501, 8502)");
+        }
+    }
+
+    private static ConsoleQueries queries() {
+        return new ConsoleQueries("pgpubsub", ConsoleCommand.STATEMENT_TIMEOUT);
     }
 
     /**

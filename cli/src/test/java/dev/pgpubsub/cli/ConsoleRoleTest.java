@@ -37,7 +37,7 @@ class ConsoleRoleTest {
                     + " tasks_done, tasks_failed, started_at, beat_at, expires_at) VALUES ('pgpubsub-1', 'app-1', 42,"
                     + " '{role_orders}', 'running', true, 7, 0, now(), now(), now() + interval '30 s')");
             try (HikariDataSource pool = ConsoleCommand.pool(roles.dataSource(operator));
-                    ConsoleServer server = new ConsoleServer(pool, "pgpubsub", RunningConsole.TOKEN, ConsoleServer.THREADS)) {
+                    ConsoleServer server = new ConsoleServer(pool, "pgpubsub", RunningConsole.TOKEN, ConsoleServer.PAGES_AT_ONCE)) {
                 InetSocketAddress bound = server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                 String base = "http://127.0.0.1:" + bound.getPort();
                 String session = http.login(base);

@@ -65,6 +65,7 @@ class ConsoleSecurityTest {
             assertThat(rawGet(port, "attacker.example")).startsWith("HTTP/1.1 421");
             assertThat(rawGet(port, "localhost:" + port)).startsWith("HTTP/1.1 200");
             assertThat(rawGet(port, "127.0.0.1:" + port)).startsWith("HTTP/1.1 200");
+            assertThat(rawGet(port, "LOCALHOST.:" + port)).as("the fully qualified form, any case").startsWith("HTTP/1.1 200");
             assertThat(rawGet(port, "[::1]:" + port)).startsWith("HTTP/1.1 200");
         }
         try (RunningConsole console = new RunningConsole(db, true, dir)) {
@@ -132,6 +133,12 @@ class ConsoleSecurityTest {
             assertThat(throttled.headers().firstValue("Retry-After")).hasValue("60");
             assertThat(throttled.body()).contains("Too many wrong tokens");
             assertThat(throttled.headers().firstValue("Set-Cookie")).isEmpty();
+
+            // Another address is not held up: the throttle is per client, so nobody can lock operators out.
+            int port = URI.create(base).getPort();
+            String other = rawPost(port, InetAddress.getByName("127.0.0.2"), "/login",
+                    "csrf=" + csrf + "&token=" + RunningConsole.TOKEN);
+            assertThat(other).startsWith("HTTP/1.1 303").containsIgnoringCase("Set-Cookie: " + ConsoleAuth.COOKIE + "=");
         }
     }
 
@@ -157,7 +164,8 @@ class ConsoleSecurityTest {
     @Test
     void aSlowDatabaseHoldsAtMostTheGatesThreads() throws Exception {
         try (HikariDataSource pool = ConsoleCommand.pool(db.dataSource());
-                ConsoleServer server = new ConsoleServer(pool, "pgpubsub", null, 1);
+                // A statement timeout longer than the test takes: the held page must be held by the lock only.
+                ConsoleServer server = new ConsoleServer(pool, "pgpubsub", null, 1, Duration.ofMinutes(2));
                 Connection locker = db.dataSource().getConnection()) {
             InetSocketAddress bound = server.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             String base = "http://127.0.0.1:" + bound.getPort();
@@ -181,6 +189,23 @@ class ConsoleSecurityTest {
             locker.rollback();
             assertThat(held.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
             assertThat(http.get(base + "/listeners", null).statusCode()).isEqualTo(200);
+        }
+    }
+
+    /** A form POST from the local address {@code from} (a loopback one), over a plain socket; the whole answer. */
+    private static String rawPost(int port, InetAddress from, String path, String body) throws Exception {
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress(from, 0));
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
+            socket.setSoTimeout(20_000);
+            byte[] bytes = body.getBytes(StandardCharsets.US_ASCII);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n"
+                    + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + bytes.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(bytes);
+            out.flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 

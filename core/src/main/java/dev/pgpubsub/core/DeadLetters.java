@@ -5,6 +5,7 @@ import dev.pgpubsub.core.internal.Names;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,7 +36,11 @@ public final class DeadLetters {
     private final String schema;
 
     private DeadLetters(DataSource dataSource, String schema) {
-        this.installation = new Installation(dataSource, schema);
+        this(new Installation(dataSource, schema));
+    }
+
+    private DeadLetters(Installation installation) {
+        this.installation = installation;
         this.schema = installation.schema();
     }
 
@@ -60,6 +65,21 @@ public final class DeadLetters {
      */
     public static DeadLetters of(DataSource dataSource, String schema) {
         return new DeadLetters(dataSource, schema);
+    }
+
+    /**
+     * The same dead letters, with every statement of every call stopped after {@code timeout}: a
+     * re-queue or purge that waits on locks, or a large channel, fails with a {@link PgPubSubException}
+     * (SQLSTATE 57014) instead of running on. Set with {@code SET LOCAL} in each call's transaction,
+     * so it also holds behind PgBouncer in transaction mode. Without it, the server's own
+     * {@code statement_timeout} applies.
+     *
+     * @param timeout at least 1 ms
+     * @return a new view; this one is unchanged
+     * @throws IllegalArgumentException when {@code timeout} is null, zero or negative
+     */
+    public DeadLetters withStatementTimeout(Duration timeout) {
+        return new DeadLetters(installation.withStatementTimeout(timeout));
     }
 
     /**

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgpubsub.testing.NotificationProbe;
 import dev.pgpubsub.testing.PostgresTest;
 import dev.pgpubsub.testing.TestDatabase;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -98,6 +100,27 @@ class DeadLettersTest {
                 .hasMessage("dataSource is null: pass the DataSource of the database pgpubsub is installed in");
         assertThatThrownBy(() -> DeadLetters.of(db.dataSource(), "Bad-Schema")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("Schema name 'Bad-Schema' is not valid");
+    }
+
+    /**
+     * With a statement timeout, a re-queue that waits on a lock stops after it (SQLSTATE 57014) and
+     * changes nothing; once the lock is gone, the same view re-queues.
+     */
+    @Test
+    void withAStatementTimeoutACallThatWaitsOnALockStops() throws Exception {
+        DeadLetters bounded = dead.withStatementTimeout(Duration.ofMillis(300));
+        try (Connection locker = db.dataSource().getConnection()) {
+            locker.setAutoCommit(false);
+            try (Statement s = locker.createStatement()) {
+                s.execute("LOCK TABLE pgpubsub.dead_letter IN ACCESS EXCLUSIVE MODE");
+            }
+            assertThatThrownBy(() -> bounded.requeue(101)).isInstanceOf(PgPubSubException.class)
+                    .hasMessageContaining("SQLSTATE 57014");
+            locker.rollback();
+        }
+        assertThat(bounded.requeue(101)).isEqualTo(1);
+        assertThatThrownBy(() -> dead.withStatementTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("pass at least 1 ms");
     }
 
     record Order(long n) {

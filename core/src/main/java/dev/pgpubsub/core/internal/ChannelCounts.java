@@ -130,7 +130,8 @@ public final class ChannelCounts {
 
     /** The retrying count as text: a lower bound gets a {@code +}. */
     public String formatRetrying(Counts counts) {
-        return counts.retryingExact() ? format(counts.retrying()) : String.format(Locale.ROOT, "%,d+", counts.retrying());
+        return counts.retryingExact() ? format(counts.retrying())
+                : String.format(Locale.ROOT, "%,d+", Math.min(counts.retrying(), cap));
     }
 
     /** An age as {@code h:mm:ss}, or {@code -} for none. */

@@ -2,7 +2,9 @@ package dev.pgpubsub.core.internal;
 
 import dev.pgpubsub.core.PgPubSubException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
 import javax.sql.DataSource;
 
 /**
@@ -28,6 +30,7 @@ public final class Installation {
 
     private final DataSource dataSource;
     private final String schema;
+    private final Duration statementTimeout;
 
     /**
      * Checks the arguments once, for every later call.
@@ -42,6 +45,30 @@ public final class Installation {
         }
         this.dataSource = dataSource;
         this.schema = Names.requireSchema(schema);
+        this.statementTimeout = null;
+    }
+
+    private Installation(Installation of, Duration statementTimeout) {
+        this.dataSource = of.dataSource;
+        this.schema = of.schema;
+        this.statementTimeout = statementTimeout;
+    }
+
+    /**
+     * The same installation, whose transactions stop any statement after {@code timeout}: set with
+     * {@code SET LOCAL} at the start of each, so it holds behind PgBouncer in transaction mode and
+     * never stays on a pooled connection.
+     *
+     * @param timeout at least 1 ms
+     * @return a new view; this one is unchanged
+     * @throws IllegalArgumentException when {@code timeout} is null, zero or negative
+     */
+    public Installation withStatementTimeout(Duration timeout) {
+        if (timeout == null || timeout.toMillis() < 1) {
+            throw new IllegalArgumentException("statement timeout is " + timeout + "; pass at least 1 ms, e.g. "
+                    + "Duration.ofSeconds(30)");
+        }
+        return new Installation(this, timeout);
     }
 
     /** @return the schema of the installation, checked */
@@ -66,6 +93,12 @@ public final class Installation {
             boolean autoCommit = c.getAutoCommit();
             c.setAutoCommit(false);
             try {
+                if (statementTimeout != null) {
+                    try (PreparedStatement ps = c.prepareStatement("SELECT set_config('statement_timeout', ?, true)")) {
+                        ps.setString(1, statementTimeout.toMillis() + "ms");
+                        ps.executeQuery().close();
+                    }
+                }
                 T result = work.run(c);
                 c.commit();
                 return result;
