@@ -309,8 +309,9 @@ final class BatchRunner {
                     trace = tracing.start(handler.channel(), task, slot.traceMdc);
                     TransactionGuard guard = TransactionGuard.of(c, probe);
                     long timeout = policy.handlerTimeout().toMillis();
-                    slot.calling(new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
-                            System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout));
+                    WorkerSlot.Call call = new WorkerSlot.Call(task.id(), task.attempt(), handler.channel(),
+                            System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout), timeout);
+                    slot.calling(call);
                     String owner = null;
                     long started = System.nanoTime();
                     metrics.observer.handlerStarting(handler.channel(), Math.max(0, started - task.dueAtNanos()));
@@ -329,6 +330,12 @@ final class BatchRunner {
                         slot.called(); // throws if the watchdog timed the call out first
                     } catch (WorkerSlot.Abandoned timedOut) {
                         trace.failed("the handler overran its timeout of " + timeout + " ms", null);
+                        // The watchdog's follow-up notes the release, then aborts the connection; but the
+                        // handler may have returned in between (the server's statement timeout, which is the
+                        // handler timeout, ended a statement it waited in), and unwinding rolls the claim
+                        // back at once: note it here too, first, or the batch's other tasks would be charged
+                        // an attempt that "never finished". A second note on one claim changes nothing.
+                        bookkeeper.release(claim.xid(), task.id(), call.timedOutError());
                         throw timedOut;
                     }
                     error = cause != null ? describe(cause) : printable(guard.verdict());

@@ -294,8 +294,7 @@ public final class WorkerPool {
                 System.nanoTime() - (call.deadline() - TimeUnit.MILLISECONDS.toNanos(call.timeoutMillis())));
         metrics.failed(call.channel());
         active.remove(slot);
-        String error = "handler timed out after " + call.timeoutMillis() + " ms (attempt " + call.attempt()
-                + "); its transaction was aborted";
+        String error = call.timedOutError();
         bookkeeper.release(slot.xid(), call.taskId(), error);
         Connection c = slot.connection();
         if (c != null) {

@@ -23,6 +23,10 @@ final class WorkerSlot {
      * @param timeoutMillis the timeout, for messages
      */
     record Call(long taskId, int attempt, String channel, long deadline, long timeoutMillis) {
+        /** What the task's claim release says when the call overran its timeout. */
+        String timedOutError() {
+            return "handler timed out after " + timeoutMillis + " ms (attempt " + attempt + "); its transaction was aborted";
+        }
     }
 
     /**
