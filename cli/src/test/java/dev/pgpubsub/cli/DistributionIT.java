@@ -132,6 +132,30 @@ class DistributionIT {
     }
 
     /** An empty side table and {@code tasks} pending orders, as left while no listener ran. */
+    /**
+     * A script's {@code ID=$(bin/pgpubsub publish ...)} gets the id and nothing else: the process logs
+     * to stderr, and its logging configuration draws no status dump from logback (a deprecated
+     * attribute once printed some 45 lines on stdout at every start).
+     */
+    @Test
+    void publishPrintsOnlyTheIdOnStdout(TestDatabase db) throws Exception {
+        backlog(db, 0);
+        Path home = Path.of(System.getProperty("pgpubsub.distribution"));
+        Path out = Files.createTempFile("pgpubsub-publish", ".out");
+        Path err = Files.createTempFile("pgpubsub-publish", ".err");
+        ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/pgpubsub").toString(), "publish", "orders", "{\"n\": 1}")
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        builder.environment().put("PGPUBSUB_JDBC_URL", db.jdbcUrl());
+        builder.environment().put("PGPUBSUB_USER", db.user());
+        Process publish = builder.start();
+        assertThat(publish.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(publish.exitValue()).as(Files.readString(err)).isZero();
+        long id = db.number("SELECT id FROM pgpubsub.notification WHERE channel = 'orders'");
+        assertThat(Files.readString(out)).isEqualTo(id + "\n");
+        assertThat(Files.readString(err)).doesNotContain("|-INFO").doesNotContain("|-WARN");
+    }
+
     private static void backlog(TestDatabase db, int tasks) throws Exception {
         PgPubSub.migrate(db.dataSource());
         db.execute("DROP TABLE IF EXISTS handled");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.core.status.Status;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -141,8 +142,21 @@ class ProcessLoggingTest {
         return captured.toString(StandardCharsets.UTF_8).lines().toList();
     }
 
+    /**
+     * The process's configuration draws no warning from logback: one (a deprecated attribute) makes it
+     * print its whole status, some 45 lines, on stdout at every start, into a script's
+     * {@code ID=$(bin/pgpubsub publish ...)}.
+     */
+    @Test
+    void theConfigurationDrawsNoWarningFromLogback() throws Exception {
+        configure("logback.xml");
+        assertThat(context.getStatusManager().getCopyOfStatusList()).filteredOn(s -> s.getLevel() >= Status.WARN)
+                .extracting(Status::getMessage).isEmpty();
+    }
+
     private void configure(String resource) throws Exception {
         context.reset();
+        context.getStatusManager().clear();
         JoranConfigurator configurator = new JoranConfigurator();
         configurator.setContext(context);
         configurator.doConfigure(getClass().getClassLoader().getResource(resource));
