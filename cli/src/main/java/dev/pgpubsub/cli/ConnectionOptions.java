@@ -8,10 +8,7 @@ import dev.pgpubsub.core.internal.SqlStates;
 import dev.pgpubsub.listener.Listener;
 import dev.pgpubsub.listener.internal.Backoff;
 import dev.pgpubsub.listener.internal.Durations;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -79,12 +76,8 @@ final class ConnectionOptions {
         if (passwordFile == null) {
             return null;
         }
-        try {
-            // Only the line break that editors and "echo" add: spaces may belong to the password.
-            return Files.readString(passwordFile, StandardCharsets.UTF_8).replaceFirst("\\R+\\z", "");
-        } catch (IOException e) {
-            throw new ConfigError("Cannot read the password file '" + passwordFile + "': " + e.getMessage(), e);
-        }
+        // Only the line break that editors and "echo" add: spaces may belong to the password.
+        return SecretFiles.read(passwordFile, "password file", "--password-file");
     }
 
     /**

@@ -2,13 +2,10 @@ package dev.pgpubsub.cli;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -139,12 +136,7 @@ final class ConsoleCommand implements Callable<Integer> {
         if (tokenFile == null) {
             return null;
         }
-        String token;
-        try {
-            token = Files.readString(tokenFile, StandardCharsets.UTF_8).replaceFirst("\\R+\\z", "");
-        } catch (IOException e) {
-            throw new ConfigError("Cannot read the console token file '" + tokenFile + "': " + e.getMessage(), e);
-        }
+        String token = SecretFiles.read(tokenFile, "console token file", "--console-token-file");
         if (token.length() < ConsoleAuth.MIN_TOKEN_LENGTH) {
             throw new ConfigError("The console token in '" + tokenFile + "' has " + token.length() + " characters; give at "
                     + "least " + ConsoleAuth.MIN_TOKEN_LENGTH + ", e.g. 32 random bytes in base64");

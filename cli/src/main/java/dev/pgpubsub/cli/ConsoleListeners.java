@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The Listeners page's query: the heartbeat rows the listeners upsert (schema version 10), which say
@@ -60,7 +61,10 @@ final class ConsoleListeners {
                 long recoveryDone = rs.getLong(7);
                 boolean recovered = !rs.wasNull();
                 long estimated = rs.getLong(8);
-                String recovery = !recovered ? "-" : String.format("%,d of ~%,d", recoveryDone, estimated);
+                // The estimate is the planner's row count at the start: only meaningful while recovery runs.
+                String recovery = !recovered ? "-" : "recovering".equals(rs.getString(5))
+                        ? String.format(Locale.ROOT, "%,d of ~%,d", recoveryDone, estimated)
+                        : String.format(Locale.ROOT, "finished: %,d done", recoveryDone);
                 rows.add(new ListenerRow(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getString(5),
                         rs.getBoolean(6), recovery, String.format("%,d", rs.getLong(9)), String.format("%,d", rs.getLong(10)),
                         age(rs.getLong(11)), rs.getString(12), rs.getBoolean(13)));

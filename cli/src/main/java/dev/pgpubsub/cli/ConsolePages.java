@@ -16,18 +16,23 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The console's pages and actions. Every value reaches the HTML through a Mustache template, which
  * escapes it: payloads, errors, keys and channel names are whatever publishers and handlers wrote.
  */
 final class ConsolePages {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ConsolePages.class);
 
     /** What a POST on the dead letters does. */
     enum Action {
@@ -195,6 +200,8 @@ final class ConsolePages {
             return page(200, "confirm", scope);
         }
         int done = action == Action.REQUEUE ? deadLetters.requeue(ids) : deadLetters.purge(ids);
+        LOG.info("Console: {} dead letter(s) {} (of {} selected: {}), from {}", done, action.done, ids.length,
+                ids.length <= 20 ? Arrays.toString(ids) : ids.length + " ids", client(request));
         return Response.redirect("/dead-letters?" + filterQuery(channel, reason) + "done=" + action.done + "&count=" + done,
                 Map.of());
     }
@@ -209,8 +216,9 @@ final class ConsolePages {
         if (request.method().equals("POST")) {
             checkForm(request);
             String[] session = new String[1];
-            ConsoleAuth.Login outcome = auth.login(request.exchange().getRemoteAddress().getAddress().getHostAddress(),
-                    request.param("token"), id -> session[0] = id);
+            ConsoleAuth.Login outcome = auth.login(client(request), request.param("token"), id -> session[0] = id);
+            LOG.info("Console: login {} from {}", outcome == ConsoleAuth.Login.OK ? "succeeded"
+                    : outcome == ConsoleAuth.Login.THROTTLED ? "refused (throttled)" : "failed (wrong token)", client(request));
             if (outcome == ConsoleAuth.Login.OK) {
                 return Response.redirect("/", Map.of("Set-Cookie", ConsoleAuth.COOKIE + "=" + session[0]
                         + ConsoleAuth.cookieAttributes(request.exchange()) + "; Max-Age=" + ConsoleAuth.SESSION.toSeconds()));
@@ -273,6 +281,11 @@ final class ConsolePages {
                     }
                     return work.run(c);
                 });
+    }
+
+    /** The address the request came from. */
+    private static String client(Request request) {
+        return request.exchange().getRemoteAddress().getAddress().getHostAddress();
     }
 
     private static String filterQuery(String channel, String reason) {

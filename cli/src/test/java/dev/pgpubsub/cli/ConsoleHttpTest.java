@@ -40,6 +40,16 @@ class ConsoleHttpTest {
     }
 
     @Test
+    void aMissingTokenFileIsNamedWithTheFix() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path missing = dir.resolve("no-such-token");
+        assertThat(run(err, "console", "--jdbc-url", "jdbc:postgresql://localhost:1/none", "--console-token-file",
+                missing.toString())).isEqualTo(ExitCodes.BAD_CONFIGURATION);
+        assertThat(err.toString()).contains("The console token file '" + missing + "' does not exist: create it, or give "
+                + "its path with --console-token-file");
+    }
+
+    @Test
     void refusesAShortToken() throws Exception {
         Path token = Files.writeString(dir.resolve("short"), "abc\n");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -125,6 +135,8 @@ class ConsoleHttpTest {
                 + " 12345, 3, now(), now(), now() + interval '30 s')");
         db.execute(columns + "('pgpubsub-2', 'app-2', 77, '{orders}', 'running', false, NULL, NULL, 9, 0,"
                 + " now() - interval '1 hour', now() - interval '5 minutes', now() - interval '4 minutes')");
+        db.execute(columns + "('pgpubsub-3', 'app-3', 78, '{orders}', 'running', true, 0, 35, 4, 0,"
+                + " now(), now(), now() + interval '30 s')");
         try (RunningConsole console = new RunningConsole(db, false, dir)) {
             HttpResponse<String> page = http.get(console.base() + "/listeners");
             assertThat(page.statusCode()).isEqualTo(200);
@@ -133,6 +145,7 @@ class ConsoleHttpTest {
                     .contains("<td class=\"channels\">orders, invoices</td>")
                     .contains("<td class=\"state\">recovering</td>")
                     .contains("<td class=\"recovery\">1,500 of ~20,000</td>")
+                    .contains("<td class=\"recovery\">finished: 0 done</td>")
                     .contains("<td class=\"done\">12,345</td>")
                     .contains("<td class=\"state\">running (expired)</td>");
             assertThat(body.indexOf("data-pid=\"4242\"")).as("the live listener first").isLessThan(body.indexOf("data-pid=\"77\""));
